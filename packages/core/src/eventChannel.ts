@@ -1,0 +1,180 @@
+/**
+ * Event channels with Xen's semantics, delivered on an RxJS stream.
+ *
+ * Model (after Xen's `evtchn_set_pending` and the shared-info pending/mask bitmaps):
+ * a receiver (one domain's vCPU) owns a set of ports; each port has a pending bit and
+ * a mask bit, and the set has one "upcall pending" flag (vcpu_info's
+ * `evtchn_upcall_pending`).
+ * - `notify(port)`: if the port is already pending, the notification coalesces into
+ *   it. Otherwise the bit is set; if the port is masked nothing more happens; if the
+ *   upcall flag is clear it is set and one upcall is queued on the kernel.
+ * - The upcall, when the kernel delivers it, clears the upcall flag (the guest does so
+ *   on entry) and emits the set of ports that are pending and unmasked on `upcalls$`.
+ * - The receiver clears each port's pending bit (`clearPending`) when it handles it;
+ *   until it does, further notifications on that port coalesce.
+ * - `unmask(port)` re-raises the upcall if the port became pending while masked.
+ *
+ * Delivery is driven only by the kernel's queue: `upcalls$` emits from inside the
+ * kernel's dispatch, which is never re-entered, so subscribers cannot observe the
+ * reordering that a re-entrant RxJS `Subject` would cause.
+ *
+ * Every notification (`evtchn.send`, with its outcome) and every upcall
+ * (`evtchn.upcall`) is in the log.
+ */
+import { Observable, Subject } from 'rxjs';
+import { InvariantError } from './errors.ts';
+import { type Delivery, type Kernel, Priority } from './kernel.ts';
+
+/** At most this many ports per receiver, so pending and mask sets fit two 32-bit words. */
+export const MAX_PORTS = 64;
+
+/** What happened to a notification (the `outcome` field of `evtchn.send`). */
+export const NotifyOutcome = {
+  /** The port became pending and an upcall was queued. */
+  RAISED: 0,
+  /** The port was already pending: coalesced. */
+  COALESCED: 1,
+  /** The port became pending but is masked: no upcall until unmask. */
+  MASKED: 2,
+  /** The port became pending; an upcall was already on its way and will carry it. */
+  JOINED: 3,
+} as const;
+
+export interface Upcall {
+  readonly timeNs: number;
+  /** Pending and unmasked ports at delivery, ascending. */
+  readonly ports: readonly number[];
+}
+
+export interface EventChannelStats {
+  notifies: number;
+  coalesced: number;
+  upcalls: number;
+}
+
+export interface EventChannelSetOptions {
+  /** Delay from a raising notification to the upcall, in ns (default 0). */
+  latencyNs?: number;
+}
+
+export class EventChannelSet {
+  readonly name: string;
+  readonly endpoint: number;
+  readonly upcalls$: Observable<Upcall>;
+  readonly stats: EventChannelStats = { notifies: 0, coalesced: 0, upcalls: 0 };
+  private readonly kernel: Kernel;
+  private readonly subject = new Subject<Upcall>();
+  private readonly latencyNs: number;
+  private readonly sendType: number;
+  private readonly upcallType: number;
+  private readonly pending = new Uint8Array(MAX_PORTS);
+  private readonly masked = new Uint8Array(MAX_PORTS);
+  private readonly bound: string[] = [];
+  private upcallPending = false;
+  private emitting = false;
+
+  constructor(kernel: Kernel, name: string, options: EventChannelSetOptions = {}) {
+    this.kernel = kernel;
+    this.name = name;
+    this.latencyNs = options.latencyNs ?? 0;
+    this.sendType = kernel.type('evtchn.send', ['port', 'outcome']);
+    this.upcallType = kernel.type('evtchn.upcall', ['port']);
+    this.endpoint = kernel.endpoint(name, (ev) => this.deliver(ev));
+    this.upcalls$ = this.subject.asObservable();
+  }
+
+  /** Allocates the next port, labelled for diagnostics. */
+  bind(label: string): number {
+    if (this.bound.length >= MAX_PORTS)
+      throw new InvariantError(`${this.name}: more than ${MAX_PORTS} ports`);
+    this.bound.push(label);
+    return this.bound.length - 1;
+  }
+
+  /** Upcalls that carry `port`, one per delivery. */
+  port$(port: number): Observable<Upcall> {
+    return new Observable<Upcall>((sub) =>
+      this.upcalls$.subscribe((u) => {
+        if (u.ports.includes(port)) sub.next(u);
+      }),
+    );
+  }
+
+  /** Signals `port` on behalf of `source` (an endpoint id). See the model above. */
+  notify(port: number, source: number): void {
+    this.checkPort(port);
+    this.stats.notifies++;
+    let outcome: number;
+    if (this.pending[port] === 1) {
+      this.stats.coalesced++;
+      outcome = NotifyOutcome.COALESCED;
+    } else {
+      this.pending[port] = 1;
+      if (this.masked[port] === 1) outcome = NotifyOutcome.MASKED;
+      else outcome = this.raise(port) ? NotifyOutcome.RAISED : NotifyOutcome.JOINED;
+    }
+    this.kernel.record(this.sendType, source, this.endpoint, port, outcome);
+  }
+
+  isPending(port: number): boolean {
+    return this.pending[port] === 1;
+  }
+
+  isMasked(port: number): boolean {
+    return this.masked[port] === 1;
+  }
+
+  /** The receiver acknowledges `port`; later notifications raise a new upcall. */
+  clearPending(port: number): void {
+    this.checkPort(port);
+    this.pending[port] = 0;
+  }
+
+  mask(port: number): void {
+    this.checkPort(port);
+    this.masked[port] = 1;
+  }
+
+  /** Unmasks `port`; if it became pending meanwhile, raises the upcall now. */
+  unmask(port: number): void {
+    this.checkPort(port);
+    this.masked[port] = 0;
+    if (this.pending[port] === 1) this.raise(port);
+  }
+
+  private raise(port: number): boolean {
+    if (this.upcallPending) return false;
+    this.upcallPending = true;
+    this.kernel.postIn(
+      this.latencyNs,
+      Priority.INTERRUPT,
+      this.endpoint,
+      this.upcallType,
+      this.kernel.self,
+      port,
+    );
+    return true;
+  }
+
+  private deliver(ev: Delivery): void {
+    this.upcallPending = false;
+    const ports: number[] = [];
+    for (let p = 0; p < this.bound.length; p++)
+      if (this.pending[p] === 1 && this.masked[p] === 0) ports.push(p);
+    if (ports.length === 0) return;
+    if (this.emitting) throw new InvariantError(`${this.name}: upcall delivered while delivering another`);
+    this.stats.upcalls++;
+    this.emitting = true;
+    try {
+      this.subject.next({ timeNs: ev.timeNs, ports });
+    } finally {
+      this.emitting = false;
+    }
+  }
+
+  private checkPort(port: number): void {
+    if (!(port >= 0 && port < this.bound.length) || (port | 0) !== port) {
+      throw new InvariantError(`${this.name}: port ${port} is not bound`);
+    }
+  }
+}

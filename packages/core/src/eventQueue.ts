@@ -1,0 +1,104 @@
+/**
+ * The kernel's pending-event queue: a binary min-heap over `(timeNs, key)` where
+ * `key = priority * 2^44 + seq` (see `packKey`). Equal times run in priority order,
+ * equal priorities in the order they were posted, so ties never depend on object
+ * identity (SimPy's `(time, priority, sequence)`).
+ *
+ * The heap holds three parallel typed arrays (time, key, slot); the slot indexes the
+ * event's fields, which the kernel keeps in its own arrays. Sifting moves only these
+ * numbers, never objects. Capacity doubles on demand.
+ */
+import { InvariantError } from './errors.ts';
+
+export const PRIORITY_MAX = 255;
+const SEQ_LIMIT = 2 ** 44;
+
+export function packKey(priority: number, seq: number): number {
+  if (seq >= SEQ_LIMIT) throw new InvariantError(`event sequence ${seq} exceeds 2^44`);
+  return priority * SEQ_LIMIT + seq;
+}
+
+export class EventQueue {
+  private times: Float64Array;
+  private keys: Float64Array;
+  private slots: Int32Array;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    this.times = new Float64Array(capacity);
+    this.keys = new Float64Array(capacity);
+    this.slots = new Int32Array(capacity);
+  }
+
+  push(timeNs: number, key: number, slot: number): void {
+    if (this.size === this.times.length) this.grow();
+    const times = this.times;
+    const keys = this.keys;
+    const slots = this.slots;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pt = times[parent];
+      if (pt < timeNs || (pt === timeNs && keys[parent] < key)) break;
+      times[i] = pt;
+      keys[i] = keys[parent];
+      slots[i] = slots[parent];
+      i = parent;
+    }
+    times[i] = timeNs;
+    keys[i] = key;
+    slots[i] = slot;
+  }
+
+  /** Time of the earliest event; only valid when `size > 0`. */
+  peekTime(): number {
+    return this.times[0];
+  }
+
+  /** Removes the earliest event and returns its slot. Only valid when `size > 0`. */
+  pop(): number {
+    const times = this.times;
+    const keys = this.keys;
+    const slots = this.slots;
+    const top = slots[0];
+    const n = --this.size;
+    if (n === 0) return top;
+    const t = times[n];
+    const k = keys[n];
+    const s = slots[n];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n) {
+        const ct = times[child];
+        const rt = times[right];
+        if (rt < ct || (rt === ct && keys[right] < keys[child])) child = right;
+      }
+      const ct = times[child];
+      if (t < ct || (t === ct && k < keys[child])) break;
+      times[i] = ct;
+      keys[i] = keys[child];
+      slots[i] = slots[child];
+      i = child;
+    }
+    times[i] = t;
+    keys[i] = k;
+    slots[i] = s;
+    return top;
+  }
+
+  private grow(): void {
+    const cap = this.times.length * 2;
+    const times = new Float64Array(cap);
+    const keys = new Float64Array(cap);
+    const slots = new Int32Array(cap);
+    times.set(this.times);
+    keys.set(this.keys);
+    slots.set(this.slots);
+    this.times = times;
+    this.keys = keys;
+    this.slots = slots;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * JSON Lines view of a binary log: the header first, then one object per event record
+ * `{seq, timeNs, source, target, type, payload}` with names resolved and payload
+ * fields named as the type defined them, then a closing `{end: …}` line with the
+ * record count, the digest and whether the log was complete. Streams with flat memory.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { IsosimError } from '../errors.ts';
+import { type LogDictionary, type LogRecord, type ScanResult, scanLog } from './logReader.ts';
+
+export function recordToJson(rec: LogRecord, dict: LogDictionary): Record<string, unknown> {
+  const type = dict.types[rec.type];
+  const payload: Record<string, number> = {};
+  for (let i = 0; i < rec.fieldCount; i++) payload[type.fields[i]] = rec.values[i];
+  return {
+    seq: rec.seq,
+    timeNs: rec.timeNs,
+    source: dict.name(rec.source),
+    target: dict.name(rec.target),
+    type: type.name,
+    payload,
+  };
+}
+
+/** Writes `from` (a log path or bytes) as JSON Lines to `outPath` (`-` for stdout). */
+export function exportJsonl(from: string | Uint8Array, outPath: string): ScanResult {
+  let fd: number;
+  try {
+    fd = outPath === '-' ? 1 : openSync(outPath, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new IsosimError(outPath, 'output', `cannot create (${code})`, 'choose a writable path');
+  }
+  let pending: string[] = [];
+  const flush = (): void => {
+    if (pending.length > 0) writeSync(fd, `${pending.join('\n')}\n`);
+    pending = [];
+  };
+  try {
+    const result = scanLog(from, {
+      onHeader(header) {
+        pending.push(JSON.stringify({ header }));
+      },
+      onRecord(rec, dict) {
+        pending.push(JSON.stringify(recordToJson(rec, dict)));
+        if (pending.length >= 4096) flush();
+        return undefined;
+      },
+    });
+    const { records, digest, complete, damage } = result;
+    pending.push(JSON.stringify({ end: { records, digest, complete, ...(damage ? { damage } : {}) } }));
+    flush();
+    return result;
+  } finally {
+    if (fd !== 1) closeSync(fd);
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * Reads a log by streaming it block by block, checking the hash chain as it goes.
+ *
+ * A block's records are handed out only after its trailer digest matches, so a
+ * corrupted or truncated block never yields a wrong record: the scan stops there and
+ * reports the byte offset and the sequence number of the first record it could not
+ * vouch for; every record before it was delivered and is sound.
+ *
+ * Memory stays flat: one block is held at a time, and the record passed to the
+ * callback is a single reused object (copy what you keep).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { IsosimError } from '../errors.ts';
+import {
+  BLOCK_HEADER_BYTES,
+  BLOCK_MAGIC,
+  BLOCK_TRAILER_BYTES,
+  DEFINE_NAME,
+  DEFINE_TYPE,
+  END_BLOCK_BYTES,
+  END_MAGIC,
+  FILE_MAGIC,
+  type LogHeader,
+  MAX_FIELDS,
+  TAG_DEFINE,
+} from './format.ts';
+import { RunningHash } from './hash.ts';
+
+const decoder = new TextDecoder();
+const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
+
+export interface LogRecord {
+  /** Position among event records, from 0. */
+  seq: number;
+  timeNs: number;
+  type: number;
+  source: number;
+  target: number;
+  /** The payload; only the first `fieldCount` entries are meaningful. */
+  readonly values: Float64Array;
+  fieldCount: number;
+}
+
+export interface LogDamage {
+  readonly offset: number;
+  readonly seq: number;
+  readonly message: string;
+}
+
+export interface ScanResult {
+  readonly header: LogHeader;
+  readonly records: number;
+  /** Digest over every verified record. Equals the writer's digest when `complete`. */
+  readonly digest: string;
+  /** True when the end block was reached and agreed with everything before it. */
+  readonly complete: boolean;
+  readonly damage?: LogDamage;
+  readonly bytes: number;
+}
+
+/** Name and type tables as the log defined them (filled while scanning). */
+export class LogDictionary {
+  readonly names: string[] = [];
+  readonly types: { name: string; fields: string[] }[] = [];
+  name(id: number): string {
+    return this.names[id] ?? `#${id}`;
+  }
+  typeName(id: number): string {
+    return this.types[id]?.name ?? `#${id}`;
+  }
+}
+
+interface ByteSource {
+  read(into: Uint8Array, length: number): number;
+  close(): void;
+}
+
+function fileSource(path: string): ByteSource {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new IsosimError(path, 'log', `cannot open (${code})`, 'give the path of a log written by isosim');
+  }
+  return {
+    read(into, length) {
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, into, got, length - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      return got;
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  let off = 0;
+  return {
+    read(into, length) {
+      const n = Math.min(length, bytes.length - off);
+      into.set(bytes.subarray(off, off + n), 0);
+      off += n;
+      return n;
+    },
+    close() {},
+  };
+}
+
+export interface ScanOptions {
+  /** Called once with the header, before any record. */
+  onHeader?: (header: LogHeader) => void;
+  /** Called for every verified record; return `false` to stop early. */
+  onRecord?: (record: LogRecord, dict: LogDictionary) => undefined | boolean;
+  /** Filled with the log's definitions as they are read. */
+  dictionary?: LogDictionary;
+}
+
+/** Reads a log from a path or from bytes. Throws only if the file header is unusable. */
+export function scanLog(from: string | Uint8Array, options: ScanOptions = {}): ScanResult {
+  const where = typeof from === 'string' ? from : '<memory>';
+  const src = typeof from === 'string' ? fileSource(from) : memorySource(from);
+  try {
+    return new Scanner(src, where, options).run();
+  } finally {
+    src.close();
+  }
+}
+
+class Scanner {
+  private buf = new Uint8Array(256 * 1024);
+  private offset = 0;
+  private p = 0;
+  private seq = 0;
+  private timeNs = 0;
+  private readonly hash = new RunningHash();
+  private readonly dict: LogDictionary;
+  private readonly fieldCounts: number[] = [];
+  private readonly record: LogRecord = {
+    seq: 0,
+    timeNs: 0,
+    type: 0,
+    source: 0,
+    target: 0,
+    values: new Float64Array(MAX_FIELDS),
+    fieldCount: 0,
+  };
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly where: string,
+    private readonly options: ScanOptions,
+  ) {
+    this.dict = options.dictionary ?? new LogDictionary();
+  }
+
+  run(): ScanResult {
+    const header = this.readHeader();
+    this.options.onHeader?.(header);
+    const result = (complete: boolean, damage?: LogDamage): ScanResult => ({
+      header,
+      records: this.seq,
+      digest: this.hash.digest(),
+      complete,
+      bytes: this.offset,
+      ...(damage ? { damage } : {}),
+    });
+    for (;;) {
+      const blockStart = this.offset;
+      const got = this.fill(0, BLOCK_HEADER_BYTES);
+      if (got === 0)
+        return result(false, this.damage(blockStart, 'log ends without its end block (truncated)'));
+      if (got < 8) return result(false, this.damage(blockStart, 'truncated block header'));
+      const v = new DataView(this.buf.buffer, 0, BLOCK_HEADER_BYTES);
+      const magic = v.getUint32(0, true);
+      if (magic === END_MAGIC) return this.readEnd(got, blockStart, result);
+      if (magic !== BLOCK_MAGIC) return result(false, this.damage(blockStart, 'bad block magic'));
+      if (got < BLOCK_HEADER_BYTES) return result(false, this.damage(blockStart, 'truncated block header'));
+      const payload = v.getUint32(4, true);
+      const count = v.getUint32(8, true);
+      if (payload === 0 || payload > MAX_BLOCK_BYTES)
+        return result(false, this.damage(blockStart, 'bad block length'));
+      const need = payload + BLOCK_TRAILER_BYTES;
+      if (this.buf.length < need) this.buf = new Uint8Array(need * 2);
+      if (this.fill(0, need) < need) return result(false, this.damage(blockStart, 'truncated block'));
+      const tv = new DataView(this.buf.buffer, payload, BLOCK_TRAILER_BYTES);
+      const next = this.hash.clone();
+      next.update(this.buf, 0, payload);
+      const [lo, hi] = next.digestWords();
+      if (tv.getUint32(0, true) !== lo || tv.getUint32(4, true) !== hi) {
+        return result(false, this.damage(blockStart, 'block digest does not match (corrupted)'));
+      }
+      const stopped = this.decode(payload, count);
+      if (typeof stopped === 'string') return result(false, this.damage(blockStart, stopped));
+      this.hash.update(this.buf, 0, payload);
+      if (stopped) return result(false);
+    }
+  }
+
+  private readEnd(got: number, at: number, result: (c: boolean, d?: LogDamage) => ScanResult): ScanResult {
+    if (got < END_BLOCK_BYTES && this.fill(got, END_BLOCK_BYTES - got) + got < END_BLOCK_BYTES) {
+      return result(false, this.damage(at, 'truncated end block'));
+    }
+    const v = new DataView(this.buf.buffer, 0, END_BLOCK_BYTES);
+    const [lo, hi] = this.hash.digestWords();
+    if (v.getFloat64(8, true) !== this.seq || v.getUint32(16, true) !== lo || v.getUint32(20, true) !== hi) {
+      return result(false, this.damage(at, 'end block disagrees with the records (corrupted)'));
+    }
+    return result(true);
+  }
+
+  /** Decodes a verified block; returns true if the callback asked to stop, or an error. */
+  private decode(payload: number, count: number): boolean | string {
+    const rec = this.record;
+    const onRecord = this.options.onRecord;
+    let seen = 0;
+    this.p = 0;
+    while (this.p < payload) {
+      const tag = this.varint();
+      if (tag === TAG_DEFINE) {
+        if (!this.readDefinition()) return `bad definition at block offset ${this.p}`;
+        continue;
+      }
+      const n = this.fieldCounts[tag];
+      if (n === undefined) return `record uses undefined type ${tag} at block offset ${this.p}`;
+      this.timeNs += this.varint();
+      rec.seq = this.seq;
+      rec.timeNs = this.timeNs;
+      rec.type = tag;
+      rec.source = this.varint();
+      rec.target = this.varint();
+      rec.fieldCount = n;
+      for (let i = 0; i < n; i++) {
+        const z = this.varint();
+        rec.values[i] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      }
+      this.seq++;
+      seen++;
+      if (onRecord && onRecord(rec, this.dict) === false) return true;
+    }
+    if (seen !== count) return `block holds ${seen} records, its header says ${count}`;
+    return false;
+  }
+
+  /** LEB128; the first four bytes on 32-bit ops, the rest (up to 2^53) by multiplication. */
+  private varint(): number {
+    const b = this.buf;
+    let byte = b[this.p++];
+    if (byte < 0x80) return byte;
+    let x = byte & 0x7f;
+    let shift = 7;
+    for (;;) {
+      byte = b[this.p++];
+      if (shift < 28) x |= (byte & 0x7f) << shift;
+      else x += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return x;
+      shift += 7;
+    }
+  }
+
+  private readDefinition(): boolean {
+    const kind = this.buf[this.p++];
+    const id = this.varint();
+    const name = this.string();
+    if (kind === DEFINE_NAME) {
+      this.dict.names[id] = name;
+      return true;
+    }
+    if (kind !== DEFINE_TYPE) return false;
+    const nf = this.varint();
+    if (nf > MAX_FIELDS) return false;
+    const fields: string[] = [];
+    for (let i = 0; i < nf; i++) fields.push(this.string());
+    this.dict.types[id] = { name, fields };
+    this.fieldCounts[id] = nf;
+    return true;
+  }
+
+  private string(): string {
+    const len = this.varint();
+    const at = this.p;
+    this.p += len;
+    return decoder.decode(this.buf.subarray(at, at + len));
+  }
+
+  private readHeader(): LogHeader {
+    const bad = (problem: string): never => {
+      throw new IsosimError(
+        this.where,
+        'header',
+        problem,
+        'give a log written by isosim (it starts with ISOSIMLG)',
+      );
+    };
+    const pre = FILE_MAGIC.length + 4;
+    if (this.fill(0, pre) < pre) bad('file is too short to be a log');
+    for (let i = 0; i < FILE_MAGIC.length; i++) if (this.buf[i] !== FILE_MAGIC[i]) bad('not an isosim log');
+    const len = new DataView(this.buf.buffer).getUint32(FILE_MAGIC.length, true);
+    if (len > MAX_BLOCK_BYTES) bad('header length is implausible');
+    if (this.buf.length < len) this.buf = new Uint8Array(len);
+    if (this.fill(0, len) < len) bad('header is truncated');
+    let header: LogHeader;
+    try {
+      header = JSON.parse(decoder.decode(this.buf.subarray(0, len))) as LogHeader;
+    } catch {
+      return bad('header is not JSON');
+    }
+    if (header.format !== 'isosim-log') bad('header format is not isosim-log');
+    return header;
+  }
+
+  private fill(at: number, length: number): number {
+    const view = at === 0 ? this.buf : this.buf.subarray(at);
+    const n = this.src.read(view, length);
+    this.offset += n;
+    return n;
+  }
+
+  private damage(offset: number, message: string): LogDamage {
+    return { offset, seq: this.seq, message };
+  }
+}
