@@ -18,10 +18,15 @@
  * kernel's dispatch, which is never re-entered, so subscribers cannot observe the
  * reordering that a re-entrant RxJS `Subject` would cause.
  *
+ * Errors: RxJS catches an error thrown by a subscriber and rethrows it later from a
+ * real timer, outside the simulation. `onUpcall(fn)` subscribes with a guard that
+ * keeps the error and rethrows it from the upcall's dispatch, so it comes out of the
+ * kernel's `run` at the simulated time it happened. Use it for anything that can throw.
+ *
  * Every notification (`evtchn.send`, with its outcome) and every upcall
  * (`evtchn.upcall`) is in the log.
  */
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
 import { InvariantError } from './errors.ts';
 import { type Delivery, type Kernel, Priority } from './kernel.ts';
 
@@ -72,6 +77,7 @@ export class EventChannelSet {
   private readonly bound: string[] = [];
   private upcallPending = false;
   private emitting = false;
+  private fault: { error: unknown } | undefined;
 
   constructor(kernel: Kernel, name: string, options: EventChannelSetOptions = {}) {
     this.kernel = kernel;
@@ -98,6 +104,17 @@ export class EventChannelSet {
         if (u.ports.includes(port)) sub.next(u);
       }),
     );
+  }
+
+  /** Subscribes `fn` to upcalls; an error it throws comes out of the kernel's run loop. */
+  onUpcall(fn: (upcall: Upcall) => void): Subscription {
+    return this.subject.subscribe((u) => {
+      try {
+        fn(u);
+      } catch (error) {
+        this.fault ??= { error };
+      }
+    });
   }
 
   /** Signals `port` on behalf of `source` (an endpoint id). See the model above. */
@@ -169,6 +186,11 @@ export class EventChannelSet {
       this.subject.next({ timeNs: ev.timeNs, ports });
     } finally {
       this.emitting = false;
+    }
+    const fault = this.fault;
+    if (fault !== undefined) {
+      this.fault = undefined;
+      throw fault.error;
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * JSON Lines view of a binary log: the header first, then one object per event record
  * `{seq, timeNs, source, target, type, payload}` with names resolved and payload
- * fields named as the type defined them, then a closing `{end: …}` line with the
+ * fields named as the type defined them (a field whose name ends in `Name` holds an
+ * interned string and is shown as that string), then a closing `{end: …}` line with the
  * record count, the digest and whether the log was complete. Streams with flat memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -10,8 +11,12 @@ import { type LogDictionary, type LogRecord, type ScanResult, scanLog } from './
 
 export function recordToJson(rec: LogRecord, dict: LogDictionary): Record<string, unknown> {
   const type = dict.types[rec.type];
-  const payload: Record<string, number> = {};
-  for (let i = 0; i < rec.fieldCount; i++) payload[type.fields[i]] = rec.values[i];
+  const payload: Record<string, number | string> = {};
+  for (let i = 0; i < rec.fieldCount; i++) {
+    const f = type.fields[i];
+    // A field named `…Name` holds an interned string (a state value, say): show the string.
+    payload[f] = f.endsWith('Name') ? dict.name(rec.values[i]) : rec.values[i];
+  }
   return {
     seq: rec.seq,
     timeNs: rec.timeNs,

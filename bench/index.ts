@@ -1,0 +1,93 @@
+/**
+ * `pnpm bench`: prints one JSON object per line, `{"name", "value", "unit"}`.
+ *
+ * Runs outside vitest (vitest loads XState's development build). Each figure is the
+ * median of `REPEATS` runs after one warm-up. Logs go to a temporary directory on
+ * disk, as in a real run, and are deleted afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PacketPipeline } from '@isosim/actors';
+import { FileSink, Kernel, LogWriter, LOG_SCHEMA, Priority } from '@isosim/core';
+
+const REPEATS = 3;
+const dir = mkdtempSync(join(tmpdir(), 'isosim-bench-'));
+
+function emit(name: string, value: number, unit: string): void {
+  console.log(JSON.stringify({ name, value: Number(value.toPrecision(4)), unit }));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function openLog(name: string, seed: number): LogWriter {
+  const header = { format: 'isosim-log' as const, schema: LOG_SCHEMA, scenario: { name }, seed, versions: {} };
+  return new LogWriter(new FileSink(join(dir, `${name}.isolog`)), header);
+}
+
+/**
+ * `sources` independent event sources, each re-posting itself after a random gap, so
+ * the queue holds `sources` events throughout. Every event is logged when `withLog`.
+ */
+function kernelRun(events: number, withLog: boolean, sources: number): { perSec: number; bytesPerEvent: number } {
+  const log = withLog ? openLog('kernel', 1) : undefined;
+  const k = new Kernel({ seed: 1, log });
+  const rng = k.prng.fork('bench');
+  const tick = k.type('bench.tick', ['n']);
+  const gaps = Int32Array.from({ length: 4096 }, () => rng.int(1, 10_000));
+  let g = 0;
+  const ep = k.endpoint('bench', (ev) => {
+    k.postIn(gaps[g++ & 4095], Priority.HARDWARE, ep, tick, ep, ev.a0 + 1);
+  });
+  for (let i = 0; i < sources; i++) k.post(i, Priority.HARDWARE, ep, tick, ep, 0);
+  const t0 = process.hrtime.bigint();
+  k.run(events);
+  const summary = log?.close();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { perSec: events / s, bytesPerEvent: summary ? summary.bytes / summary.records : 0 };
+}
+
+function actorRun(simNs: number): { packetsPerSec: number; sendsPerSec: number; recordsPerSec: number; batch: number } {
+  const log = openLog('actors', 7);
+  const p = new PacketPipeline({ seed: 7, meanGapNs: 500, upcallLatencyNs: 5_000, log });
+  const t0 = process.hrtime.bigint();
+  const r = p.run(simNs);
+  const summary = log.close();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return {
+    packetsPerSec: r.delivered / s,
+    // Events XState handled: upcalls plus the service timers that end each batch.
+    sendsPerSec: (r.upcalls + r.batches) / s,
+    recordsPerSec: summary.records / s,
+    batch: r.delivered / r.batches,
+  };
+}
+
+function main(): void {
+  // Queue depth 64: a host model's steady state (devices, per-domain timers, monitors).
+  // Depth 1024 shows how the heap scales.
+  kernelRun(500_000, true, 64);
+  const logged = Array.from({ length: REPEATS }, () => kernelRun(5_000_000, true, 64));
+  const bare = Array.from({ length: REPEATS }, () => kernelRun(5_000_000, false, 64));
+  const deep = Array.from({ length: REPEATS }, () => kernelRun(5_000_000, true, 1024));
+  emit('kernel.eventsPerSec', median(logged.map((r) => r.perSec)), 'events/s');
+  emit('kernel.eventsPerSecNoLog', median(bare.map((r) => r.perSec)), 'events/s');
+  emit('kernel.eventsPerSecDepth1024', median(deep.map((r) => r.perSec)), 'events/s');
+  emit('log.bytesPerEvent', median(logged.map((r) => r.bytesPerEvent)), 'bytes');
+
+  actorRun(50_000_000);
+  const actors = Array.from({ length: REPEATS }, () => actorRun(500_000_000));
+  emit('actors.eventsPerSec', median(actors.map((r) => r.packetsPerSec)), 'events/s');
+  emit('actors.xstateEventsPerSec', median(actors.map((r) => r.sendsPerSec)), 'events/s');
+  emit('actors.logRecordsPerSec', median(actors.map((r) => r.recordsPerSec)), 'records/s');
+  emit('actors.meanBatch', median(actors.map((r) => r.batch)), 'packets/batch');
+}
+
+try {
+  main();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
