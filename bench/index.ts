@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
-import { FileSink, Kernel, LogWriter, LOG_SCHEMA, Priority } from '@isosim/core';
+import { FileSink, Kernel, LOG_SCHEMA, LogWriter, Priority } from '@isosim/core';
 
 const REPEATS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'isosim-bench-'));
@@ -24,7 +24,13 @@ function median(xs: number[]): number {
 }
 
 function openLog(name: string, seed: number): LogWriter {
-  const header = { format: 'isosim-log' as const, schema: LOG_SCHEMA, scenario: { name }, seed, versions: {} };
+  const header = {
+    format: 'isosim-log' as const,
+    schema: LOG_SCHEMA,
+    scenario: { name },
+    seed,
+    versions: {},
+  };
   return new LogWriter(new FileSink(join(dir, `${name}.isolog`)), header);
 }
 
@@ -32,7 +38,11 @@ function openLog(name: string, seed: number): LogWriter {
  * `sources` independent event sources, each re-posting itself after a random gap, so
  * the queue holds `sources` events throughout. Every event is logged when `withLog`.
  */
-function kernelRun(events: number, withLog: boolean, sources: number): { perSec: number; bytesPerEvent: number } {
+function kernelRun(
+  events: number,
+  withLog: boolean,
+  sources: number,
+): { perSec: number; bytesPerEvent: number } {
   const log = withLog ? openLog('kernel', 1) : undefined;
   const k = new Kernel({ seed: 1, log });
   const rng = k.prng.fork('bench');
@@ -50,7 +60,12 @@ function kernelRun(events: number, withLog: boolean, sources: number): { perSec:
   return { perSec: events / s, bytesPerEvent: summary ? summary.bytes / summary.records : 0 };
 }
 
-function actorRun(simNs: number): { packetsPerSec: number; sendsPerSec: number; recordsPerSec: number; batch: number } {
+function actorRun(simNs: number): {
+  packetsPerSec: number;
+  sendsPerSec: number;
+  recordsPerSec: number;
+  batch: number;
+} {
   const log = openLog('actors', 7);
   const p = new PacketPipeline({ seed: 7, meanGapNs: 500, upcallLatencyNs: 5_000, log });
   const t0 = process.hrtime.bigint();

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * `isosim`: the command-line front end. Every user mistake arrives here as an
+ * `IsosimError` and is printed as one line naming what to fix, with exit status 2 and
+ * no stack trace. Anything else is a bug and keeps its stack.
+ */
+import { IsosimError } from '@isosim/core';
+import { type CommandSpec, helpText, parse } from './args.ts';
+import { demo } from './commands/demo.ts';
+import { logExport, logInfo } from './commands/log.ts';
+
+const COMMANDS: readonly CommandSpec[] = [demo, logInfo, logExport];
+
+const USAGE = `Usage: isosim <command> [options]
+
+isosim simulates performance isolation between virtual machines on a Xen host:
+deterministic (one seed, one log, one hash) and replayable.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.brief}`).join('\n')}
+
+Run 'isosim <command> --help' for a command's options.`;
+
+export function main(argv: readonly string[]): number {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    console.log(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const two = `${argv[0]} ${argv[1] ?? ''}`;
+  const command = COMMANDS.find((c) => c.name === two) ?? COMMANDS.find((c) => c.name === argv[0]);
+  if (command === undefined) {
+    throw new IsosimError(
+      'isosim',
+      'command',
+      `'${argv[0]}' is not a command`,
+      "run 'isosim --help' for the list",
+    );
+  }
+  const rest = argv.slice(command.name.split(' ').length);
+  const args = parse(command, rest);
+  if (args.values.help === true) {
+    console.log(helpText(command));
+    return 0;
+  }
+  return command.run(args);
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof IsosimError) {
+    console.error(`error: ${err.message}`);
+    process.exitCode = 2;
+  } else if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+    // The reader went away (`isosim log export LOG | head`): not an error.
+    process.exitCode = 0;
+  } else {
+    throw err;
+  }
+}
