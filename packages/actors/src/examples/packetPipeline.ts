@@ -16,7 +16,7 @@
  * It is the shape of netback→netfront without the domains and schedulers; the
  * benchmark and the determinism tests run it, and `isosim demo` prints its result.
  */
-import { type BackRing, EventChannelSet, Kernel, type LogWriter, Priority, createRing } from '@isosim/core';
+import { type BackRing, createRing, EventChannelSet, Kernel, type LogWriter, Priority } from '@isosim/core';
 import { setup } from 'xstate';
 import { ActorHost } from '../host/actorHost.ts';
 import { connectChannel, type PendingEvent } from '../host/channelBridge.ts';
@@ -132,7 +132,9 @@ export class PacketPipeline {
     this.host = new ActorHost(kernel);
     const rng = kernel.prng.fork('source');
     const { front, back } = createRing<number, number>(options.ringSize ?? 256);
-    this.channels = new EventChannelSet(kernel, 'consumer.evtchn', { latencyNs: options.upcallLatencyNs ?? 5_000 });
+    this.channels = new EventChannelSet(kernel, 'consumer.evtchn', {
+      latencyNs: options.upcallLatencyNs ?? 5_000,
+    });
     const port = this.channels.bind('rx');
     const consumer = this.host.spawn('consumer', consumerMachine, {
       input: {

@@ -84,7 +84,18 @@ export class ActorHost {
     const clock = {
       setTimeout: (fn: (...args: unknown[]) => void, delay: number): number => {
         const delayNs = Math.round(delay * this.timerUnitNs);
-        return kernel.postCancellable(kernel.nowNs + delayNs, Priority.TIMER, endpoint, this.timerType, endpoint, 0, 0, 0, 0, fn);
+        return kernel.postCancellable(
+          kernel.nowNs + delayNs,
+          Priority.TIMER,
+          endpoint,
+          this.timerType,
+          endpoint,
+          0,
+          0,
+          0,
+          0,
+          fn,
+        );
       },
       clearTimeout: (handle: unknown): void => {
         kernel.cancel(handle as number);
