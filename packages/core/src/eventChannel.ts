@@ -133,6 +133,14 @@ export class EventChannelSet {
     this.kernel.record(this.sendType, source, this.endpoint, port, outcome);
   }
 
+  /** Ports that are pending and unmasked now, ascending. */
+  pendingPorts(): number[] {
+    const ports: number[] = [];
+    for (let p = 0; p < this.bound.length; p++)
+      if (this.pending[p] === 1 && this.masked[p] === 0) ports.push(p);
+    return ports;
+  }
+
   isPending(port: number): boolean {
     return this.pending[port] === 1;
   }

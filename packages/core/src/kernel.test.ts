@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InvariantError, IsosimError } from './errors.ts';
+import { EventQueue, packKey } from './eventQueue.ts';
+import { Kernel } from './kernel.ts';
+import { scanLog } from './log/logReader.ts';
+import { LogWriter } from './log/logWriter.ts';
+import { MemorySink } from './log/sink.ts';
+
+describe('EventQueue', () => {
+  it('pops in (time, key) order for any interleaving of pushes and pops', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.tuple(fc.nat(20), fc.nat(3)), fc.constant(null)), { maxLength: 400 }),
+        (ops) => {
+          const q = new EventQueue(2);
+          const ref: [number, number, number][] = [];
+          let seq = 0;
+          for (const op of ops) {
+            if (op === null) {
+              if (ref.length === 0) continue;
+              ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+              const [t, , slot] = ref.shift()!;
+              expect(q.peekTime()).toBe(t);
+              expect(q.pop()).toBe(slot);
+            } else {
+              const key = packKey(op[1], seq);
+              q.push(op[0], key, seq);
+              ref.push([op[0], key, seq]);
+              seq++;
+            }
+          }
+          expect(q.size).toBe(ref.length);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+});
+
+describe('Kernel', () => {
+  it('breaks ties at equal times by priority, then by posting order', () => {
+    const k = new Kernel({ seed: 1 });
+    const seen: string[] = [];
+    const t = k.type('t', ['n']);
+    const ep = k.endpoint('e', (ev) => seen.push(`${ev.timeNs}:${ev.a0}`));
+    k.post(10, 50, ep, t, ep, 1);
+    k.post(10, 20, ep, t, ep, 2);
+    k.post(5, 90, ep, t, ep, 3);
+    k.post(10, 50, ep, t, ep, 4);
+    k.post(10, 20, ep, t, ep, 5);
+    k.run();
+    expect(seen).toEqual(['5:3', '10:2', '10:5', '10:1', '10:4']);
+  });
+
+  it('runUntil delivers events due by the end and then sets the clock to the end', () => {
+    const k = new Kernel({ seed: 1 });
+    const t = k.type('t');
+    const seen: number[] = [];
+    const ep = k.endpoint('e', (ev) => seen.push(ev.timeNs));
+    for (const at of [3, 7, 7, 12]) k.post(at, 0, ep, t, ep);
+    expect(k.runUntil(7)).toBe(3);
+    expect(k.nowNs).toBe(7);
+    expect(seen).toEqual([3, 7, 7]);
+    expect(k.pending).toBe(1);
+  });
+
+  it('rejects past, fractional and negative times, bad priorities and bad seeds with IsosimError', () => {
+    const k = new Kernel({ seed: 1 });
+    const t = k.type('t');
+    const ep = k.endpoint('e', () => {});
+    k.runUntil(100);
+    expect(() => k.post(99, 0, ep, t, ep)).toThrow(IsosimError);
+    expect(() => k.post(100.5, 0, ep, t, ep)).toThrow(/whole number/);
+    expect(() => k.postIn(-1, 0, ep, t, ep)).toThrow(IsosimError);
+    expect(() => k.postIn(0.5, 0, ep, t, ep)).toThrow(/delayNs/);
+    for (const p of [-1, 256, 1.5]) expect(() => k.post(200, p, ep, t, ep)).toThrow(/priority/);
+    for (const seed of [-1, 1.5, Number.NaN, '7', 2 ** 53]) {
+      expect(() => new Kernel({ seed: seed as number })).toThrow(/seed/);
+    }
+  });
+
+  it('cancels a cancellable event once, never one that fired, and never a reused slot', () => {
+    const k = new Kernel({ seed: 1 });
+    const t = k.type('t', ['n']);
+    const seen: number[] = [];
+    const ep = k.endpoint('e', (ev) => seen.push(ev.a0));
+    const a = k.postCancellable(10, 0, ep, t, ep, 1);
+    const b = k.postCancellable(5, 0, ep, t, ep, 2);
+    expect(k.cancel(a)).toBe(true);
+    expect(k.cancel(a)).toBe(false);
+    k.runUntil(6);
+    expect(k.cancel(b)).toBe(false);
+    for (let i = 0; i < 3000; i++) k.post(20 + i, 0, ep, t, ep, 100 + i);
+    k.run();
+    expect(seen.length).toBe(3001);
+    expect(seen[0]).toBe(2);
+    expect(seen.includes(1)).toBe(false);
+  });
+
+  it('refuses re-entrant dispatch and events for targets without a handler', () => {
+    const k = new Kernel({ seed: 1 });
+    const t = k.type('t');
+    const ep = k.endpoint('e', () => k.step());
+    k.post(0, 0, ep, t, ep);
+    k.post(0, 0, ep, t, ep);
+    expect(() => k.run()).toThrow(InvariantError);
+    const k2 = new Kernel({ seed: 1 });
+    k2.post(0, 0, 99, k2.type('t'), 0);
+    expect(() => k2.run()).toThrow(/no handler/);
+  });
+
+  it('logs every dispatched event exactly once, in dispatch order', () => {
+    const sink = new MemorySink();
+    const log = new LogWriter(sink, {
+      format: 'isosim-log',
+      schema: 1,
+      scenario: { name: 'k' },
+      seed: 3,
+      versions: {},
+    });
+    const k = new Kernel({ seed: 3, log });
+    const t = k.type('tick', ['n']);
+    const rng = k.prng.fork('x');
+    const order: number[] = [];
+    const ep = k.endpoint('e', (ev) => {
+      order.push(ev.a0);
+      if (ev.a0 < 500) k.postIn(rng.int(0, 50), rng.int(0, 3), ep, t, ep, ev.a0 + 10);
+    });
+    for (let i = 0; i < 10; i++) k.post(0, 0, ep, t, ep, i);
+    k.run();
+    log.close();
+    const logged: number[] = [];
+    scanLog(sink.bytes(), {
+      onRecord(r) {
+        logged.push(r.values[0]);
+        return undefined;
+      },
+    });
+    expect(logged).toEqual(order);
+    expect(logged.length).toBe(k.dispatched);
+  });
+});
