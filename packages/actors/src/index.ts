@@ -1,3 +1,5 @@
+export { NAPI_BUDGET, Netback } from './driver/netback.ts';
+export { netbackMachine } from './driver/netbackMachine.ts';
 export type {
   ConsumerCounters,
   ConsumerInput,
@@ -5,7 +7,40 @@ export type {
   PipelineResult,
 } from './examples/packetPipeline.ts';
 export { consumerMachine, PacketPipeline } from './examples/packetPipeline.ts';
+export { Netfront } from './guest/netfront.ts';
+export { netfrontMachine } from './guest/netfrontMachine.ts';
+export { Nic } from './hardware/nic.ts';
+export { nicMachine } from './hardware/nicMachine.ts';
 export type { ActorHostOptions, HostEvent, HostedActor } from './host/actorHost.ts';
 export { ActorHost, stateKey } from './host/actorHost.ts';
 export type { PendingEvent } from './host/channelBridge.ts';
 export { connectChannel, hasPort, portsOf } from './host/channelBridge.ts';
+export { Accounting } from './hypervisor/accounting.ts';
+export type { HypervisorObserver, SchedulerPort, VcpuState } from './hypervisor/hypervisor.ts';
+export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
+export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
+export type { WorkItem } from './hypervisor/work.ts';
+export { Network } from './net/network.ts';
+export type { DropReason, Flow, Packet } from './net/packet.ts';
+export { Direction, DROP_REASONS, NetStats } from './net/packet.ts';
+export type { HardwareProfile } from './profiles/profiles.ts';
+export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
+export type {
+  CreditParams,
+  Decision,
+  PrevRun,
+  SchedulerOps,
+  SedfParams,
+  VcpuSpec,
+} from './scheduler/types.ts';
+export { IDLE } from './scheduler/types.ts';
+export type { DomainConfig, SystemConfig, VcpuConfig, WorkloadConfig } from './system/config.ts';
+export type { WeightBenchmarkResult, WeightPoint } from './system/weightBenchmark.ts';
+export { FIG4_SIZES, FIG5_RATES, measurePoint, runWeightBenchmark } from './system/weightBenchmark.ts';
+export type { GuestRuntime } from './system/xenSystem.ts';
+export { XenSystem } from './system/xenSystem.ts';
+export { BulkTransfer } from './workload/bulk.ts';
+export { CpuBound } from './workload/cpuBound.ts';
+export { workloadMachine } from './workload/lifecycle.ts';
+export { UdpStream } from './workload/udp.ts';
+export { WebLoad } from './workload/web.ts';

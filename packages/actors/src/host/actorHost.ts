@@ -30,7 +30,7 @@ import {
 } from 'xstate';
 
 /** A fixed-shape event: a type and up to four integer fields. */
-export type HostEvent = { readonly type: string };
+export type HostEvent = { readonly type: string; readonly [field: string]: unknown };
 
 export interface HostedActor<TLogic extends AnyActorLogic = AnyStateMachine> {
   readonly id: string;
@@ -195,7 +195,7 @@ export class ActorHost {
 
   private values(c: Codec, event: HostEvent): [number, number, number, number] {
     const out: [number, number, number, number] = [0, 0, 0, 0];
-    const fields = event as unknown as Readonly<Record<string, unknown>>;
+    const fields: Readonly<Record<string, unknown>> = event;
     let n = 0;
     for (const k in fields) if (k !== 'type') n++;
     if (n !== c.fields.length) this.badShape(c, event);

@@ -8,11 +8,11 @@ import type { EventChannelSet } from '@isosim/core';
 import type { Subscription } from 'rxjs';
 import type { ActorHost, HostedActor } from './actorHost.ts';
 
-export interface PendingEvent {
+export type PendingEvent = {
   readonly type: 'evtchn.pending';
   readonly portsLo: number;
   readonly portsHi: number;
-}
+};
 
 export function portsOf(event: PendingEvent): number[] {
   const out: number[] = [];
@@ -25,15 +25,19 @@ export function hasPort(event: PendingEvent, port: number): boolean {
   return port < 32 ? ((event.portsLo >>> port) & 1) === 1 : ((event.portsHi >>> (port - 32)) & 1) === 1;
 }
 
+/** The event for a set of ports. */
+export function pendingEvent(ports: readonly number[]): PendingEvent {
+  let lo = 0;
+  let hi = 0;
+  for (const p of ports) {
+    if (p < 32) lo |= 1 << p;
+    else hi |= 1 << (p - 32);
+  }
+  return { type: 'evtchn.pending', portsLo: lo >>> 0, portsHi: hi >>> 0 };
+}
+
 export function connectChannel(host: ActorHost, channels: EventChannelSet, actor: HostedActor): Subscription {
   return channels.onUpcall((upcall) => {
-    let lo = 0;
-    let hi = 0;
-    for (const p of upcall.ports) {
-      if (p < 32) lo |= 1 << p;
-      else hi |= 1 << (p - 32);
-    }
-    const event: PendingEvent = { type: 'evtchn.pending', portsLo: lo >>> 0, portsHi: hi >>> 0 };
-    host.deliver(actor, event, channels.endpoint);
+    host.deliver(actor, pendingEvent(upcall.ports), channels.endpoint);
   });
 }

@@ -1,0 +1,176 @@
+/**
+ * Netback and the NIC driver, running in the driver domain (IDD).
+ *
+ * Design (paper section 3, Fig. 3): the IDD's CPU time is what does the I/O. Each
+ * received packet costs `iddRecvNs` of IDD CPU, whatever its size (Fig. 4); each
+ * transmitted packet costs `weight` times that (Fig. 5). Every packet is one work
+ * item on the IDD's vCPU whose principal is the guest it serves: the ground truth of
+ * IDD CPU per guest. Interrupt entry costs `iddIrqNs`, charged to the IDD itself.
+ *
+ * Receive: poll takes up to `NAPI_BUDGET` packets from the NIC; when a packet's work
+ * is done, netback takes one of the guest's posted receive buffers, flips the page
+ * to the guest and answers on the rx ring, notifying the guest if the ring says so.
+ * No buffer: dropped (`no-rx-buffer`).
+ * Transmit: poll takes up to `NAPI_BUDGET` requests from each guest's tx ring; when a
+ * packet's work is done it goes to the NIC and netback answers on the tx ring.
+ *
+ * Hooks for control (ShareGuard): `inboundBlocked(guest)` drops a received packet
+ * after the driver has paid for it; `outboundBlocked(guest)` drops a guest's packet
+ * in netback before it costs the IDD's stack (`outboundDropNs`).
+ *
+ * Each packet the IDD processes is reported to `onPacket` (XenMon's per-packet
+ * trace record: guest, direction, bytes).
+ */
+import type { EventChannelSet, Kernel } from '@isosim/core';
+import type { Nic } from '../hardware/nic.ts';
+import type { ActorHost, HostedActor } from '../host/actorHost.ts';
+import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
+import { bindVirq } from '../hypervisor/virq.ts';
+import { Direction, type NetStats, type Packet } from '../net/packet.ts';
+import type { Vif } from '../net/vif.ts';
+import { netbackMachine } from './netbackMachine.ts';
+
+/** Linux's default NAPI weight: packets per device per poll. */
+export const NAPI_BUDGET = 64;
+
+const DRAINED = { type: 'netback.drained' } as const;
+
+export interface NetbackOptions {
+  readonly iddRecvNs: number;
+  readonly weight: number;
+  readonly iddIrqNs: number;
+  /** IDD CPU to drop an outbound packet in netback (ShareGuard), ns. */
+  readonly outboundDropNs?: number;
+}
+
+export class Netback {
+  readonly actor: HostedActor<typeof netbackMachine>;
+  readonly vifs: Vif[] = [];
+  readonly pirqPort: number;
+  inboundBlocked: (guest: number) => boolean = () => false;
+  outboundBlocked: (guest: number) => boolean = () => false;
+  onPacket: (guest: number, direction: Direction, bytes: number) => void = () => {};
+  private readonly vcpu: Vcpu;
+  private readonly sendNs: number;
+
+  constructor(
+    readonly kernel: Kernel,
+    private readonly host: ActorHost,
+    private readonly xen: Hypervisor,
+    readonly idd: Domain,
+    readonly channels: EventChannelSet,
+    private readonly nic: Nic,
+    private readonly statsOf: (guest: number) => NetStats,
+    private readonly options: NetbackOptions,
+  ) {
+    this.vcpu = idd.vcpus[0];
+    this.sendNs = Math.round(options.iddRecvNs * options.weight);
+    this.pirqPort = channels.bind('pirq:nic');
+    const xenId = kernel.registry.name('xen');
+    // The hypervisor traps the NIC's physical interrupt and raises the IDD's event channel.
+    nic.onInterrupt = () => channels.notify(this.pirqPort, xenId);
+    this.actor = host.spawn(`${idd.name}.netback`, netbackMachine, {
+      input: {
+        poll: () => this.poll(),
+        hasWork: () => this.hasWork(),
+        rearm: () => this.rearm(),
+      },
+    });
+    bindVirq(host, xen, this.vcpu, channels, this.actor, options.iddIrqNs);
+  }
+
+  attach(vif: Vif): void {
+    this.vifs.push(vif);
+  }
+
+  private clearPending(): void {
+    this.channels.clearPending(this.pirqPort);
+    for (const vif of this.vifs) this.channels.clearPending(vif.iddPort);
+  }
+
+  private poll(): void {
+    this.clearPending();
+    const iddId = this.idd.id;
+    for (let i = 0; i < NAPI_BUDGET; i++) {
+      const p = this.nic.takeRx();
+      if (p === undefined) break;
+      this.xen.submit(this.vcpu, {
+        remainingNs: this.options.iddRecvNs,
+        principal: p.guest,
+        onDone: () => this.received(p),
+      });
+    }
+    for (const vif of this.vifs) {
+      for (let i = 0; i < NAPI_BUDGET; i++) {
+        const p = vif.txBack.takeRequest();
+        if (p === undefined) break;
+        if (this.outboundBlocked(p.guest)) {
+          const cost = this.options.outboundDropNs ?? 0;
+          this.xen.submit(this.vcpu, {
+            remainingNs: cost,
+            principal: p.guest,
+            onDone: () => this.complete(vif, p, true),
+          });
+        } else {
+          this.xen.submit(this.vcpu, {
+            remainingNs: this.sendNs,
+            principal: p.guest,
+            onDone: () => this.complete(vif, p, false),
+          });
+        }
+      }
+    }
+    this.xen.submit(this.vcpu, {
+      remainingNs: 0,
+      principal: iddId,
+      onDone: () => this.host.deliver(this.actor, DRAINED),
+    });
+  }
+
+  private hasWork(): boolean {
+    if (this.nic.rxWaiting > 0) return true;
+    for (const vif of this.vifs) if (vif.txBack.unconsumedRequests() > 0) return true;
+    return false;
+  }
+
+  private rearm(): void {
+    this.clearPending();
+    this.nic.enableInterrupts();
+    for (const vif of this.vifs) vif.txBack.finalCheckForRequests();
+  }
+
+  /** A received packet's driver and netback work is done: hand it to its guest. */
+  private received(p: Packet): void {
+    this.onPacket(p.guest, Direction.INBOUND, p.bytes);
+    const stats = this.statsOf(p.guest);
+    if (this.inboundBlocked(p.guest)) {
+      stats.drop('shareguard-inbound');
+      p.flow.dropped?.(p, 'shareguard-inbound');
+      return;
+    }
+    const vif = this.vifs.find((v) => v.guest.id === p.guest);
+    if (vif === undefined || vif.rxBack.takeRequest() === undefined) {
+      stats.drop('no-rx-buffer');
+      p.flow.dropped?.(p, 'no-rx-buffer');
+      return;
+    }
+    vif.pageFlips++;
+    vif.rxBack.putResponse(p);
+    if (vif.rxBack.pushResponsesAndCheckNotify())
+      vif.guestChannels.notify(vif.guestPort, this.actor.endpoint);
+  }
+
+  /** A guest's packet has gone to the NIC (or was dropped): complete its tx request. */
+  private complete(vif: Vif, p: Packet, dropped: boolean): void {
+    if (dropped) {
+      this.statsOf(p.guest).drop('shareguard-outbound');
+      p.flow.dropped?.(p, 'shareguard-outbound');
+    } else {
+      this.onPacket(p.guest, Direction.OUTBOUND, p.bytes);
+      this.nic.transmit(p);
+    }
+    vif.txBack.putResponse(0);
+    if (vif.txBack.pushResponsesAndCheckNotify())
+      vif.guestChannels.notify(vif.guestPort, this.actor.endpoint);
+  }
+}

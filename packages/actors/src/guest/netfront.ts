@@ -1,0 +1,133 @@
+/**
+ * Netfront: a guest's network driver. It keeps the rx ring stocked with receive
+ * buffers, takes received packets in batches (each packet costing the guest
+ * `guestPacketNs` of its own CPU) and hands them to their flows; it sends packets
+ * through the tx ring, each costing `guestPacketNs` first, and holds them in a
+ * bounded transmit queue (a qdisc, `txqueuelen`) while the ring is full.
+ */
+import type { Kernel } from '@isosim/core';
+import type { ActorHost, HostedActor } from '../host/actorHost.ts';
+import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
+import { bindVirq } from '../hypervisor/virq.ts';
+import type { NetStats, Packet } from '../net/packet.ts';
+import type { Vif } from '../net/vif.ts';
+import { netfrontMachine } from './netfrontMachine.ts';
+
+/** Linux's default txqueuelen for Ethernet devices, packets. */
+export const TXQUEUE_LEN = 1000;
+
+const DRAINED = { type: 'netfront.drained' } as const;
+
+export interface NetfrontOptions {
+  readonly guestPacketNs: number;
+  readonly guestIrqNs: number;
+}
+
+export class Netfront {
+  readonly actor: HostedActor<typeof netfrontMachine>;
+  private readonly vcpu: Vcpu;
+  private readonly backlog: Packet[] = [];
+  private nextBuffer = 0;
+
+  constructor(
+    kernel: Kernel,
+    private readonly host: ActorHost,
+    private readonly xen: Hypervisor,
+    readonly vif: Vif,
+    private readonly stats: NetStats,
+    private readonly options: NetfrontOptions,
+  ) {
+    this.vcpu = vif.guest.vcpus[0];
+    this.actor = host.spawn(`${vif.guest.name}.netfront`, netfrontMachine, {
+      input: { poll: () => this.poll(), hasWork: () => this.hasWork(), rearm: () => this.rearm() },
+    });
+    bindVirq(host, xen, this.vcpu, vif.guestChannels, this.actor, options.guestIrqNs);
+    this.postBuffers();
+    void kernel;
+  }
+
+  /** Sends `p` from the guest: its stack's CPU first, then the ring (or the queue). */
+  send(p: Packet): void {
+    this.stats.offered[p.direction]++;
+    this.xen.submit(this.vcpu, {
+      remainingNs: this.options.guestPacketNs,
+      principal: this.vif.guest.id,
+      onDone: () => this.enqueue(p),
+    });
+  }
+
+  /** Queues CPU work in this guest (a workload's own processing). */
+  work(costNs: number, onDone?: () => void): void {
+    this.xen.submit(this.vcpu, { remainingNs: costNs, principal: this.vif.guest.id, onDone });
+  }
+
+  private enqueue(p: Packet): void {
+    if (this.backlog.length > 0 || !this.vif.txFront.putRequest(p)) {
+      if (this.backlog.length >= TXQUEUE_LEN) {
+        this.stats.drop('guest-txqueue-full');
+        p.flow.dropped?.(p, 'guest-txqueue-full');
+        return;
+      }
+      this.backlog.push(p);
+      return;
+    }
+    this.pushTx();
+  }
+
+  private pushTx(): void {
+    if (this.vif.txFront.pushRequestsAndCheckNotify()) {
+      this.vif.iddChannels.notify(this.vif.iddPort, this.actor.endpoint);
+    }
+  }
+
+  private postBuffers(): void {
+    let posted = false;
+    while (this.vif.rxFront.putRequest(this.nextBuffer)) {
+      this.nextBuffer = (this.nextBuffer + 1) >>> 0;
+      posted = true;
+    }
+    if (posted) this.vif.rxFront.pushRequestsAndCheckNotify();
+  }
+
+  private poll(): void {
+    this.vif.guestChannels.clearPending(this.vif.guestPort);
+    // Transmit completions free ring slots: move queued packets into the ring.
+    let freed = 0;
+    while (this.vif.txFront.takeResponse() !== undefined) freed++;
+    if (freed > 0 && this.backlog.length > 0) {
+      let moved = 0;
+      while (moved < this.backlog.length && this.vif.txFront.putRequest(this.backlog[moved])) moved++;
+      this.backlog.splice(0, moved);
+      if (moved > 0) this.pushTx();
+    }
+    const batch: Packet[] = [];
+    for (let p = this.vif.rxFront.takeResponse(); p !== undefined; p = this.vif.rxFront.takeResponse())
+      batch.push(p);
+    const guest = this.vif.guest.id;
+    this.xen.submit(this.vcpu, {
+      remainingNs: batch.length * this.options.guestPacketNs,
+      principal: guest,
+      onDone: () => {
+        this.postBuffers();
+        for (const p of batch) {
+          this.stats.delivered[p.direction]++;
+          p.flow.arrived(p);
+        }
+        this.host.deliver(this.actor, DRAINED);
+      },
+    });
+  }
+
+  private hasWork(): boolean {
+    return (
+      this.vif.rxFront.unconsumedResponses() > 0 ||
+      (this.backlog.length > 0 && this.vif.txFront.unconsumedResponses() > 0)
+    );
+  }
+
+  private rearm(): void {
+    this.vif.guestChannels.clearPending(this.vif.guestPort);
+    this.vif.rxFront.finalCheckForResponses();
+    this.vif.txFront.finalCheckForResponses();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * CPU work: what a vCPU does when it runs. A domain's vCPU holds a FIFO of work
+ * items; each costs a number of nanoseconds of CPU and names its principal, the
+ * domain on whose behalf the time is spent (a guest's own work is its own; the IDD's
+ * packet processing names the guest it serves). When an item's time has all been
+ * spent, its `onDone` runs at that simulated instant: that is how packets move on,
+ * requests complete and interrupts get handled. A vCPU with no items blocks.
+ *
+ * The principal is the simulator's ground truth of who caused each nanosecond of
+ * CPU; XenMon's estimate is compared against it.
+ */
+export interface WorkItem {
+  /** CPU time still to run, ns (may be +Infinity for a CPU-bound loop). */
+  remainingNs: number;
+  /** Domain id the time is spent for. */
+  readonly principal: number;
+  readonly onDone?: () => void;
+}
+
+/** A FIFO of work items without `Array.shift` costs. */
+export class WorkQueue {
+  private items: (WorkItem | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  peek(): WorkItem | undefined {
+    return this.items[this.head];
+  }
+
+  push(item: WorkItem): void {
+    this.items.push(item);
+  }
+
+  pop(): WorkItem | undefined {
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}

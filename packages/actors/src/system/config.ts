@@ -1,0 +1,56 @@
+/**
+ * The description of a simulated host, as the library takes it (scenario files, in
+ * the CLI, are checked and turned into this). Times are integer nanoseconds.
+ */
+import type { HardwareProfile } from '../profiles/profiles.ts';
+import type { CreditParams, SedfParams } from '../scheduler/types.ts';
+
+export interface VcpuConfig {
+  readonly pcpu: number;
+  readonly sedf?: SedfParams;
+  readonly credit?: CreditParams;
+}
+
+export type WorkloadConfig =
+  | {
+      readonly kind: 'web';
+      readonly rate: number;
+      readonly arrivals?: 'uniform' | 'poisson';
+      readonly fileBytes: number;
+      readonly timeoutNs: number;
+      readonly startNs?: number;
+      readonly stopNs?: number;
+    }
+  | { readonly kind: 'cpu'; readonly startNs?: number; readonly stopNs?: number }
+  | {
+      readonly kind: 'bulk';
+      readonly direction: 'send' | 'receive';
+      readonly windowSegments?: number;
+      readonly startNs?: number;
+      readonly stopNs?: number;
+    }
+  | {
+      readonly kind: 'udp';
+      readonly direction: 'send' | 'receive';
+      readonly rate: number;
+      readonly bytes: number;
+      readonly startNs?: number;
+      readonly stopNs?: number;
+    };
+
+export interface DomainConfig {
+  /** As in the paper: 'Dom-0', 'Dom-1', … */
+  readonly name: string;
+  readonly vcpus: readonly VcpuConfig[];
+  readonly workloads?: readonly WorkloadConfig[];
+}
+
+export interface SystemConfig {
+  readonly profile: HardwareProfile;
+  /** Physical CPUs (default: the profile's). */
+  readonly pcpus?: number;
+  readonly scheduler: 'sedf' | 'credit';
+  /** The driver domain (Domain-0 in the paper), which runs netback and the NIC driver. */
+  readonly idd: Omit<DomainConfig, 'workloads'>;
+  readonly guests: readonly DomainConfig[];
+}

@@ -1,0 +1,154 @@
+/**
+ * Builds a whole Xen host from a `SystemConfig`: kernel-hosted actors for the
+ * scheduler, the NIC, the driver domain's netback, each guest's netfront and its
+ * workloads; the hypervisor that runs them; the network to the client machines.
+ *
+ * The IDD is domain 0 (its name is the config's); guests are numbered from 1 in the
+ * order given. Ground truth (`xen.accounting`) and per-guest packet statistics are
+ * exact; XenMon, when attached, sees the same run through its trace.
+ */
+import { EventChannelSet, InvariantError, type Kernel, NS_PER_MS } from '@isosim/core';
+import { Netback } from '../driver/netback.ts';
+import { Netfront } from '../guest/netfront.ts';
+import { Nic } from '../hardware/nic.ts';
+import { ActorHost } from '../host/actorHost.ts';
+import { type Domain, Hypervisor, type SchedulerPort } from '../hypervisor/hypervisor.ts';
+import { ActorSchedulerPort } from '../hypervisor/schedulerPort.ts';
+import { Network } from '../net/network.ts';
+import { NetStats } from '../net/packet.ts';
+import { createVif } from '../net/vif.ts';
+import { creditMachine, sedfMachine } from '../scheduler/schedulerMachine.ts';
+import { BulkTransfer } from '../workload/bulk.ts';
+import { CpuBound } from '../workload/cpuBound.ts';
+import { Endpoints } from '../workload/endpoints.ts';
+import { type WorkloadEngine, workloadMachine } from '../workload/lifecycle.ts';
+import { UdpStream } from '../workload/udp.ts';
+import { WebLoad } from '../workload/web.ts';
+import type { DomainConfig, SystemConfig, WorkloadConfig } from './config.ts';
+
+export interface GuestRuntime {
+  readonly domain: Domain;
+  readonly netfront: Netfront;
+  readonly stats: NetStats;
+  readonly workloads: WorkloadEngine[];
+  readonly web: WebLoad[];
+}
+
+export class XenSystem {
+  readonly host: ActorHost;
+  readonly xen: Hypervisor;
+  readonly network: Network;
+  readonly nic: Nic;
+  readonly idd: Domain;
+  readonly netback: Netback;
+  readonly guests: GuestRuntime[] = [];
+  readonly scheduler: SchedulerPort;
+  private readonly stats: NetStats[] = [];
+
+  /**
+   * `schedulerPort` replaces the configured scheduler actor with one of your own (a
+   * model of another scheduler, or a test double).
+   */
+  constructor(
+    readonly kernel: Kernel,
+    readonly config: SystemConfig,
+    schedulerPort?: (host: ActorHost, pcpus: number) => SchedulerPort,
+  ) {
+    const profile = config.profile;
+    const pcpus = config.pcpus ?? profile.pcpus;
+    this.host = new ActorHost(kernel);
+    if (schedulerPort) {
+      this.scheduler = schedulerPort(this.host, pcpus);
+    } else {
+      const machine = config.scheduler === 'sedf' ? sedfMachine : creditMachine;
+      const schedActor = this.host.spawn(`sched.${config.scheduler}`, machine, {
+        input: { pcpus, now: () => kernel.nowNs },
+      });
+      this.scheduler = new ActorSchedulerPort(this.host, schedActor);
+    }
+    this.xen = new Hypervisor(kernel, { pcpus, scheduler: this.scheduler, driverDomains: [0] });
+    const statsOf = (guest: number): NetStats => {
+      const s = this.stats[guest];
+      if (s === undefined) throw new InvariantError(`no network statistics for domain ${guest}`);
+      return s;
+    };
+    this.network = new Network(kernel, profile.lineRateBps, profile.wireLatencyNs, statsOf);
+    this.nic = new Nic(kernel, this.host, this.network, statsOf, {
+      name: 'nic0',
+      rxSlots: profile.nicRxSlots,
+      txSlots: profile.nicTxSlots,
+      itrNs: profile.nicItrNs,
+    });
+    this.idd = this.xen.addDomain(config.idd.name, config.idd.vcpus, true);
+    this.stats[0] = new NetStats();
+    const iddChannels = new EventChannelSet(kernel, `${config.idd.name}.evtchn`);
+    this.netback = new Netback(kernel, this.host, this.xen, this.idd, iddChannels, this.nic, statsOf, {
+      iddRecvNs: profile.iddRecvNs,
+      weight: profile.weight,
+      iddIrqNs: profile.iddIrqNs,
+    });
+    for (const g of config.guests) this.addGuest(g, iddChannels);
+  }
+
+  /** Starts the schedulers and workloads; then run the kernel. */
+  start(): void {
+    this.xen.start();
+  }
+
+  guest(name: string): GuestRuntime {
+    const g = this.guests.find((x) => x.domain.name === name);
+    if (g === undefined) throw new InvariantError(`no guest named ${name}`);
+    return g;
+  }
+
+  private addGuest(config: DomainConfig, iddChannels: EventChannelSet): void {
+    const { kernel, host, xen, config: sys } = this;
+    const domain = xen.addDomain(config.name, config.vcpus);
+    const stats = new NetStats();
+    this.stats[domain.id] = stats;
+    const channels = new EventChannelSet(kernel, `${config.name}.evtchn`);
+    const vif = createVif(domain, iddChannels, channels, sys.profile.ringSlots);
+    this.netback.attach(vif);
+    const netfront = new Netfront(kernel, host, xen, vif, stats, {
+      guestPacketNs: sys.profile.guestPacketNs,
+      guestIrqNs: sys.profile.guestIrqNs,
+    });
+    const runtime: GuestRuntime = { domain, netfront, stats, workloads: [], web: [] };
+    (config.workloads ?? []).forEach((w, i) => {
+      const name = `${config.name}.${w.kind}${i}`;
+      const ends = new Endpoints(kernel, `${name}.ends`, netfront, this.network);
+      const engine = this.makeWorkload(w, ends, runtime);
+      runtime.workloads.push(engine);
+      host.spawn(name, workloadMachine, {
+        input: {
+          engine,
+          startMs: (w.startNs ?? 0) / NS_PER_MS,
+          stopMs: w.stopNs === undefined ? Number.POSITIVE_INFINITY : w.stopNs / NS_PER_MS,
+        },
+      });
+    });
+    this.guests.push(runtime);
+  }
+
+  private makeWorkload(w: WorkloadConfig, ends: Endpoints, runtime: GuestRuntime): WorkloadEngine {
+    switch (w.kind) {
+      case 'web': {
+        const load = new WebLoad(ends, {
+          rate: w.rate,
+          arrivals: w.arrivals,
+          fileBytes: w.fileBytes,
+          timeoutNs: w.timeoutNs,
+          requestNs: this.config.profile.webRequestNs,
+        });
+        runtime.web.push(load);
+        return load;
+      }
+      case 'cpu':
+        return new CpuBound(ends);
+      case 'bulk':
+        return new BulkTransfer(ends, { direction: w.direction, windowSegments: w.windowSegments });
+      case 'udp':
+        return new UdpStream(ends, { direction: w.direction, rate: w.rate, bytes: w.bytes });
+    }
+  }
+}

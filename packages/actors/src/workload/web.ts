@@ -1,0 +1,303 @@
+/**
+ * A web server in a guest, loaded by an open-loop client like httperf.
+ *
+ * The client opens connections at a fixed rate (httperf `--rate`: evenly spaced) and
+ * asks each for one file. Per connection (packets on the wire; see profiles.ts):
+ *   client → SYN;  guest → SYN-ACK;  client → ACK, GET;
+ *   guest: `webRequestNs` of CPU, then n = ceil(fileBytes / MSS) data segments,
+ *   ACK-clocked: an initial window of `INITIAL_WINDOW` segments (RFC 3390 for a
+ *   1448-byte MSS) growing by one per segment acknowledged below `ssthresh` (slow
+ *   start) and by one per window above it (congestion avoidance), up to the client's
+ *   64 KiB receive window; a lost segment halves the window (Reno's multiplicative
+ *   decrease) and is sent again after the retransmission timeout;
+ *   client → an ACK per two segments (and for the last), then FIN when all are in.
+ * A reply counts when its last segment reaches the client within `timeoutNs` of the
+ * connection's start (httperf `--timeout`); later, it counts as a failed request and
+ * the client ignores the rest. A dropped packet is sent again by its sender after a
+ * retransmission timeout (`RTO_NS`; `SYN_RTO_NS` for the SYN), as TCP would, unless the
+ * connection has failed; the server stops sending on a failed connection (httperf
+ * closes it). Fast retransmit and SACK are not modelled.
+ *
+ * The server side is Apache's prefork model: at most `MAX_CLIENTS` connections are
+ * being served at once; a GET that finds every worker busy waits; a SYN that finds
+ * `LISTEN_BACKLOG` connections already waiting is dropped by the guest's kernel (the
+ * client tries again after `SYN_RTO_NS`). A worker is free again when its response is
+ * fully acknowledged or the client has given up.
+ */
+import { ACK_BYTES, Direction, type DropReason, type Flow, MSS_BYTES, type Packet } from '../net/packet.ts';
+import type { Endpoints } from './endpoints.ts';
+import type { WorkloadEngine } from './lifecycle.ts';
+
+/** Linux's minimum TCP retransmission timeout, 200 ms. */
+export const RTO_NS = 200_000_000;
+/** Linux 2.6's initial SYN retransmission timeout, 3 s. */
+export const SYN_RTO_NS = 3_000_000_000;
+/** Apache 2.0's default MaxClients (prefork). */
+export const MAX_CLIENTS = 150;
+/** Linux 2.6's default somaxconn: connections waiting for accept(). */
+export const LISTEN_BACKLOG = 128;
+/** Segments a connection may send before its first acknowledgement (RFC 3390, MSS 1448). */
+export const INITIAL_WINDOW = 3;
+/** The client's receive window, segments (64 KiB / 1448). */
+export const MAX_WINDOW = 45;
+/** Request line and headers of a GET, bytes on the wire. */
+export const GET_BYTES = 250;
+
+const SYN = 0;
+const HS_ACK = 1;
+const GET = 2;
+const DATA_ACK = 3;
+const FIN = 4;
+const SYN_ACK = 5;
+/** Data segment k has tag DATA + k. */
+const DATA = 16;
+
+export interface WebOptions {
+  /** Connections per second. */
+  readonly rate: number;
+  /**
+   * `uniform`: evenly spaced, as httperf `--rate` (the default); `poisson`:
+   * exponential gaps with the same mean, drawn from the workload's own seeded stream.
+   */
+  readonly arrivals?: 'uniform' | 'poisson';
+  readonly fileBytes: number;
+  readonly timeoutNs: number;
+  /** Guest CPU per request beyond its packets, ns. */
+  readonly requestNs: number;
+}
+
+export interface WebStats {
+  issued: number;
+  /** SYNs the guest's kernel dropped because the listen backlog was full. */
+  synDrops: number;
+  replies: number;
+  failed: number;
+  /** Sum of reply latencies, ns. */
+  latencyNs: number;
+  retransmits: number;
+  /** Replies completed in each second of simulated time (index = second). */
+  readonly repliesPerSecond: number[];
+}
+
+export class WebLoad implements WorkloadEngine {
+  readonly stats: WebStats = {
+    issued: 0,
+    synDrops: 0,
+    replies: 0,
+    failed: 0,
+    latencyNs: 0,
+    retransmits: 0,
+    repliesPerSecond: [],
+  };
+  /** Workers serving a connection now. */
+  busy = 0;
+  /** Connections accepted by the kernel, waiting for a worker (in order). */
+  readonly waiting: Connection[] = [];
+  readonly segments: number;
+  private active = false;
+  private readonly intervalNs: number;
+  private readonly gapNs: () => number;
+
+  constructor(
+    readonly ends: Endpoints,
+    readonly options: WebOptions,
+  ) {
+    this.segments = Math.max(1, Math.ceil(options.fileBytes / MSS_BYTES));
+    this.intervalNs = Math.round(1e9 / options.rate);
+    const rng = ends.kernel.prng.fork(ends.name);
+    this.gapNs =
+      options.arrivals === 'poisson' ? () => rng.exponentialNs(this.intervalNs) : () => this.intervalNs;
+  }
+
+  start(): void {
+    this.active = true;
+    this.open();
+  }
+
+  stop(): void {
+    this.active = false;
+  }
+
+  private open(): void {
+    if (!this.active) return;
+    this.stats.issued++;
+    new Connection(this, this.ends.kernel.nowNs).begin();
+    this.ends.after(this.gapNs(), 0, () => this.open());
+  }
+
+  /** A worker is free: the next waiting connection gets it. */
+  release(): void {
+    this.busy--;
+    while (this.busy < MAX_CLIENTS && this.waiting.length > 0) {
+      const c = this.waiting.shift() as Connection;
+      if (c.serve()) this.busy++;
+    }
+  }
+
+  /** Bytes on the wire of segment k (the last one may be short). */
+  segmentBytes(k: number): number {
+    const payload = Math.min(MSS_BYTES, this.options.fileBytes - k * MSS_BYTES);
+    return Math.max(payload, 0) + ACK_BYTES;
+  }
+}
+
+class Connection implements Flow {
+  private readonly got: Uint8Array;
+  private received = 0;
+  private done = false;
+  private dead = false;
+  /** Server side: accepted into the backlog, holding a worker, got its GET, released. */
+  private accepted = false;
+  private hasWorker = false;
+  private gotRequest = false;
+  private released = false;
+  /** Server side: segments sent, segments acknowledged, congestion window. */
+  private sent = 0;
+  private acked = 0;
+  private window = INITIAL_WINDOW;
+  private ssthresh = MAX_WINDOW;
+  /** Segments acknowledged since the window last grew in congestion avoidance. */
+  private avoidance = 0;
+
+  constructor(
+    private readonly load: WebLoad,
+    private readonly startNs: number,
+  ) {
+    this.got = new Uint8Array(load.segments);
+  }
+
+  begin(): void {
+    const { ends, options } = this.load;
+    ends.fromClient(ACK_BYTES, this, SYN);
+    ends.after(options.timeoutNs, 1, () => {
+      if (!this.done) {
+        this.dead = true;
+        this.load.stats.failed++;
+        // httperf closes the connection; the server's worker (if any) is freed.
+        this.finish();
+      }
+    });
+  }
+
+  arrived(p: Packet): void {
+    if (p.direction === Direction.INBOUND) this.atServer(p.tag);
+    else if (!this.dead) this.atClient(p.tag);
+  }
+
+  dropped(p: Packet, _reason: DropReason): void {
+    if (this.dead || this.done) return;
+    if (p.direction === Direction.OUTBOUND && p.tag >= DATA) {
+      this.ssthresh = Math.max(2, Math.floor(this.window / 2));
+      this.window = this.ssthresh;
+    }
+    const rto = p.direction === Direction.INBOUND && p.tag === SYN ? SYN_RTO_NS : RTO_NS;
+    this.retry(rto, () => this.load.ends.resend(p));
+  }
+
+  /** Sends something again after `delayNs`, unless the connection has ended by then. */
+  private retry(delayNs: number, send: () => void): void {
+    this.load.ends.after(delayNs, 2, () => {
+      if (this.dead || this.done) return;
+      this.load.stats.retransmits++;
+      send();
+    });
+  }
+
+  /** Gives this connection a worker; false if it no longer needs one. */
+  serve(): boolean {
+    if (this.dead || this.released) return false;
+    this.hasWorker = true;
+    if (this.gotRequest) this.process();
+    return true;
+  }
+
+  private process(): void {
+    this.load.ends.work(this.load.options.requestNs, () => this.sendWindow());
+  }
+
+  /** Frees the server side: the worker, or the place in the backlog. */
+  private finish(): void {
+    if (!this.accepted || this.released) return;
+    this.released = true;
+    if (this.hasWorker) {
+      this.hasWorker = false;
+      this.load.release();
+    } else {
+      const i = this.load.waiting.indexOf(this);
+      if (i >= 0) this.load.waiting.splice(i, 1);
+    }
+  }
+
+  private atServer(tag: number): void {
+    const { ends, segments } = this.load;
+    if (tag === SYN) {
+      if (!this.accepted) {
+        if (this.load.busy >= MAX_CLIENTS && this.load.waiting.length >= LISTEN_BACKLOG) {
+          // The guest's kernel drops the SYN; the client tries again later.
+          this.load.stats.synDrops++;
+          this.retry(SYN_RTO_NS, () => ends.fromClient(ACK_BYTES, this, SYN));
+          return;
+        }
+        this.accepted = true;
+        if (this.load.busy < MAX_CLIENTS) {
+          this.load.busy++;
+          this.hasWorker = true;
+        } else {
+          this.load.waiting.push(this);
+        }
+      }
+      ends.fromGuest(ACK_BYTES, this, SYN_ACK);
+    } else if (tag === GET) {
+      if (this.gotRequest || this.released) return;
+      this.gotRequest = true;
+      if (this.hasWorker) this.process();
+    } else if (tag === DATA_ACK) {
+      // Each ACK covers two segments (or the last one); slow start opens the window.
+      const newly = Math.min(2, this.sent - this.acked);
+      this.acked += newly;
+      if (this.window < this.ssthresh) {
+        this.window = Math.min(MAX_WINDOW, this.window + newly);
+      } else {
+        this.avoidance += newly;
+        if (this.avoidance >= this.window) {
+          this.avoidance -= this.window;
+          this.window = Math.min(MAX_WINDOW, this.window + 1);
+        }
+      }
+      this.sendWindow();
+      if (this.acked >= segments) this.finish();
+    }
+  }
+
+  /** Sends segments while the window allows; nothing once the client has given up. */
+  private sendWindow(): void {
+    const { ends, segments } = this.load;
+    while (!this.dead && this.sent < segments && this.sent - this.acked < this.window) {
+      const k = this.sent++;
+      ends.fromGuest(this.load.segmentBytes(k), this, DATA + k);
+    }
+  }
+
+  private atClient(tag: number): void {
+    const { ends, segments, stats } = this.load;
+    if (tag === SYN_ACK) {
+      ends.fromClient(ACK_BYTES, this, HS_ACK);
+      ends.fromClient(GET_BYTES, this, GET);
+      return;
+    }
+    const k = tag - DATA;
+    if (k < 0 || this.got[k] === 1) return;
+    this.got[k] = 1;
+    this.received++;
+    if (this.received % 2 === 0 || this.received === segments) ends.fromClient(ACK_BYTES, this, DATA_ACK);
+    if (this.received === segments) {
+      this.done = true;
+      const now = ends.kernel.nowNs;
+      stats.replies++;
+      stats.latencyNs += now - this.startNs;
+      const sec = Math.floor(now / 1e9);
+      stats.repliesPerSecond[sec] = (stats.repliesPerSecond[sec] ?? 0) + 1;
+      ends.fromClient(ACK_BYTES, this, FIN);
+    }
+  }
+}
