@@ -68,22 +68,28 @@ const clocks = new WeakMap<object, () => number>();
 function nowOf(self: object): number {
   const now = clocks.get(self);
   if (now === undefined) {
-    throw new InvariantError('scheduler actor has no clock: create it with input { pcpus, now }, not from a snapshot');
+    throw new InvariantError(
+      'scheduler actor has no clock: create it with input { pcpus, now }, not from a snapshot',
+    );
   }
   const t = now();
-  if (!Number.isSafeInteger(t) || t < 0) throw new InvariantError(`scheduler clock gave ${t}, not a time in ns`);
+  if (!Number.isSafeInteger(t) || t < 0)
+    throw new InvariantError(`scheduler clock gave ${t}, not a time in ns`);
   return t;
 }
 
 function flag(value: number, field: string): boolean {
-  if (value !== 0 && value !== 1) throw new InvariantError(`scheduler event field ${field} must be 0 or 1, got ${value}`);
+  if (value !== 0 && value !== 1)
+    throw new InvariantError(`scheduler event field ${field} must be 0 or 1, got ${value}`);
   return value === 1;
 }
 
 export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
   type Ctx = SchedulerContext<S>;
   /** An `assign` whose recipe mutates an immer draft of the context. */
-  const update = <E extends SchedulerEvent>(recipe: (draft: Draft<Ctx>, state: S, event: E, nowNs: number) => void) =>
+  const update = <E extends SchedulerEvent>(
+    recipe: (draft: Draft<Ctx>, state: S, event: E, nowNs: number) => void,
+  ) =>
     assign<Ctx, E, undefined, SchedulerEvent, never>(({ context, event, self }) =>
       produce(context, (draft) => recipe(draft, draft.state as S, event, nowOf(self))),
     );
@@ -113,7 +119,11 @@ export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
           },
           'sched.sedf': {
             actions: update<Extract<SchedulerEvent, { type: 'sched.sedf' }>>((_d, state, e, now) => {
-              const params = { sliceNs: e.sliceNs, periodNs: e.periodNs, extratime: flag(e.extratime, 'extratime') };
+              const params = {
+                sliceNs: e.sliceNs,
+                periodNs: e.periodNs,
+                extratime: flag(e.extratime, 'extratime'),
+              };
               ops.adjust(state, e.vcpu, { sedf: params }, now);
             }),
           },
@@ -134,8 +144,13 @@ export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
           },
           'sched.do_schedule': {
             actions: update<Extract<SchedulerEvent, { type: 'sched.do_schedule' }>>((d, state, e, now) => {
-              if (d.decisions[e.pcpu] === undefined) throw new InvariantError(`scheduler has no pCPU ${e.pcpu}`);
-              const prev = { vcpu: e.prevVcpu, ranNs: e.ranNs, runnable: flag(e.prevRunnable, 'prevRunnable') };
+              if (d.decisions[e.pcpu] === undefined)
+                throw new InvariantError(`scheduler has no pCPU ${e.pcpu}`);
+              const prev = {
+                vcpu: e.prevVcpu,
+                ranNs: e.ranNs,
+                runnable: flag(e.prevRunnable, 'prevRunnable'),
+              };
               d.decisions[e.pcpu] = ops.doSchedule(state, e.pcpu, now, prev);
             }),
           },

@@ -2,7 +2,13 @@ import { InvariantError, IsosimError } from '@isosim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXTRA_QUANTUM_NS, sedf } from './sedf.ts';
-import { type Behaviour, cpuPerWindow, type HarnessVcpu, harnessViolations, runScheduler } from './testHarness.ts';
+import {
+  type Behaviour,
+  cpuPerWindow,
+  type HarnessVcpu,
+  harnessViolations,
+  runScheduler,
+} from './testHarness.ts';
 import { IDLE, type VcpuSpec } from './types.ts';
 
 const MS = 1_000_000;
@@ -20,15 +26,59 @@ function perPeriod(r: ReturnType<typeof runScheduler>, v: number, periodNs: numb
 
 describe('SEDF hard reservation (extratime off)', () => {
   const sets: { name: string; pcpus: number; vcpus: [number, number, number][] }[] = [
-    { name: '3/10 5/20 9/20 ms (100%)', pcpus: 1, vcpus: [[0, 3, 10], [0, 5, 20], [0, 9, 20]] },
-    { name: '1/4 1/2 1/4 ms (100%)', pcpus: 1, vcpus: [[0, 1, 4], [0, 1, 2], [0, 1, 4]] },
-    { name: 'Dom-0 15/20 and 2/10 ms (95%)', pcpus: 1, vcpus: [[0, 15, 20], [0, 2, 10]] },
-    { name: 'co-prime 7/30 11/70 13/110 ms (51%)', pcpus: 1, vcpus: [[0, 7, 30], [0, 11, 70], [0, 13, 110]] },
-    { name: 'two pCPUs, 100% each', pcpus: 2, vcpus: [[0, 3, 10], [0, 7, 10], [1, 1, 3], [1, 1, 3], [1, 1, 3]] },
+    {
+      name: '3/10 5/20 9/20 ms (100%)',
+      pcpus: 1,
+      vcpus: [
+        [0, 3, 10],
+        [0, 5, 20],
+        [0, 9, 20],
+      ],
+    },
+    {
+      name: '1/4 1/2 1/4 ms (100%)',
+      pcpus: 1,
+      vcpus: [
+        [0, 1, 4],
+        [0, 1, 2],
+        [0, 1, 4],
+      ],
+    },
+    {
+      name: 'Dom-0 15/20 and 2/10 ms (95%)',
+      pcpus: 1,
+      vcpus: [
+        [0, 15, 20],
+        [0, 2, 10],
+      ],
+    },
+    {
+      name: 'co-prime 7/30 11/70 13/110 ms (51%)',
+      pcpus: 1,
+      vcpus: [
+        [0, 7, 30],
+        [0, 11, 70],
+        [0, 13, 110],
+      ],
+    },
+    {
+      name: 'two pCPUs, 100% each',
+      pcpus: 2,
+      vcpus: [
+        [0, 3, 10],
+        [0, 7, 10],
+        [1, 1, 3],
+        [1, 1, 3],
+        [1, 1, 3],
+      ],
+    },
   ];
   for (const set of sets) {
     it(`gives every busy vCPU exactly its slice in every period: ${set.name}`, () => {
-      const vcpus: HarnessVcpu[] = set.vcpus.map(([p, s, per]) => ({ spec: spec(p, s * MS, per * MS), behaviour: busy }));
+      const vcpus: HarnessVcpu[] = set.vcpus.map(([p, s, per]) => ({
+        spec: spec(p, s * MS, per * MS),
+        behaviour: busy,
+      }));
       const r = runScheduler(sedf, { pcpus: set.pcpus, vcpus, untilNs: 4_620 * MS });
       expect(harnessViolations(r)).toEqual([]);
       set.vcpus.forEach(([, s, per], v) => {
@@ -38,7 +88,9 @@ describe('SEDF hard reservation (extratime off)', () => {
       });
       // What is not reserved is idle: 4620 ms is a whole number of every period here.
       for (let p = 0; p < set.pcpus; p++) {
-        const reserved = set.vcpus.filter(([q]) => q === p).reduce((t, [, s, per]) => t + (4_620 / per) * s, 0);
+        const reserved = set.vcpus
+          .filter(([q]) => q === p)
+          .reduce((t, [, s, per]) => t + (4_620 / per) * s, 0);
         expect(r.idleNs[p]).toBe((4_620 - reserved) * MS);
       }
     });
@@ -49,7 +101,10 @@ describe('SEDF hard reservation (extratime off)', () => {
       fc.constant<Behaviour>(busy),
       fc.constant<Behaviour>({ kind: 'idle' }),
       fc
-        .record({ runNs: fc.integer({ min: 10_000, max: 20 * MS }), blockNs: fc.integer({ min: 10_000, max: 30 * MS }) })
+        .record({
+          runNs: fc.integer({ min: 10_000, max: 20 * MS }),
+          blockNs: fc.integer({ min: 10_000, max: 30 * MS }),
+        })
         .map((b): Behaviour => ({ kind: 'periodic', ...b })),
     );
     const vcpu = fc.record({
@@ -60,31 +115,41 @@ describe('SEDF hard reservation (extratime off)', () => {
       startNs: fc.integer({ min: 0, max: 20 * MS }),
     });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 }), fc.array(vcpu, { minLength: 1, maxLength: 6 }), (pcpus, raw) => {
-        const list = raw.map((x) => ({ ...x, pcpu: x.pcpu % pcpus }));
-        // Integer slices with total utilisation <= 100% per pCPU.
-        const total = (p: number) => list.filter((x) => x.pcpu === p).reduce((t, x) => t + x.share, 0);
-        const slices = list.map((x) => Math.floor((x.periodNs * x.share) / Math.max(100, total(x.pcpu))));
-        const vcpus = list.map((x, i) => ({
-          spec: spec(x.pcpu, slices[i], x.periodNs),
-          behaviour: x.behaviour,
-          startNs: x.startNs,
-        }));
-        const r = runScheduler(sedf, { pcpus, vcpus, untilNs: 300 * MS });
-        expect(harnessViolations(r)).toEqual([]);
-        list.forEach((x, v) => {
-          for (const got of perPeriod(r, v, x.periodNs)) expect(got).toBeLessThanOrEqual(slices[v]);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 2 }),
+        fc.array(vcpu, { minLength: 1, maxLength: 6 }),
+        (pcpus, raw) => {
+          const list = raw.map((x) => ({ ...x, pcpu: x.pcpu % pcpus }));
+          // Integer slices with total utilisation <= 100% per pCPU.
+          const total = (p: number) => list.filter((x) => x.pcpu === p).reduce((t, x) => t + x.share, 0);
+          const slices = list.map((x) => Math.floor((x.periodNs * x.share) / Math.max(100, total(x.pcpu))));
+          const vcpus = list.map((x, i) => ({
+            spec: spec(x.pcpu, slices[i], x.periodNs),
+            behaviour: x.behaviour,
+            startNs: x.startNs,
+          }));
+          const r = runScheduler(sedf, { pcpus, vcpus, untilNs: 300 * MS });
+          expect(harnessViolations(r)).toEqual([]);
+          list.forEach((x, v) => {
+            for (const got of perPeriod(r, v, x.periodNs)) expect(got).toBeLessThanOrEqual(slices[v]);
+          });
+        },
+      ),
       { seed: SEED, numRuns: 50 },
     );
   });
 
   it('gives exactly the slice when all vCPUs of a pCPU are busy from the start (fast-check, fixed seed)', () => {
-    const vcpu = fc.record({ periodNs: fc.integer({ min: 100_000, max: 50 * MS }), share: fc.integer({ min: 1, max: 100 }) });
+    const vcpu = fc.record({
+      periodNs: fc.integer({ min: 100_000, max: 50 * MS }),
+      share: fc.integer({ min: 1, max: 100 }),
+    });
     fc.assert(
       fc.property(fc.array(vcpu, { minLength: 1, maxLength: 5 }), (list) => {
-        const total = Math.max(100, list.reduce((t, x) => t + x.share, 0));
+        const total = Math.max(
+          100,
+          list.reduce((t, x) => t + x.share, 0),
+        );
         const slices = list.map((x) => Math.floor((x.periodNs * x.share) / total));
         const vcpus = list.map((x, i) => ({ spec: spec(0, slices[i], x.periodNs), behaviour: busy }));
         const r = runScheduler(sedf, { pcpus: 1, vcpus, untilNs: 300 * MS });
@@ -126,12 +191,21 @@ describe('SEDF earliest deadline first', () => {
     const a = sedf.addVcpu(st, spec(0, 50 * MS, 100 * MS), 0);
     const b = sedf.addVcpu(st, spec(0, 1 * MS, 5 * MS), 0);
     const c = sedf.addVcpu(st, spec(0, 1 * MS, 200 * MS), 0);
-    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: IDLE, runNs: 1_000 * MS });
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: IDLE,
+      runNs: 1_000 * MS,
+    });
     expect(sedf.wake(st, a, 0)).toBe(true); // pCPU idle
-    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: a, runNs: 50 * MS });
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: a,
+      runNs: 50 * MS,
+    });
     expect(sedf.wake(st, c, 3 * MS)).toBe(false); // deadline 200 ms > 100 ms
     expect(sedf.wake(st, b, 3 * MS)).toBe(true); // deadline 5 ms < 100 ms
-    expect(sedf.doSchedule(st, 0, 3 * MS, { vcpu: a, ranNs: 3 * MS, runnable: true })).toEqual({ vcpu: b, runNs: 1 * MS });
+    expect(sedf.doSchedule(st, 0, 3 * MS, { vcpu: a, ranNs: 3 * MS, runnable: true })).toEqual({
+      vcpu: b,
+      runNs: 1 * MS,
+    });
     expect(st.vcpus[a].remainingNs).toBe(47 * MS);
   });
 });
@@ -146,18 +220,29 @@ describe('SEDF wake (spec step 6)', () => {
   it('starts blocked, with d = NOW + p and a full slice', () => {
     const st = sedf.init(1, 0);
     const v = sedf.addVcpu(st, spec(0, 4 * MS, 10 * MS), 7 * MS);
-    expect(st.vcpus[v]).toMatchObject({ queue: 'blocked', deadlineNs: 17 * MS, remainingNs: 4 * MS, debtNs: 0 });
+    expect(st.vcpus[v]).toMatchObject({
+      queue: 'blocked',
+      deadlineNs: 17 * MS,
+      remainingNs: 4 * MS,
+      debtNs: 0,
+    });
     expect(sedf.doSchedule(st, 0, 7 * MS, { vcpu: IDLE, ranNs: 0, runnable: false }).vcpu).toBe(IDLE);
   });
 
   it('NOW < d: keeps what is left of the slice and the deadline', () => {
     const { st, v } = oneVcpu();
     sedf.wake(st, v, 0);
-    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: v, runNs: 4 * MS });
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: v,
+      runNs: 4 * MS,
+    });
     sedf.doSchedule(st, 0, 1 * MS, { vcpu: v, ranNs: 1 * MS, runnable: false }); // blocks after 1 ms
     expect(sedf.wake(st, v, 5 * MS)).toBe(true);
     expect(st.vcpus[v]).toMatchObject({ queue: 'run', deadlineNs: 10 * MS, remainingNs: 3 * MS });
-    expect(sedf.doSchedule(st, 0, 5 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: v, runNs: 3 * MS });
+    expect(sedf.doSchedule(st, 0, 5 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: v,
+      runNs: 3 * MS,
+    });
   });
 
   it('NOW < d with the slice used up: waits in Qw for its next period', () => {
@@ -167,8 +252,14 @@ describe('SEDF wake (spec step 6)', () => {
     sedf.doSchedule(st, 0, 4 * MS, { vcpu: v, ranNs: 4 * MS, runnable: false });
     sedf.wake(st, v, 6 * MS);
     expect(st.vcpus[v]).toMatchObject({ queue: 'wait', remainingNs: 0 });
-    expect(sedf.doSchedule(st, 0, 6 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: IDLE, runNs: 4 * MS });
-    expect(sedf.doSchedule(st, 0, 10 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: v, runNs: 4 * MS });
+    expect(sedf.doSchedule(st, 0, 6 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: IDLE,
+      runNs: 4 * MS,
+    });
+    expect(sedf.doSchedule(st, 0, 10 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: v,
+      runNs: 4 * MS,
+    });
     expect(st.vcpus[v].deadlineNs).toBe(20 * MS);
   });
 
@@ -178,7 +269,10 @@ describe('SEDF wake (spec step 6)', () => {
     sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false });
     sedf.wake(st, v, 35 * MS);
     expect(st.vcpus[v]).toMatchObject({ queue: 'run', deadlineNs: 40 * MS, remainingNs: 4 * MS });
-    expect(sedf.doSchedule(st, 0, 35 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: v, runNs: 4 * MS });
+    expect(sedf.doSchedule(st, 0, 35 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: v,
+      runNs: 4 * MS,
+    });
     // Exactly on a boundary, NOW = d + 2p: the new period is [d + 2p, d + 3p).
     const w = sedf.addVcpu(st, spec(0, 1 * MS, 10 * MS), 0);
     sedf.wake(st, w, 30 * MS);
@@ -189,8 +283,14 @@ describe('SEDF wake (spec step 6)', () => {
     const { st, v } = oneVcpu();
     sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: false });
     sedf.wake(st, v, 8 * MS); // r = 4 ms but only 2 ms to d
-    expect(sedf.doSchedule(st, 0, 8 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({ vcpu: v, runNs: 2 * MS });
-    expect(sedf.doSchedule(st, 0, 10 * MS, { vcpu: v, ranNs: 2 * MS, runnable: true })).toEqual({ vcpu: v, runNs: 4 * MS });
+    expect(sedf.doSchedule(st, 0, 8 * MS, { vcpu: IDLE, ranNs: 0, runnable: false })).toEqual({
+      vcpu: v,
+      runNs: 2 * MS,
+    });
+    expect(sedf.doSchedule(st, 0, 10 * MS, { vcpu: v, ranNs: 2 * MS, runnable: true })).toEqual({
+      vcpu: v,
+      runNs: 4 * MS,
+    });
     expect(st.vcpus[v]).toMatchObject({ deadlineNs: 20 * MS, remainingNs: 4 * MS });
   });
 });
@@ -230,7 +330,10 @@ describe('SEDF extratime (work-conserving)', () => {
     });
     expect(st.pcpus[0].extra).toBe(true);
     expect(sedf.wake(st, b, 1_500_000)).toBe(true); // preempts extratime, though b's deadline equals a's
-    expect(sedf.doSchedule(st, 0, 1_500_000, { vcpu: a, ranNs: 500_000, runnable: true })).toEqual({ vcpu: b, runNs: MS });
+    expect(sedf.doSchedule(st, 0, 1_500_000, { vcpu: a, ranNs: 500_000, runnable: true })).toEqual({
+      vcpu: b,
+      runNs: MS,
+    });
     expect(st.vcpus[a]).toMatchObject({ remainingNs: 0, queue: 'wait' });
   });
 
@@ -249,11 +352,25 @@ describe('SEDF parameters and misuse', () => {
   it('adjust keeps the period start and the CPU used; rejects bad values and migration', () => {
     const st = sedf.init(1, 0);
     const v = sedf.addVcpu(st, { domain: 1, pcpu: 0 }, 0);
-    expect(st.vcpus[v]).toMatchObject({ sliceNs: 0, periodNs: 100 * MS, extratime: true, deadlineNs: 100 * MS });
+    expect(st.vcpus[v]).toMatchObject({
+      sliceNs: 0,
+      periodNs: 100 * MS,
+      extratime: true,
+      deadlineNs: 100 * MS,
+    });
     sedf.adjust(st, v, { sedf: { sliceNs: 2 * MS, periodNs: 10 * MS, extratime: false } }, 0);
-    expect(st.vcpus[v]).toMatchObject({ sliceNs: 2 * MS, remainingNs: 2 * MS, deadlineNs: 10 * MS, queue: 'blocked' });
-    expect(() => sedf.adjust(st, v, { sedf: { sliceNs: 11, periodNs: 10, extratime: false } }, 0)).toThrow(IsosimError);
-    expect(() => sedf.adjust(st, v, { sedf: { sliceNs: 1, periodNs: 0, extratime: false } }, 0)).toThrow(/periodNs/);
+    expect(st.vcpus[v]).toMatchObject({
+      sliceNs: 2 * MS,
+      remainingNs: 2 * MS,
+      deadlineNs: 10 * MS,
+      queue: 'blocked',
+    });
+    expect(() => sedf.adjust(st, v, { sedf: { sliceNs: 11, periodNs: 10, extratime: false } }, 0)).toThrow(
+      IsosimError,
+    );
+    expect(() => sedf.adjust(st, v, { sedf: { sliceNs: 1, periodNs: 0, extratime: false } }, 0)).toThrow(
+      /periodNs/,
+    );
     expect(() => sedf.adjust(st, v, { pcpu: 1 }, 0)).toThrow(/pinned/);
     expect(() => sedf.addVcpu(st, { domain: 1, pcpu: 3 }, 0)).toThrow(/pCPU/);
   });

@@ -150,7 +150,9 @@ export function runScheduler<S>(ops: SchedulerOps<S>, options: HarnessOptions<S>
     const d = ops.doSchedule(state, p, now, prev);
     note({ op: 'doSchedule', atNs: now, pcpu: p, prev, decision: d }, state);
     const bad = (why: string): never => {
-      throw new InvariantError(`harness: ${ops.name} at ${now} ns on pCPU ${p}: ${why} (${JSON.stringify(d)})`);
+      throw new InvariantError(
+        `harness: ${ops.name} at ${now} ns on pCPU ${p}: ${why} (${JSON.stringify(d)})`,
+      );
     };
     if (!Number.isSafeInteger(d.runNs) || d.runNs <= 0) bad('runNs is not a positive integer');
     if (d.vcpu !== IDLE) {
@@ -197,7 +199,12 @@ export function runScheduler<S>(ops: SchedulerOps<S>, options: HarnessOptions<S>
  * CPU time of `runs` in each whole window `[origin + k w, origin + (k + 1) w)` that
  * ends by `endNs` (a trailing partial window is left out).
  */
-export function cpuPerWindow(runs: readonly RunInterval[], originNs: number, windowNs: number, endNs: number): number[] {
+export function cpuPerWindow(
+  runs: readonly RunInterval[],
+  originNs: number,
+  windowNs: number,
+  endNs: number,
+): number[] {
   const n = Math.max(0, Math.floor((endNs - originNs) / windowNs));
   const out = new Array<number>(n).fill(0);
   for (const r of runs) {
@@ -221,7 +228,8 @@ export function cpuPerWindow(runs: readonly RunInterval[], originNs: number, win
 export function harnessViolations<S>(r: HarnessResult<S>): string[] {
   const out: string[] = [];
   r.busyNs.forEach((busy, p) => {
-    if (busy + r.idleNs[p] !== r.elapsedNs) out.push(`pCPU ${p}: busy ${busy} + idle ${r.idleNs[p]} != ${r.elapsedNs}`);
+    if (busy + r.idleNs[p] !== r.elapsedNs)
+      out.push(`pCPU ${p}: busy ${busy} + idle ${r.idleNs[p]} != ${r.elapsedNs}`);
     const mine = r.runs.filter((x) => x.pcpu === p).sort((a, b) => a.startNs - b.startNs);
     let sum = 0;
     mine.forEach((x, i) => {
