@@ -8,8 +8,9 @@ import { IsosimError } from '@isosim/core';
 import { type CommandSpec, helpText, parse } from './args.ts';
 import { demo } from './commands/demo.ts';
 import { logExport, logInfo } from './commands/log.ts';
+import { weight } from './commands/weight.ts';
 
-const COMMANDS: readonly CommandSpec[] = [demo, logInfo, logExport];
+const COMMANDS: readonly CommandSpec[] = [demo, weight, logInfo, logExport];
 
 const USAGE = `Usage: isosim <command> [options]
 

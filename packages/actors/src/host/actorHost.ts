@@ -148,11 +148,21 @@ export class ActorHost {
    * bridging an event channel to an actor). Logged like any delivery.
    */
   deliver(to: HostedActor, event: HostEvent, source = this.kernel.self): void {
+    this.recordDelivery(to, event, source);
+    to.ref.send(event as never);
+    this.check();
+  }
+
+  /**
+   * Logs `event` as delivered to `to` without running XState's interpreter: for an
+   * actor's fast path, where the caller applies the machine's own transition function
+   * to the actor's context itself (see hypervisor/schedulerPort.ts). The record is the
+   * one `deliver` writes, so a replay cannot tell the two apart.
+   */
+  recordDelivery(to: HostedActor, event: HostEvent, source = this.kernel.self): void {
     const c = this.codec(event);
     const v = this.values(c, event);
     this.kernel.record(c.id, source, to.endpoint, v[0], v[1], v[2], v[3]);
-    to.ref.send(event as never);
-    this.check();
   }
 
   /** Stops every actor (their pending timers are cancelled by XState through the clock). */

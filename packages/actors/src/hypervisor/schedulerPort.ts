@@ -1,18 +1,25 @@
 /**
- * The hypervisor's view of a scheduler actor: Xen's operations as synchronous calls.
- * Each call is delivered to the XState scheduler actor (and so logged), and the
- * answer is read from the actor's context right after: a decision per pCPU, and
- * whether the last wake asked for preemption.
+ * The hypervisor's view of a scheduler actor: Xen's operations as synchronous calls,
+ * answered from the actor's context (a decision per pCPU; whether the last wake asked
+ * for preemption).
+ *
+ * Configuration (`add`, parameters) is delivered to the XState actor. The operations
+ * on the context-switch path (wake, sleep, do_schedule) take a fast path: the port logs
+ * the event exactly as a delivery would and applies the machine's own transition
+ * function (`applySchedulerEvent`) to the actor's context. XState's interpreter costs
+ * a few microseconds an event and these run tens of thousands of times per simulated
+ * second; the state, the log and a replay are the same either way (tested in
+ * schedulerPort.test.ts). `fastPath: false` sends everything through XState.
  */
 import type { AnyStateMachine } from 'xstate';
 import type { ActorHost, HostEvent, HostedActor } from '../host/actorHost.ts';
-import type { Decision, PrevRun, VcpuSpec } from '../scheduler/types.ts';
+import {
+  applySchedulerEvent,
+  type MutableSchedulerContext,
+  type SchedulerEvent,
+} from '../scheduler/schedulerMachine.ts';
+import type { Decision, PrevRun, SchedulerOps, VcpuSpec } from '../scheduler/types.ts';
 import type { SchedulerPort } from './hypervisor.ts';
-
-interface SchedulerSnapshotContext {
-  readonly decisions: readonly Decision[];
-  readonly preempt: boolean;
-}
 
 export class ActorSchedulerPort implements SchedulerPort {
   private vcpus = 0;
@@ -21,6 +28,8 @@ export class ActorSchedulerPort implements SchedulerPort {
   constructor(
     private readonly host: ActorHost,
     readonly actor: HostedActor<AnyStateMachine>,
+    private readonly ops: SchedulerOps<unknown>,
+    private readonly fastPath = true,
   ) {
     this.source = host.kernel.registry.name('xen');
   }
@@ -39,16 +48,16 @@ export class ActorSchedulerPort implements SchedulerPort {
   }
 
   wake(vcpu: number): boolean {
-    this.send({ type: 'sched.wake', vcpu });
+    this.hot({ type: 'sched.wake', vcpu });
     return this.context().preempt;
   }
 
   sleep(vcpu: number): void {
-    this.send({ type: 'sched.sleep', vcpu });
+    this.hot({ type: 'sched.sleep', vcpu });
   }
 
   doSchedule(pcpu: number, prev: PrevRun): Decision {
-    this.send({
+    this.hot({
       type: 'sched.do_schedule',
       pcpu,
       prevVcpu: prev.vcpu,
@@ -62,7 +71,16 @@ export class ActorSchedulerPort implements SchedulerPort {
     this.host.deliver(this.actor, event, this.source);
   }
 
-  private context(): SchedulerSnapshotContext {
-    return (this.actor.snapshot() as { context: SchedulerSnapshotContext }).context;
+  private hot(event: SchedulerEvent): void {
+    if (!this.fastPath) {
+      this.send(event);
+      return;
+    }
+    this.host.recordDelivery(this.actor, event, this.source);
+    applySchedulerEvent(this.ops, this.context(), event, this.host.kernel.nowNs);
+  }
+
+  private context(): MutableSchedulerContext<unknown> {
+    return (this.actor.snapshot() as { context: MutableSchedulerContext<unknown> }).context;
   }
 }

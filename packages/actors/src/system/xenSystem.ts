@@ -17,7 +17,10 @@ import { ActorSchedulerPort } from '../hypervisor/schedulerPort.ts';
 import { Network } from '../net/network.ts';
 import { NetStats } from '../net/packet.ts';
 import { createVif } from '../net/vif.ts';
+import { credit } from '../scheduler/credit.ts';
 import { creditMachine, sedfMachine } from '../scheduler/schedulerMachine.ts';
+import { sedf } from '../scheduler/sedf.ts';
+import type { SchedulerOps } from '../scheduler/types.ts';
 import { BulkTransfer } from '../workload/bulk.ts';
 import { CpuBound } from '../workload/cpuBound.ts';
 import { Endpoints } from '../workload/endpoints.ts';
@@ -61,10 +64,11 @@ export class XenSystem {
       this.scheduler = schedulerPort(this.host, pcpus);
     } else {
       const machine = config.scheduler === 'sedf' ? sedfMachine : creditMachine;
+      const ops = (config.scheduler === 'sedf' ? sedf : credit) as SchedulerOps<unknown>;
       const schedActor = this.host.spawn(`sched.${config.scheduler}`, machine, {
         input: { pcpus, now: () => kernel.nowNs },
       });
-      this.scheduler = new ActorSchedulerPort(this.host, schedActor);
+      this.scheduler = new ActorSchedulerPort(this.host, schedActor, ops);
     }
     this.xen = new Hypervisor(kernel, { pcpus, scheduler: this.scheduler, driverDomains: [0] });
     const statsOf = (guest: number): NetStats => {
