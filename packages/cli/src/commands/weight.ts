@@ -11,15 +11,28 @@ export const weight: CommandSpec = {
     "driver domain's CPU alone, and derives weight = send cost / receive cost.",
   usage: 'isosim weight [--profile NAME] [--seed N] [--duration S]',
   options: {
-    profile: { type: 'string', help: `hardware profile: ${Object.keys(PROFILES).join(', ')} (default system-1)`, placeholder: 'NAME' },
+    profile: {
+      type: 'string',
+      help: `hardware profile: ${Object.keys(PROFILES).join(', ')} (default system-1)`,
+      placeholder: 'NAME',
+    },
     seed: { type: 'string', help: 'root seed (default 1)', placeholder: 'N' },
-    duration: { type: 'string', help: 'simulated seconds per point (default 2, at most 60)', placeholder: 'S' },
+    duration: {
+      type: 'string',
+      help: 'simulated seconds per point (default 2, at most 60)',
+      placeholder: 'S',
+    },
   },
   run({ values }) {
     const name = String(values.profile ?? 'system-1');
     const profile = PROFILES[name];
     if (profile === undefined) {
-      throw new IsosimError('isosim weight', '--profile', `'${name}' is not a profile`, `use one of ${Object.keys(PROFILES).join(', ')}`);
+      throw new IsosimError(
+        'isosim weight',
+        '--profile',
+        `'${name}' is not a profile`,
+        `use one of ${Object.keys(PROFILES).join(', ')}`,
+      );
     }
     const seed = intOption('weight', 'seed', values.seed, 1);
     const durationS = secondsOption('weight', 'duration', values.duration, 2, 60);
@@ -30,7 +43,9 @@ export const weight: CommandSpec = {
     console.log('Fig. 4: IDD CPU % at 10,000 packets/s by packet size');
     console.log('  bytes  receive     send');
     for (let i = 0; i < r.bySize.length; i += 2) {
-      console.log(`  ${String(r.bySize[i].bytes).padStart(5)}  ${pct(r.bySize[i].iddPct)}  ${pct(r.bySize[i + 1].iddPct)}`);
+      console.log(
+        `  ${String(r.bySize[i].bytes).padStart(5)}  ${pct(r.bySize[i].iddPct)}  ${pct(r.bySize[i + 1].iddPct)}`,
+      );
     }
     console.log('\nFig. 5: IDD CPU % at 256-byte packets by rate');
     console.log('  pkts/s  receive     send   send/receive');
@@ -40,7 +55,9 @@ export const weight: CommandSpec = {
       );
     }
     const err = (100 * (r.weight - profile.weight)) / profile.weight;
-    console.log(`\nweight = ${r.weight.toFixed(3)} (sd ${r.weightSd.toFixed(3)}); profile ${profile.weight}; error ${err.toFixed(2)}%`);
+    console.log(
+      `\nweight = ${r.weight.toFixed(3)} (sd ${r.weightSd.toFixed(3)}); profile ${profile.weight}; error ${err.toFixed(2)}%`,
+    );
     return 0;
   },
 };
