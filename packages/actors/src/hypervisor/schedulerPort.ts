@@ -18,7 +18,15 @@ import {
   type MutableSchedulerContext,
   type SchedulerEvent,
 } from '../scheduler/schedulerMachine.ts';
-import type { Decision, PrevRun, SchedulerOps, VcpuSpec } from '../scheduler/types.ts';
+import {
+  DEBT_MODES,
+  type DebtLedger,
+  type DebtOptions,
+  type Decision,
+  type PrevRun,
+  type SchedulerOps,
+  type VcpuSpec,
+} from '../scheduler/types.ts';
 import type { SchedulerPort } from './hypervisor.ts';
 
 export class ActorSchedulerPort implements SchedulerPort {
@@ -45,6 +53,22 @@ export class ActorSchedulerPort implements SchedulerPort {
       this.send({ type: 'sched.credit', vcpu, weight: spec.credit.weight, capPct: spec.credit.capPct });
     }
     return vcpu;
+  }
+
+  /** Turns debt collection on (SEDF-DC, Credit-DC) or off. */
+  configureDebt(options: DebtOptions): void {
+    const mode = DEBT_MODES.indexOf(options.mode);
+    this.send({ type: 'sched.dc', mode, spread: options.spread ? 1 : 0, feedbackNs: options.feedbackNs });
+  }
+
+  /** Adds IDD CPU spent for `vcpu` to its debt. */
+  addDebt(vcpu: number, debtNs: number): void {
+    this.send({ type: 'sched.debt', vcpu, debtNs });
+  }
+
+  /** Debt added, paid and outstanding, from the scheduler's state. */
+  debtLedger(): (DebtLedger & { outstandingNs: number }) | undefined {
+    return this.ops.debtLedger?.(this.context().state);
   }
 
   wake(vcpu: number): boolean {

@@ -48,7 +48,16 @@
  *   reached: credit exactly 0 at a tick does not park, so it can run one more tick.
  */
 import { InvariantError, IsosimError } from '@isosim/core';
-import { type Decision, IDLE, type PrevRun, type SchedulerOps, type VcpuSpec } from './types.ts';
+import {
+  DEBT_MODES,
+  type DebtLedger,
+  type DebtOptions,
+  type Decision,
+  IDLE,
+  type PrevRun,
+  type SchedulerOps,
+  type VcpuSpec,
+} from './types.ts';
 
 /** Xen's `CSCHED_DEFAULT_WEIGHT`. */
 export const DEFAULT_WEIGHT = 256;
@@ -84,6 +93,8 @@ export interface CreditVcpu {
   shareRemainder: number;
   /** Credit issued to it so far (statistics). */
   earnedNs: number;
+  /** Credit-DC, `next-quantum` mode: IDD CPU still to be taken from its next credits. */
+  debtNs: number;
 }
 
 export interface CreditPcpu {
@@ -104,6 +115,8 @@ export interface CreditLedger {
   burnedNs: number;
   /** Net credit removed by the bounds: halving above the peak, less debt forgiven at -TSLICE_NS. */
   forfeitedNs: number;
+  /** Credit taken for IDD work done on a vCPU's behalf (Credit-DC). */
+  debtNs: number;
 }
 
 export interface CreditState {
@@ -116,6 +129,8 @@ export interface CreditState {
   /** Who shared proportionally at the last accounting; remainders carry while it is unchanged. */
   shareKey: string;
   ledger: CreditLedger;
+  debt: DebtOptions;
+  debtLedger: DebtLedger;
 }
 
 export interface ShareEntry {
@@ -250,6 +265,14 @@ function account(st: CreditState): void {
     v.creditNs += sharesNs[k];
     v.earnedNs += sharesNs[k];
     st.ledger.issuedNs += sharesNs[k];
+    if (v.debtNs > 0) {
+      // Credit-DC, next-quantum: the debt comes out of the credit just handed out.
+      const c = Math.min(v.debtNs, sharesNs[k]);
+      v.debtNs -= c;
+      v.creditNs -= c;
+      st.ledger.debtNs += c;
+      st.debtLedger.paidNs += c;
+    }
     if (v.creditNs < 0) {
       v.pri = OVER;
       if (capped(v) && !v.parked) park(st, i);
@@ -336,7 +359,9 @@ export const credit: SchedulerOps<CreditState> = {
       ticks: 0,
       accountings: 0,
       shareKey: '',
-      ledger: { issuedNs: 0, burnedNs: 0, forfeitedNs: 0 },
+      ledger: { issuedNs: 0, burnedNs: 0, forfeitedNs: 0, debtNs: 0 },
+      debt: { mode: 'off', spread: false, feedbackNs: 500_000_000 },
+      debtLedger: { addedNs: 0, paidNs: 0 },
     };
   },
 
@@ -365,6 +390,7 @@ export const credit: SchedulerOps<CreditState> = {
       active: false,
       shareRemainder: 0,
       earnedNs: 0,
+      debtNs: 0,
     });
     return st.vcpus.length - 1;
   },
@@ -442,5 +468,49 @@ export const credit: SchedulerOps<CreditState> = {
     }
     if (capped(v) && v.creditNs < 0 && !v.parked) park(st, vcpu);
     if (!capped(v) && v.parked) unpark(st, vcpu);
+  },
+
+  /**
+   * Credit-DC (past the paper): IDD work done for a vCPU is charged against its
+   * credits. `immediate`: taken at once, so a capped vCPU may be parked by it;
+   * `next-quantum`: taken from the credit its next accounting hands out. Spreading is
+   * not needed: accounting already spreads credit over 30 ms periods.
+   */
+  configureDebt(st: CreditState, options: DebtOptions): void {
+    if (!DEBT_MODES.includes(options.mode)) {
+      throw new IsosimError(
+        'credit',
+        'debt.mode',
+        `'${options.mode}' is not a mode`,
+        `use ${DEBT_MODES.join(', ')}`,
+      );
+    }
+    st.debt = { ...options };
+  },
+
+  addDebt(st: CreditState, vcpu: number, debtNs: number, nowNs: number): void {
+    if (!Number.isSafeInteger(debtNs) || debtNs < 0)
+      throw new InvariantError(`credit: debt ${debtNs} for vCPU ${vcpu}`);
+    catchUp(st, nowNs);
+    const v = vcpuOf(st, vcpu);
+    st.debtLedger.addedNs += debtNs;
+    if (st.debt.mode === 'off') return;
+    if (st.debt.mode === 'next-quantum') {
+      v.debtNs += debtNs;
+      return;
+    }
+    v.creditNs -= debtNs;
+    v.active = true;
+    st.ledger.debtNs += debtNs;
+    st.debtLedger.paidNs += debtNs;
+    if (capped(v) && v.creditNs < 0 && !v.parked) park(st, vcpu);
+  },
+
+  debtLedger(st: CreditState) {
+    let outstandingNs = 0;
+    for (const v of st.vcpus) outstandingNs += v.debtNs;
+    // With debt collection off, debt is recorded and dropped: count it as outstanding.
+    if (st.debt.mode === 'off') outstandingNs = st.debtLedger.addedNs - st.debtLedger.paidNs;
+    return { ...st.debtLedger, outstandingNs };
   },
 };

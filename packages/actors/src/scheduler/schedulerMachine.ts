@@ -27,7 +27,7 @@ import { InvariantError } from '@isosim/core';
 import { setup } from 'xstate';
 import { credit } from './credit.ts';
 import { sedf } from './sedf.ts';
-import { type Decision, IDLE, type SchedulerOps } from './types.ts';
+import { DEBT_MODES, type Decision, IDLE, type SchedulerOps } from './types.ts';
 
 export type SchedulerEvent =
   | { readonly type: 'sched.add'; readonly domain: number; readonly pcpu: number }
@@ -40,6 +40,15 @@ export type SchedulerEvent =
       readonly extratime: number;
     }
   | { readonly type: 'sched.credit'; readonly vcpu: number; readonly weight: number; readonly capPct: number }
+  | {
+      readonly type: 'sched.dc';
+      /** Index in DEBT_MODES: 0 off, 1 immediate, 2 next-quantum. */
+      readonly mode: number;
+      /** 0 or 1. */
+      readonly spread: number;
+      readonly feedbackNs: number;
+    }
+  | { readonly type: 'sched.debt'; readonly vcpu: number; readonly debtNs: number }
   | { readonly type: 'sched.wake'; readonly vcpu: number }
   | { readonly type: 'sched.sleep'; readonly vcpu: number }
   | {
@@ -116,6 +125,18 @@ export function applySchedulerEvent<S>(
     case 'sched.credit':
       ops.adjust(ctx.state, e.vcpu, { credit: { weight: e.weight, capPct: e.capPct } }, now);
       return;
+    case 'sched.dc': {
+      const mode = DEBT_MODES[e.mode];
+      if (mode === undefined || ops.configureDebt === undefined) {
+        throw new InvariantError(`scheduler ${ops.name} cannot collect debt in mode ${e.mode}`);
+      }
+      ops.configureDebt(ctx.state, { mode, spread: flag(e.spread, 'spread'), feedbackNs: e.feedbackNs });
+      return;
+    }
+    case 'sched.debt':
+      if (ops.addDebt === undefined) throw new InvariantError(`scheduler ${ops.name} has no debt`);
+      ops.addDebt(ctx.state, e.vcpu, e.debtNs, now);
+      return;
     case 'sched.wake':
       ctx.preempt = ops.wake(ctx.state, e.vcpu, now);
       return;
@@ -158,6 +179,8 @@ export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
           'sched.add': { actions: 'apply' },
           'sched.sedf': { actions: 'apply' },
           'sched.credit': { actions: 'apply' },
+          'sched.dc': { actions: 'apply' },
+          'sched.debt': { actions: 'apply' },
           'sched.wake': { actions: 'apply' },
           'sched.sleep': { actions: 'apply' },
           'sched.do_schedule': { actions: 'apply' },

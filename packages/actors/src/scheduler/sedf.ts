@@ -14,9 +14,12 @@
  *   tens of vCPUs, so a scan is cheap, and the state stays plain JSON.
  * - Periods are a fixed grid per vCPU: the first starts when the vCPU is added
  *   (`d = NOW + p`), and every later deadline is that plus a whole number of periods.
- * - This is SEDF *without* debt collection. `debtNs` stays 0; the three places where
- *   SEDF-DC pays debt (spec steps 1, 3 and 6) are `chargeDebt`, `freshSlice` and
- *   `payMissedPeriods`, and nothing else touches `r` at a period boundary.
+ * - SEDF-DC (spec, "SEDF (allocate) and SEDF-DC"): with debt collection on
+ *   (`configureDebt`), `addDebt` adds the IDD's CPU spent for a vCPU to its `debtNs`,
+ *   and the three places where debt is paid (spec steps 1, 3 and 6) are `chargeDebt`,
+ *   `freshSlice` and `payMissedPeriods`; nothing else touches `r` at a period
+ *   boundary. Every nanosecond of debt is either outstanding or paid, once
+ *   (`debtLedger`; tested). Modes and spreading: types.ts, `DebtOptions`.
  * - Work-conserving mode: when Qr is empty, runnable vCPUs with `extratime` that wait
  *   in Qw share the slack round-robin, `EXTRA_QUANTUM_NS` at a time. Time run in
  *   extratime is not charged against `r`.
@@ -31,6 +34,9 @@
  */
 import { InvariantError, IsosimError } from '@isosim/core';
 import {
+  DEBT_MODES,
+  type DebtLedger,
+  type DebtOptions,
   type Decision,
   IDLE,
   type PrevRun,
@@ -66,8 +72,11 @@ export interface SedfVcpu {
   deadlineNs: number;
   /** Slice left in the current period. */
   remainingNs: number;
-  /** CPU the IDD spent on this vCPU's behalf, still to be paid (SEDF-DC; always 0 here). */
+  /** CPU the IDD spent on this vCPU's behalf, still to be paid (SEDF-DC). */
   debtNs: number;
+  /** Spread-debt: most debt a period may pay (-1: no limit), and what is left of it. */
+  spreadNs: number;
+  spreadLeftNs: number;
   queue: SedfQueue;
 }
 
@@ -83,27 +92,56 @@ export interface SedfPcpu {
 export interface SedfState {
   vcpus: SedfVcpu[];
   pcpus: SedfPcpu[];
+  debt: DebtOptions;
+  ledger: DebtLedger;
 }
 
-// --- Where SEDF-DC will pay debt (spec steps 1, 3, 6). Without debt collection they
-// --- leave `r` alone.
+// --- Where SEDF-DC pays debt (spec steps 1, 3, 6).
 
-/**
- * Steps 1 and 6 (NOW < d): pay debt from the remaining slice. SEDF-DC: if `debt <= r`
- * then `r -= debt; debt = 0`, else `debt -= r; r = 0`.
- */
-function chargeDebt(_v: SedfVcpu): void {}
+/** The most debt this period may still pay (spread-debt), or +Infinity. */
+function allowance(v: SedfVcpu): number {
+  return v.spreadNs < 0 ? Number.POSITIVE_INFINITY : Math.max(0, v.spreadLeftNs);
+}
 
-/** Steps 3 and 6 (new period): the slice a new period starts with. SEDF-DC: `s ∸ debt`. */
-function freshSlice(v: SedfVcpu): number {
-  return v.sliceNs;
+function pay(st: SedfState, v: SedfVcpu, ns: number): void {
+  if (ns <= 0) return;
+  v.debtNs -= ns;
+  st.ledger.paidNs += ns;
+  if (v.spreadNs >= 0) v.spreadLeftNs -= ns;
 }
 
 /**
- * Step 6 (NOW >= d): `bl` whole periods were missed while blocked; SEDF-DC lets their
- * unused time, `r + bl * s`, pay debt before the new period starts.
+ * Steps 1 and 6 (NOW < d): pay debt from the remaining slice: if `debt <= r` then
+ * `r -= debt; debt = 0`, else `debt -= r; r = 0` (within the spread allowance). Only
+ * in `immediate` mode: `next-quantum` leaves the current quantum alone.
  */
-function payMissedPeriods(_v: SedfVcpu, _bl: number): void {}
+function chargeDebt(st: SedfState, v: SedfVcpu): void {
+  if (st.debt.mode !== 'immediate' || v.debtNs === 0) return;
+  const c = Math.min(v.debtNs, v.remainingNs, allowance(v));
+  v.remainingNs -= c;
+  pay(st, v, c);
+}
+
+/**
+ * Steps 3 and 6 (new period): the slice a new period starts with, `s ∸ debt`, and the
+ * debt it pays, `min(s, debt)` (within the spread allowance, which a new period renews).
+ */
+function freshSlice(st: SedfState, v: SedfVcpu): number {
+  if (st.debt.mode === 'off') return v.sliceNs;
+  v.spreadLeftNs = v.spreadNs;
+  const c = Math.min(v.debtNs, v.sliceNs, allowance(v));
+  pay(st, v, c);
+  return v.sliceNs - c;
+}
+
+/**
+ * Step 6 (NOW >= d): `bl` whole periods were missed while blocked; their unused time,
+ * `r + bl * s`, pays debt before the new period starts: `debt = debt ∸ (r + bl * s)`.
+ */
+function payMissedPeriods(st: SedfState, v: SedfVcpu, bl: number): void {
+  if (st.debt.mode === 'off' || v.debtNs === 0) return;
+  pay(st, v, Math.min(v.debtNs, v.remainingNs + bl * v.sliceNs));
+}
 
 // ---
 
@@ -114,8 +152,8 @@ function periodEndContaining(v: SedfVcpu, nowNs: number): number {
 }
 
 /** Starts the period ending at `deadlineNs` with a fresh slice; queues the vCPU. */
-function startPeriod(v: SedfVcpu, deadlineNs: number): void {
-  v.remainingNs = freshSlice(v);
+function startPeriod(st: SedfState, v: SedfVcpu, deadlineNs: number): void {
+  v.remainingNs = freshSlice(st, v);
   v.deadlineNs = deadlineNs;
   v.queue = v.remainingNs > 0 ? 'run' : 'wait';
 }
@@ -131,7 +169,7 @@ function startPeriod(v: SedfVcpu, deadlineNs: number): void {
 function updateQueues(st: SedfState, pcpu: number, nowNs: number): void {
   for (const v of st.vcpus) {
     if (v.pcpu !== pcpu || v.queue === 'blocked' || nowNs < v.deadlineNs) continue;
-    startPeriod(v, periodEndContaining(v, nowNs));
+    startPeriod(st, v, periodEndContaining(v, nowNs));
   }
 }
 
@@ -200,7 +238,12 @@ export const sedf: SchedulerOps<SedfState> = {
     }
     const cpus: SedfPcpu[] = [];
     for (let p = 0; p < pcpus; p++) cpus.push({ running: IDLE, extra: false, extraLast: IDLE });
-    return { vcpus: [], pcpus: cpus };
+    return {
+      vcpus: [],
+      pcpus: cpus,
+      debt: { mode: 'off', spread: false, feedbackNs: 500_000_000 },
+      ledger: { addedNs: 0, paidNs: 0 },
+    };
   },
 
   addVcpu(st: SedfState, spec: VcpuSpec, nowNs: number): number {
@@ -223,6 +266,8 @@ export const sedf: SchedulerOps<SedfState> = {
       deadlineNs: nowNs + params.periodNs,
       remainingNs: params.sliceNs,
       debtNs: 0,
+      spreadNs: -1,
+      spreadLeftNs: 0,
       queue: 'blocked',
     });
     return st.vcpus.length - 1;
@@ -233,15 +278,15 @@ export const sedf: SchedulerOps<SedfState> = {
     const v = vcpuOf(st, vcpu);
     if (v.queue !== 'blocked') return false; // Already runnable: nothing changes.
     if (nowNs < v.deadlineNs) {
-      chargeDebt(v);
+      chargeDebt(st, v);
       v.queue = v.remainingNs > 0 ? 'run' : 'wait';
     } else {
       // The paper writes the new deadline as `d + p`; with `bl` whole periods missed
       // that lands in the past. We take the consistent reading, `d + (bl + 1) p`: the
       // end of the period that contains NOW, on the vCPU's grid.
       const bl = Math.floor((nowNs - v.deadlineNs) / v.periodNs);
-      payMissedPeriods(v, bl);
-      startPeriod(v, v.deadlineNs + (bl + 1) * v.periodNs);
+      payMissedPeriods(st, v, bl);
+      startPeriod(st, v, v.deadlineNs + (bl + 1) * v.periodNs);
     }
     const pc = st.pcpus[v.pcpu];
     if (pc.running === IDLE) return true;
@@ -265,7 +310,7 @@ export const sedf: SchedulerOps<SedfState> = {
       if (!pc.extra) {
         // Step 1 (and Xen's `desched_edf_dom`).
         v.remainingNs = Math.max(0, v.remainingNs - prev.ranNs);
-        chargeDebt(v);
+        chargeDebt(st, v);
       }
       if (!prev.runnable) v.queue = 'blocked';
       else if (v.queue === 'run' && v.remainingNs === 0) v.queue = 'wait'; // Step 2.
@@ -317,5 +362,47 @@ export const sedf: SchedulerOps<SedfState> = {
     v.deadlineNs = startNs + p.periodNs;
     v.remainingNs = Math.max(0, p.sliceNs - usedNs);
     if (v.queue !== 'blocked') v.queue = v.remainingNs > 0 ? 'run' : 'wait';
+  },
+
+  configureDebt(st: SedfState, options: DebtOptions): void {
+    if (!DEBT_MODES.includes(options.mode)) {
+      throw new IsosimError(
+        'sedf',
+        'debt.mode',
+        `'${options.mode}' is not a mode`,
+        `use ${DEBT_MODES.join(', ')}`,
+      );
+    }
+    if (!Number.isSafeInteger(options.feedbackNs) || options.feedbackNs <= 0) {
+      throw new IsosimError(
+        'sedf',
+        'debt.feedbackNs',
+        `${options.feedbackNs} is not an interval`,
+        'give ns > 0',
+      );
+    }
+    st.debt = { ...options };
+  },
+
+  addDebt(st: SedfState, vcpu: number, debtNs: number): void {
+    if (!Number.isSafeInteger(debtNs) || debtNs < 0)
+      throw new InvariantError(`sedf: debt ${debtNs} for vCPU ${vcpu}`);
+    const v = vcpuOf(st, vcpu);
+    v.debtNs += debtNs;
+    st.ledger.addedNs += debtNs;
+    // Spread-debt: period_freq = floor(t / p); if > 1, at most floor(debt / period_freq) a period.
+    const freq = Math.floor(st.debt.feedbackNs / v.periodNs);
+    if (st.debt.spread && freq > 1) {
+      v.spreadNs = Math.max(1, Math.floor(v.debtNs / freq));
+      v.spreadLeftNs = v.spreadNs;
+    } else {
+      v.spreadNs = -1;
+    }
+  },
+
+  debtLedger(st: SedfState) {
+    let outstandingNs = 0;
+    for (const v of st.vcpus) outstandingNs += v.debtNs;
+    return { ...st.ledger, outstandingNs };
   },
 };

@@ -50,6 +50,34 @@ export interface Decision {
   readonly runNs: number;
 }
 
+/**
+ * Debt collection (the paper's SEDF-DC, section 4, and its extensions here):
+ * - `off`: plain scheduler; debt is ignored.
+ * - `immediate`: debt is paid from the remaining slice at every scheduler invocation
+ *   and on wake (spec steps 1 and 6), and from the fresh slice of a new period (step 3).
+ * - `next-quantum`: debt is paid only from the next quantum: a fresh slice, or the time
+ *   of periods missed while blocked (seed 000: work done for a guest that has already
+ *   used its quantum is charged to its next one).
+ * `spread`: charge at most debt / floor(t / p) per period when that is more than one
+ * period per feedback interval `t` (the paper's spread-debt optimisation).
+ */
+export type DebtMode = 'off' | 'immediate' | 'next-quantum';
+export const DEBT_MODES: readonly DebtMode[] = ['off', 'immediate', 'next-quantum'];
+
+export interface DebtOptions {
+  readonly mode: DebtMode;
+  readonly spread: boolean;
+  /** The feedback interval `t`, ns. */
+  readonly feedbackNs: number;
+}
+
+export interface DebtLedger {
+  /** Debt added by feedback, ns. */
+  addedNs: number;
+  /** Debt paid from slices, credits or missed periods, ns. */
+  paidNs: number;
+}
+
 export interface SchedulerOps<State> {
   readonly name: string;
   /** Fresh state for a host with `pcpus` physical CPUs. */
@@ -64,4 +92,10 @@ export interface SchedulerOps<State> {
   doSchedule(state: State, pcpu: number, nowNs: number, prev: PrevRun): Decision;
   /** Changes a vCPU's parameters (Xen's `adjust`). */
   adjust(state: State, vcpu: number, spec: Partial<VcpuSpec>, nowNs: number): void;
+  /** Turns debt collection on or off (schedulers without it leave this out). */
+  configureDebt?(state: State, options: DebtOptions): void;
+  /** Adds IDD CPU spent on the vCPU's behalf to its debt, ns. */
+  addDebt?(state: State, vcpu: number, debtNs: number, nowNs: number): void;
+  /** Debt added, paid and outstanding so far. */
+  debtLedger?(state: State): DebtLedger & { outstandingNs: number };
 }

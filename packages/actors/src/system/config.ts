@@ -3,7 +3,7 @@
  * the CLI, are checked and turned into this). Times are integer nanoseconds.
  */
 import type { HardwareProfile } from '../profiles/profiles.ts';
-import type { CreditParams, SedfParams } from '../scheduler/types.ts';
+import type { CreditParams, DebtMode, SedfParams } from '../scheduler/types.ts';
 
 export interface VcpuConfig {
   readonly pcpu: number;
@@ -45,6 +45,32 @@ export interface DomainConfig {
   readonly workloads?: readonly WorkloadConfig[];
 }
 
+/** Where a control loop reads the IDD CPU spent per guest. */
+export type AccountingSource = 'estimate' | 'truth';
+
+export interface DebtConfig {
+  readonly mode: DebtMode;
+  readonly spread: boolean;
+  /** The feedback interval t, ns (paper: 500 ms). */
+  readonly feedbackNs: number;
+  /** XenMon's weighted-packet estimate (the paper) or the simulator's ground truth. */
+  readonly source: AccountingSource;
+}
+
+export interface ShareGuardConfig {
+  /** The polling interval t, ns (paper: 500 ms). */
+  readonly periodNs: number;
+  /** Per guest name: the most IDD CPU it may cause, as a fraction of one CPU. */
+  readonly limits: Readonly<Record<string, number>>;
+  readonly source: AccountingSource;
+}
+
+export interface MechanismsConfig {
+  /** SEDF-DC / Credit-DC debt collection. */
+  readonly debt?: DebtConfig;
+  readonly shareGuard?: ShareGuardConfig;
+}
+
 export interface SystemConfig {
   readonly profile: HardwareProfile;
   /** Physical CPUs (default: the profile's). */
@@ -53,4 +79,5 @@ export interface SystemConfig {
   /** The driver domain (Domain-0 in the paper), which runs netback and the NIC driver. */
   readonly idd: Omit<DomainConfig, 'workloads'>;
   readonly guests: readonly DomainConfig[];
+  readonly mechanisms?: MechanismsConfig;
 }

@@ -7,7 +7,10 @@
  * order given. Ground truth (`xen.accounting`) and per-guest packet statistics are
  * exact; XenMon, when attached, sees the same run through its trace.
  */
-import { EventChannelSet, InvariantError, type Kernel, NS_PER_MS } from '@isosim/core';
+import { EventChannelSet, InvariantError, IsosimError, type Kernel, NS_PER_MS } from '@isosim/core';
+import { DebtCollector, type DebtSource } from '../control/debtCollector.ts';
+import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
+import { ShareGuard } from '../control/shareGuard.ts';
 import { Netback } from '../driver/netback.ts';
 import { Netfront } from '../guest/netfront.ts';
 import { Nic } from '../hardware/nic.ts';
@@ -27,7 +30,7 @@ import { Endpoints } from '../workload/endpoints.ts';
 import { type WorkloadEngine, workloadMachine } from '../workload/lifecycle.ts';
 import { UdpStream } from '../workload/udp.ts';
 import { WebLoad } from '../workload/web.ts';
-import type { DomainConfig, SystemConfig, WorkloadConfig } from './config.ts';
+import type { AccountingSource, DomainConfig, SystemConfig, WorkloadConfig } from './config.ts';
 
 export interface GuestRuntime {
   readonly domain: Domain;
@@ -46,6 +49,8 @@ export class XenSystem {
   readonly netback: Netback;
   readonly guests: GuestRuntime[] = [];
   readonly scheduler: SchedulerPort;
+  debtCollector: DebtCollector | undefined;
+  shareGuard: ShareGuard | undefined;
   private readonly stats: NetStats[] = [];
 
   /**
@@ -92,6 +97,86 @@ export class XenSystem {
       iddIrqNs: profile.iddIrqNs,
     });
     for (const g of config.guests) this.addGuest(g, iddChannels);
+    this.addMechanisms(config);
+  }
+
+  /** Cumulative IDD CPU per domain id, ns: XenMon's estimate or the ground truth. */
+  iddSource(source: AccountingSource): DebtSource {
+    if (source === 'estimate') {
+      throw new IsosimError(
+        'mechanisms',
+        'source',
+        "'estimate' needs XenMon, which is not attached",
+        "use 'truth'",
+      );
+    }
+    return () => {
+      this.xen.settle();
+      return this.xen.accounting.iddForNs;
+    };
+  }
+
+  private addMechanisms(config: SystemConfig): void {
+    const m = config.mechanisms;
+    const port = this.scheduler;
+    if (m?.debt) {
+      if (!(port instanceof ActorSchedulerPort)) {
+        throw new IsosimError(
+          'mechanisms',
+          'debt',
+          'needs the built-in scheduler actor',
+          'leave schedulerPort out',
+        );
+      }
+      const debt = m.debt;
+      port.configureDebt(debt);
+      this.debtCollector = new DebtCollector(
+        port,
+        this.guests.map((g) => g.domain),
+        this.iddSource(debt.source),
+      );
+      const collector = this.debtCollector;
+      this.host.spawn('debt-collector', feedbackLoopMachine, {
+        input: { periodMs: debt.feedbackNs / NS_PER_MS, tick: () => collector.collect() },
+      });
+    }
+    if (m?.shareGuard) {
+      const sg = m.shareGuard;
+      const limits = Object.entries(sg.limits).map(([name, limit]) => {
+        const g = this.guests.find((x) => x.domain.name === name);
+        if (g === undefined) {
+          throw new IsosimError(
+            'mechanisms.shareGuard',
+            `limits.${name}`,
+            'names no guest',
+            `use one of ${this.guests.map((x) => x.domain.name).join(', ')}`,
+          );
+        }
+        return { guest: g.domain.id, limit };
+      });
+      const guard = new ShareGuard(
+        this.kernel,
+        sg.periodNs,
+        limits,
+        this.iddShare(),
+        this.iddSource(sg.source),
+        'mechanisms.shareGuard',
+      );
+      this.shareGuard = guard;
+      this.netback.inboundBlocked = (g) => guard.blocked(g);
+      this.netback.outboundBlocked = (g) => guard.blocked(g);
+      this.host.spawn('shareguard', feedbackLoopMachine, {
+        input: { periodMs: sg.periodNs / NS_PER_MS, tick: () => guard.tick() },
+      });
+    }
+  }
+
+  /** The IDD's CPU share: its SEDF slice/period, or its Credit cap, or a whole CPU. */
+  iddShare(): number {
+    const v = this.config.idd.vcpus[0];
+    if (this.config.scheduler === 'sedf' && v?.sedf) return v.sedf.sliceNs / v.sedf.periodNs;
+    if (this.config.scheduler === 'credit' && v?.credit && v.credit.capPct > 0) return v.credit.capPct / 100;
+    return 1;
   }
 
   /** Starts the schedulers and workloads; then run the kernel. */
