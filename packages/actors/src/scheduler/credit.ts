@@ -472,8 +472,9 @@ export const credit: SchedulerOps<CreditState> = {
 
   /**
    * Credit-DC (past the paper): IDD work done for a vCPU is charged against its
-   * credits. `immediate`: taken at once, so a capped vCPU may be parked by it;
-   * `next-quantum`: taken from the credit its next accounting hands out. Spreading is
+   * credits. `immediate`: taken at once (down to the credit floor; the rest from the
+   * next accountings), so a capped vCPU may be parked by it; `next-quantum`: taken
+   * from the credit its next accountings hand out. Spreading is
    * not needed: accounting already spreads credit over 30 ms periods.
    */
   configureDebt(st: CreditState, options: DebtOptions): void {
@@ -499,10 +500,14 @@ export const credit: SchedulerOps<CreditState> = {
       v.debtNs += debtNs;
       return;
     }
-    v.creditNs -= debtNs;
+    // Taken now as far as Xen's credit floor (-TSLICE_NS) allows; accounting forgives
+    // credit below the floor, so the rest waits and comes out of the next accountings.
+    const now = Math.min(debtNs, Math.max(0, v.creditNs + TSLICE_NS));
+    v.creditNs -= now;
+    v.debtNs += debtNs - now;
     v.active = true;
-    st.ledger.debtNs += debtNs;
-    st.debtLedger.paidNs += debtNs;
+    st.ledger.debtNs += now;
+    st.debtLedger.paidNs += now;
     if (capped(v) && v.creditNs < 0 && !v.parked) park(st, vcpu);
   },
 
