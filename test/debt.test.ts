@@ -2,7 +2,7 @@
  * The paper's Fig. 6 claim and the mechanisms past the paper, end to end:
  * SEDF-DC on one and on two pCPUs, Credit-DC, next-quantum charging.
  */
-import { P4_2_8, SYSTEM_2, type SystemConfig, XenSystem } from '@isosim/actors';
+import { ActorSchedulerPort, P4_2_8, SYSTEM_2, type SystemConfig, XenSystem } from '@isosim/actors';
 import { Kernel, NS_PER_S } from '@isosim/core';
 import { describe, expect, it } from 'vitest';
 
