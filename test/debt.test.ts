@@ -96,10 +96,10 @@ describe('debt collection end to end', () => {
       0,
       3 * NS_PER_S,
     );
-    const port = r.sys.scheduler as {
-      debtLedger(): { addedNs: number; paidNs: number; outstandingNs: number };
-    };
+    const port = r.sys.scheduler;
+    if (!(port instanceof ActorSchedulerPort)) throw new Error('not the scheduler actor');
     const l = port.debtLedger();
+    if (l === undefined) throw new Error('no ledger');
     expect(l.addedNs).toBe(l.paidNs + l.outstandingNs);
     expect(l.addedNs).toBe(r.sys.debtCollector?.chargedNs[1]);
     expect(l.addedNs).toBeGreaterThan(0);
