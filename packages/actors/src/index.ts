@@ -1,3 +1,6 @@
+export { DebtCollector } from './control/debtCollector.ts';
+export { feedbackLoopMachine } from './control/feedbackLoop.ts';
+export { ShareGuard } from './control/shareGuard.ts';
 export { NAPI_BUDGET, Netback } from './driver/netback.ts';
 export { netbackMachine } from './driver/netbackMachine.ts';
 export type {
@@ -20,21 +23,48 @@ export type { HypervisorObserver, SchedulerPort, VcpuState } from './hypervisor/
 export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
 export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
 export type { WorkItem } from './hypervisor/work.ts';
+export { estimateError, splitByWeightedPackets } from './monitor/netAccounting.ts';
+export type { DomainSample, Sample } from './monitor/xenbaked.ts';
+export { Xenbaked } from './monitor/xenbaked.ts';
+export type { XenMonSample } from './monitor/xenmon.ts';
+export { XenMon } from './monitor/xenmon.ts';
+export * as xentrace from './monitor/xentrace.ts';
+export { TraceBuffer } from './monitor/xentrace.ts';
 export { Network } from './net/network.ts';
 export type { DropReason, Flow, Packet } from './net/packet.ts';
 export { Direction, DROP_REASONS, NetStats } from './net/packet.ts';
 export type { HardwareProfile } from './profiles/profiles.ts';
 export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
+export { credit } from './scheduler/credit.ts';
+export type { SchedulerEvent } from './scheduler/schedulerMachine.ts';
+export {
+  applySchedulerEvent,
+  createSchedulerMachine,
+  creditMachine,
+  sedfMachine,
+} from './scheduler/schedulerMachine.ts';
+export { sedf } from './scheduler/sedf.ts';
 export type {
   CreditParams,
+  DebtMode,
+  DebtOptions,
   Decision,
   PrevRun,
   SchedulerOps,
   SedfParams,
   VcpuSpec,
 } from './scheduler/types.ts';
-export { IDLE } from './scheduler/types.ts';
-export type { DomainConfig, SystemConfig, VcpuConfig, WorkloadConfig } from './system/config.ts';
+export { DEBT_MODES, IDLE } from './scheduler/types.ts';
+export type {
+  AccountingSource,
+  DebtConfig,
+  DomainConfig,
+  MechanismsConfig,
+  ShareGuardConfig,
+  SystemConfig,
+  VcpuConfig,
+  WorkloadConfig,
+} from './system/config.ts';
 export type { WeightBenchmarkResult, WeightPoint } from './system/weightBenchmark.ts';
 export { FIG4_SIZES, FIG5_RATES, measurePoint, runWeightBenchmark } from './system/weightBenchmark.ts';
 export type { GuestRuntime } from './system/xenSystem.ts';

@@ -33,8 +33,12 @@ export interface SchedulerPort {
 /** What XenMon's tracing sees (Xen's TRC_SCHED_* points). */
 export interface HypervisorObserver {
   domainAdded?(domain: Domain, nowNs: number): void;
-  /** `prev`/`next` are vCPU indices or IDLE; `ranNs` is how long prev ran. */
-  switched?(pcpu: number, prev: number, next: number, ranNs: number, nowNs: number): void;
+  /**
+   * `prev`/`next` are vCPU indices or IDLE; `ranNs` is how long prev ran since its
+   * last decision, `runNs` the time next was given. Called at every decision, also
+   * when the same vCPU continues (prev === next).
+   */
+  switched?(pcpu: number, prev: number, next: number, ranNs: number, nowNs: number, runNs: number): void;
   woke?(vcpu: Vcpu, nowNs: number): void;
   blocked?(vcpu: Vcpu, nowNs: number): void;
 }
@@ -232,7 +236,7 @@ export class Hypervisor {
     }
     if (c !== d.vcpu) this.switches[p]++;
     this.kernel.record(this.switchType, this.endpoint, this.endpoint, p, c, d.vcpu, d.runNs);
-    for (const o of this.observers) o.switched?.(p, c, d.vcpu, prev.ranNs, now);
+    for (const o of this.observers) o.switched?.(p, c, d.vcpu, prev.ranNs, now, d.runNs);
     this.current[p] = d.vcpu;
     this.dispatchedAt[p] = now;
     this.decisionEnd[p] = now + d.runNs;

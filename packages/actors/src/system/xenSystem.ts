@@ -17,6 +17,7 @@ import { Nic } from '../hardware/nic.ts';
 import { ActorHost } from '../host/actorHost.ts';
 import { type Domain, Hypervisor, type SchedulerPort } from '../hypervisor/hypervisor.ts';
 import { ActorSchedulerPort } from '../hypervisor/schedulerPort.ts';
+import { XenMon } from '../monitor/xenmon.ts';
 import { Network } from '../net/network.ts';
 import { NetStats } from '../net/packet.ts';
 import { createVif } from '../net/vif.ts';
@@ -49,6 +50,7 @@ export class XenSystem {
   readonly netback: Netback;
   readonly guests: GuestRuntime[] = [];
   readonly scheduler: SchedulerPort;
+  readonly xenmon: XenMon;
   debtCollector: DebtCollector | undefined;
   shareGuard: ShareGuard | undefined;
   private readonly stats: NetStats[] = [];
@@ -97,19 +99,21 @@ export class XenSystem {
       iddIrqNs: profile.iddIrqNs,
     });
     for (const g of config.guests) this.addGuest(g, iddChannels);
+    this.xenmon = new XenMon(kernel, this.xen, { weight: profile.weight, iddDomain: this.idd.id });
+    const xenmon = this.xenmon;
+    this.netback.onPacket = (g, dir, bytes) => xenmon.packet(g, dir, bytes);
+    this.host.spawn('xenmon', feedbackLoopMachine, {
+      input: { periodMs: xenmon.sampleNs / NS_PER_MS, tick: () => xenmon.sample() },
+    });
     this.addMechanisms(config);
   }
 
-  /** Cumulative IDD CPU per domain id, ns: XenMon's estimate or the ground truth. */
+  /**
+   * Cumulative IDD CPU per domain id, ns: XenMon's estimate (up to its last sample) or
+   * the ground truth (up to now).
+   */
   iddSource(source: AccountingSource): DebtSource {
-    if (source === 'estimate') {
-      throw new IsosimError(
-        'mechanisms',
-        'source',
-        "'estimate' needs XenMon, which is not attached",
-        "use 'truth'",
-      );
-    }
+    if (source === 'estimate') return () => this.xenmon.estimatedNs;
     return () => {
       this.xen.settle();
       return this.xen.accounting.iddForNs;

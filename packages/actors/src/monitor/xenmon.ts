@@ -1,0 +1,138 @@
+/**
+ * XenMon (paper section 2): xentrace records from the hypervisor and netback go into
+ * per-CPU trace buffers; every sample (100 ms by default) the XenMon actor drains them
+ * into the xenbaked reducer, closes a sample, and splits the IDD's CPU in that sample
+ * among guests by weighted packet count (`netAccounting.ts`). It keeps, per guest, the
+ * cumulative estimate beside the simulator's ground truth, so the estimator's error
+ * is known, and logs one `xenmon.sample` record per domain per sample (gotten, and
+ * for guests the estimated and true IDD time on their behalf).
+ *
+ * Its estimate is what SEDF-DC and ShareGuard read when their source is `estimate`.
+ * The sampling loop is an XState actor (control/feedbackLoop.ts) on the kernel's clock.
+ */
+import type { Kernel } from '@isosim/core';
+import type { Domain, Hypervisor, HypervisorObserver } from '../hypervisor/hypervisor.ts';
+import { IDLE } from '../scheduler/types.ts';
+import { splitByWeightedPackets } from './netAccounting.ts';
+import { type Sample, Xenbaked } from './xenbaked.ts';
+import {
+  DOMID_IDLE,
+  TRC_NET_PKT,
+  TRC_SCHED_BLOCK,
+  TRC_SCHED_DOM_ADD,
+  TRC_SCHED_SWITCH_INFNEXT,
+  TRC_SCHED_SWITCH_INFPREV,
+  TRC_SCHED_WAKE,
+  TraceBuffer,
+} from './xentrace.ts';
+
+export interface XenMonSample {
+  readonly sample: Sample;
+  /** IDD ns estimated for each guest in this sample, by domain id. */
+  readonly estimatedNs: number[];
+  /** IDD ns truly spent for each guest in this sample, by domain id. */
+  readonly trueNs: number[];
+}
+
+export interface XenMonOptions {
+  readonly weight: number;
+  readonly iddDomain: number;
+  readonly sampleNs?: number;
+  readonly bufferRecords?: number;
+}
+
+export class XenMon {
+  readonly buffer: TraceBuffer;
+  readonly baked: Xenbaked;
+  readonly sampleNs: number;
+  /** Cumulative estimated IDD ns per domain id. */
+  readonly estimatedNs: number[] = [];
+  /** Cumulative true IDD ns per domain id, read at the same sample ends. */
+  readonly trueNs: number[] = [];
+  /** Per-second series for reports: estimated and true IDD ns per domain per second. */
+  readonly estimatedPerSecond: number[][] = [];
+  onSample: ((s: XenMonSample) => void) | undefined;
+  private readonly weightMilli: number;
+  private readonly sampleType: number;
+  private readonly endpoint: number;
+  private lastTrue: number[] = [];
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly xen: Hypervisor,
+    private readonly options: XenMonOptions,
+  ) {
+    this.buffer = new TraceBuffer(xen.pcpus, options.bufferRecords ?? 65_536);
+    this.baked = new Xenbaked(xen.pcpus);
+    this.sampleNs = options.sampleNs ?? 100_000_000;
+    this.weightMilli = Math.round(options.weight * 1000);
+    this.sampleType = kernel.type('xenmon.sample', ['domain', 'gottenNs', 'iddEstNs', 'iddTrueNs']);
+    this.endpoint = kernel.registry.name('xenmon');
+    xen.observers.push(this.tracer());
+  }
+
+  /** Netback's per-packet hook: one TRC_NET_PKT record (on the IDD's pCPU). */
+  packet(guest: number, direction: number, bytes: number): void {
+    const cpu = this.xen.domains[this.options.iddDomain]?.vcpus[0]?.pcpu ?? 0;
+    this.buffer.write(cpu, this.kernel.nowNs, TRC_NET_PKT, guest, direction, bytes);
+  }
+
+  /** Drains the trace, closes a sample at now, and updates the estimates. */
+  sample(): XenMonSample {
+    const now = this.kernel.nowNs;
+    this.buffer.drain((r) => this.baked.add(r));
+    const sample = this.baked.sample(now);
+    const idd = sample.domains.get(this.options.iddDomain)?.gottenNs ?? 0;
+    const sends: number[] = [];
+    const recvs: number[] = [];
+    for (const [d, v] of sample.domains) {
+      if (d === DOMID_IDLE || d === this.options.iddDomain) continue;
+      sends[d] = v.sent;
+      recvs[d] = v.received;
+    }
+    const est = splitByWeightedPackets(idd, sends, recvs, this.weightMilli);
+    this.xen.settle();
+    const truthNow = this.xen.accounting.iddForNs;
+    const trueNs: number[] = [];
+    const sec = Math.floor((now - 1) / 1e9);
+    const row = this.estimatedPerSecond[sec] ?? [];
+    this.estimatedPerSecond[sec] = row;
+    for (const d of this.xen.domains) {
+      const id = d.id;
+      trueNs[id] = (truthNow[id] ?? 0) - (this.lastTrue[id] ?? 0);
+      const e = id === this.options.iddDomain ? 0 : (est[id] ?? 0);
+      est[id] = e;
+      this.estimatedNs[id] = (this.estimatedNs[id] ?? 0) + e;
+      this.trueNs[id] = (this.trueNs[id] ?? 0) + trueNs[id];
+      row[id] = (row[id] ?? 0) + e;
+      const gotten = sample.domains.get(id)?.gottenNs ?? 0;
+      this.kernel.record(this.sampleType, this.endpoint, this.endpoint, id, gotten, e, trueNs[id]);
+    }
+    this.lastTrue = [...truthNow];
+    const s = { sample, estimatedNs: est, trueNs };
+    this.onSample?.(s);
+    return s;
+  }
+
+  /** The hypervisor's trace points (TRC_SCHED_*), as `schedule.c` emits them. */
+  private tracer(): HypervisorObserver {
+    const b = this.buffer;
+    const dom = (v: number): [number, number] => {
+      if (v === IDLE) return [DOMID_IDLE, 0];
+      const vc = this.xen.vcpus[v];
+      return [vc.domain.id, vc.domain.vcpus.indexOf(vc)];
+    };
+    return {
+      domainAdded: (d: Domain, now) => b.write(0, now, TRC_SCHED_DOM_ADD, d.id),
+      woke: (v, now) => b.write(v.pcpu, now, TRC_SCHED_WAKE, v.domain.id, v.domain.vcpus.indexOf(v)),
+      blocked: (v, now) => b.write(v.pcpu, now, TRC_SCHED_BLOCK, v.domain.id, v.domain.vcpus.indexOf(v)),
+      switched: (pcpu, prev, next, ranNs, now, runNs) => {
+        if (prev === next) return;
+        const [pd, pv] = dom(prev);
+        const [nd, nv] = dom(next);
+        b.write(pcpu, now, TRC_SCHED_SWITCH_INFPREV, pd, pv, ranNs);
+        b.write(pcpu, now, TRC_SCHED_SWITCH_INFNEXT, nd, nv, 0, runNs);
+      },
+    };
+  }
+}
