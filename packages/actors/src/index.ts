@@ -65,6 +65,8 @@ export type {
   VcpuConfig,
   WorkloadConfig,
 } from './system/config.ts';
+export type { Fig6Options } from './system/paperHosts.ts';
+export { fig6Host } from './system/paperHosts.ts';
 export type { WeightBenchmarkResult, WeightPoint } from './system/weightBenchmark.ts';
 export { FIG4_SIZES, FIG5_RATES, measurePoint, runWeightBenchmark } from './system/weightBenchmark.ts';
 export type { GuestRuntime } from './system/xenSystem.ts';
