@@ -7,10 +7,11 @@
 import { IsosimError } from '@isosim/core';
 import { type CommandSpec, helpText, parse } from './args.ts';
 import { demo } from './commands/demo.ts';
+import { fig6 } from './commands/fig6.ts';
 import { logExport, logInfo } from './commands/log.ts';
 import { weight } from './commands/weight.ts';
 
-const COMMANDS: readonly CommandSpec[] = [demo, weight, logInfo, logExport];
+const COMMANDS: readonly CommandSpec[] = [fig6, weight, demo, logInfo, logExport];
 
 const USAGE = `Usage: isosim <command> [options]
 

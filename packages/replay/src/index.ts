@@ -1,0 +1,2 @@
+export type { StateChange } from './stateTimeline.ts';
+export { stateAt, stateTimeline } from './stateTimeline.ts';

@@ -1,0 +1,47 @@
+/**
+ * An actor's state over time, read back from a log alone: every `xstate.state` record
+ * whose target is the actor, in order. The first step of replay debugging: which
+ * state was netback in at 3.2 s, and when did it leave it.
+ */
+import { IsosimError, LogDictionary, scanLog } from '@isosim/core';
+
+export interface StateChange {
+  readonly seq: number;
+  readonly timeNs: number;
+  readonly state: string;
+}
+
+export function stateTimeline(log: string | Uint8Array, actor: string): StateChange[] {
+  const dict = new LogDictionary();
+  const out: StateChange[] = [];
+  let found = false;
+  scanLog(log, {
+    dictionary: dict,
+    onRecord(r) {
+      if (dict.typeName(r.type) !== 'xstate.state' || dict.name(r.target) !== actor) return undefined;
+      found = true;
+      out.push({ seq: r.seq, timeNs: r.timeNs, state: dict.name(r.values[0]) });
+      return undefined;
+    },
+  });
+  if (!found) {
+    const actors = [...new Set(dict.names)].slice(0, 20).join(', ');
+    throw new IsosimError(
+      typeof log === 'string' ? log : '<memory>',
+      'actor',
+      `'${actor}' has no state changes in this log`,
+      `names in the log include: ${actors}`,
+    );
+  }
+  return out;
+}
+
+/** The actor's state at time `timeNs` (the last change at or before it). */
+export function stateAt(timeline: readonly StateChange[], timeNs: number): string | undefined {
+  let state: string | undefined;
+  for (const c of timeline) {
+    if (c.timeNs > timeNs) break;
+    state = c.state;
+  }
+  return state;
+}
