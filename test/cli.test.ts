@@ -76,6 +76,9 @@ describe('isosim CLI', () => {
     expectCleanError(isosim('demo', '--duration', 'soon'), '--duration');
     expectCleanError(isosim('demo', '--bogus'), "Unknown option '--bogus'");
     expectCleanError(isosim('frobnicate'), "'frobnicate' is not a command");
+    expectCleanError(isosim('fig6', '--source', 'oracle'), '--source', "use 'estimate' or 'truth'");
+    expectCleanError(isosim('fig6', '--duration', '5'), '--duration', '10 seconds or more');
+    expectCleanError(isosim('weight', '--profile', 'cray-1'), '--profile', 'system-1');
     expectCleanError(isosim('log', 'info', join(dir, 'missing.isolog')), 'missing.isolog', 'cannot open');
     const notLog = join(dir, 'not-a-log.txt');
     writeFileSync(notLog, 'hello world, this is not a log');
@@ -84,7 +87,7 @@ describe('isosim CLI', () => {
 
   it('prints help for the tool and for every command', () => {
     expect(isosim('--help').out).toContain('Commands:');
-    for (const cmd of [['demo'], ['log', 'info'], ['log', 'export']]) {
+    for (const cmd of [['fig6'], ['weight'], ['demo'], ['log', 'info'], ['log', 'export']]) {
       const r = isosim(...cmd, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toContain(`Usage: isosim ${cmd.join(' ')}`);
