@@ -21,6 +21,7 @@ export { connectChannel, hasPort, portsOf } from './host/channelBridge.ts';
 export { Accounting } from './hypervisor/accounting.ts';
 export type { HypervisorObserver, SchedulerPort, VcpuState } from './hypervisor/hypervisor.ts';
 export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
+export { createPollMachine } from './hypervisor/pollMachine.ts';
 export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
 export type { WorkItem } from './hypervisor/work.ts';
 export { estimateError, splitByWeightedPackets } from './monitor/netAccounting.ts';

@@ -25,6 +25,7 @@ import type { EventChannelSet, Kernel } from '@isosim/core';
 import type { Nic } from '../hardware/nic.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
+import { DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
 import { Direction, type NetStats, type Packet } from '../net/packet.ts';
 import type { Vif } from '../net/vif.ts';
@@ -32,8 +33,6 @@ import { netbackMachine } from './netbackMachine.ts';
 
 /** Linux's default NAPI weight: packets per device per poll. */
 export const NAPI_BUDGET = 64;
-
-const DRAINED = { type: 'netback.drained' } as const;
 
 export interface NetbackOptions {
   readonly iddRecvNs: number;

@@ -8,6 +8,7 @@
 import type { Kernel } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
+import { DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
 import type { NetStats, Packet } from '../net/packet.ts';
 import type { Vif } from '../net/vif.ts';
@@ -15,8 +16,6 @@ import { netfrontMachine } from './netfrontMachine.ts';
 
 /** Linux's default txqueuelen for Ethernet devices, packets. */
 export const TXQUEUE_LEN = 1000;
-
-const DRAINED = { type: 'netfront.drained' } as const;
 
 export interface NetfrontOptions {
   readonly guestPacketNs: number;
