@@ -1,4 +1,5 @@
 export { DebtCollector } from './control/debtCollector.ts';
+export type { FeedbackLoopInput } from './control/feedbackLoop.ts';
 export { feedbackLoopMachine } from './control/feedbackLoop.ts';
 export { ShareGuard } from './control/shareGuard.ts';
 export { NAPI_BUDGET, Netback } from './driver/netback.ts';
@@ -13,6 +14,7 @@ export { consumerMachine, PacketPipeline } from './examples/packetPipeline.ts';
 export { Netfront } from './guest/netfront.ts';
 export { netfrontMachine } from './guest/netfrontMachine.ts';
 export { Nic } from './hardware/nic.ts';
+export type { NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
 export { nicMachine } from './hardware/nicMachine.ts';
 export type { ActorHostOptions, HostEvent, HostedActor } from './host/actorHost.ts';
 export { ActorHost, stateKey } from './host/actorHost.ts';
@@ -21,9 +23,18 @@ export { connectChannel, hasPort, portsOf } from './host/channelBridge.ts';
 export { Accounting } from './hypervisor/accounting.ts';
 export type { HypervisorObserver, SchedulerPort, VcpuState } from './hypervisor/hypervisor.ts';
 export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
+export type { PollMachineInput } from './hypervisor/pollMachine.ts';
 export { createPollMachine } from './hypervisor/pollMachine.ts';
 export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
 export type { WorkItem } from './hypervisor/work.ts';
+export type {
+  CreditSnapshot,
+  FeedbackLoopSnapshot,
+  NicSnapshot,
+  PollSnapshot,
+  SedfSnapshot,
+  WorkloadSnapshot,
+} from './machines.ts';
 export { estimateError, splitByWeightedPackets } from './monitor/netAccounting.ts';
 export type { DomainSample, Sample } from './monitor/xenbaked.ts';
 export { Xenbaked } from './monitor/xenbaked.ts';
@@ -37,7 +48,7 @@ export { Direction, DROP_REASONS, NetStats } from './net/packet.ts';
 export type { HardwareProfile } from './profiles/profiles.ts';
 export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
 export { credit } from './scheduler/credit.ts';
-export type { SchedulerEvent } from './scheduler/schedulerMachine.ts';
+export type { SchedulerContext, SchedulerEvent, SchedulerInput } from './scheduler/schedulerMachine.ts';
 export {
   applySchedulerEvent,
   createSchedulerMachine,
@@ -74,6 +85,7 @@ export type { GuestRuntime } from './system/xenSystem.ts';
 export { XenSystem } from './system/xenSystem.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
+export type { LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';
 export { workloadMachine } from './workload/lifecycle.ts';
 export { UdpStream } from './workload/udp.ts';
 export { WebLoad } from './workload/web.ts';
