@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PacketPipeline } from '@isosim/actors';
-import { FileSink, Kernel, LOG_SCHEMA, LogWriter, Priority } from '@isosim/core';
+import { fig6Host, PacketPipeline, XenSystem } from '@isosim/actors';
+import { FileSink, Kernel, LOG_SCHEMA, LogWriter, NS_PER_S, Priority } from '@isosim/core';
 
 const REPEATS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'isosim-bench-'));
@@ -81,6 +81,23 @@ function actorRun(simNs: number): {
   };
 }
 
+/** Fig. 6's host under SEDF-DC, logged to disk: simulated seconds per wall second. */
+function fig6Run(simS: number): { speedup: number; eventsPerSec: number } {
+  const log = openLog('fig6', 1);
+  const kernel = new Kernel({ seed: 1, log });
+  const stepNs = (simS * NS_PER_S) / 10;
+  const mechanisms = {
+    debt: { mode: 'immediate', spread: false, feedbackNs: NS_PER_S / 2, source: 'estimate' },
+  } as const;
+  const sys = new XenSystem(kernel, fig6Host({ steps: 8, stepRate: 150, stepNs, mechanisms }));
+  sys.start();
+  const t0 = process.hrtime.bigint();
+  kernel.runUntil(simS * NS_PER_S);
+  log.close();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { speedup: simS / s, eventsPerSec: kernel.dispatched / s };
+}
+
 function main(): void {
   // Queue depth 64: a host model's steady state (devices, per-domain timers, monitors).
   // Depth 1024 shows how the heap scales.
@@ -99,6 +116,11 @@ function main(): void {
   emit('actors.xstateEventsPerSec', median(actors.map((r) => r.sendsPerSec)), 'events/s');
   emit('actors.logRecordsPerSec', median(actors.map((r) => r.recordsPerSec)), 'records/s');
   emit('actors.meanBatch', median(actors.map((r) => r.batch)), 'packets/batch');
+
+  fig6Run(2);
+  const f6 = Array.from({ length: REPEATS }, () => fig6Run(20));
+  emit('sim.fig6-sedfdc.speedup', median(f6.map((r) => r.speedup)), 'simulated s / wall s');
+  emit('sim.fig6-sedfdc.eventsPerSec', median(f6.map((r) => r.eventsPerSec)), 'events/s');
 }
 
 try {
