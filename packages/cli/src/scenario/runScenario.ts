@@ -1,0 +1,159 @@
+/**
+ * Runs a scenario and measures it: the numbers of `metrics.json` (docs/metrics.md),
+ * with the event log streamed to disk beside it.
+ */
+import { join } from 'node:path';
+import { DROP_REASONS, XenSystem } from '@isosim/actors';
+import { FileSink, IsosimError, Kernel, LOG_SCHEMA, LogWriter, NS_PER_S } from '@isosim/core';
+import { VERSIONS } from '../versions.ts';
+import type { Scenario } from './schema.ts';
+import { toSystemConfig } from './toConfig.ts';
+
+export interface DomainMetrics {
+  cpuPct: number;
+  iddPctTrue: number;
+  iddPctEstimated: number;
+  combinedPct: number;
+  webReqPerSec?: number;
+  webFailedPerSec?: number;
+  packets?: { offeredIn: number; offeredOut: number; deliveredIn: number; deliveredOut: number };
+  drops?: Record<string, number>;
+}
+
+export interface SecondSample {
+  readonly second: number;
+  readonly domains: Record<
+    string,
+    { cpuPct: number; iddPctTrue: number; iddPctEstimated: number; webReqPerSec?: number }
+  >;
+}
+
+export interface Metrics {
+  scenario: string;
+  seed: number;
+  durationS: number;
+  windowS: [number, number];
+  events: number;
+  logHash: string;
+  logRecords: number;
+  domains: Record<string, DomainMetrics>;
+  series: SecondSample[];
+}
+
+export interface RunOptions {
+  readonly seed?: number;
+  readonly durationS?: number;
+  /** Directory for the log; undefined: no log written to disk. */
+  readonly out?: string;
+  readonly onProgress?: (fraction: number, events: number) => void;
+}
+
+/** Runs `s`; `wallS` is how long it took (kept out of the metrics, which must repeat). */
+export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: Metrics; wallS: number } {
+  const seed = options.seed ?? s.seed;
+  const durationS = options.durationS ?? s.durationS;
+  const window: [number, number] =
+    s.window && options.durationS === undefined ? [s.window.startS, s.window.endS] : [0, durationS];
+  if (window[1] > durationS) {
+    throw new IsosimError(
+      s.name,
+      'window',
+      `ends at ${window[1]} s, after the run's ${durationS} s`,
+      'give a longer --duration',
+    );
+  }
+  const header = {
+    format: 'isosim-log' as const,
+    schema: LOG_SCHEMA,
+    scenario: { name: s.name, spec: s },
+    seed,
+    versions: VERSIONS,
+  };
+  const log = options.out
+    ? new LogWriter(new FileSink(join(options.out, 'events.isolog')), header)
+    : undefined;
+  const kernel = new Kernel({ seed, log });
+  const sys = new XenSystem(kernel, toSystemConfig(s));
+  sys.start();
+  const t0 = process.hrtime.bigint();
+  const endNs = Math.round(durationS * NS_PER_S);
+  for (let sec = 1; sec * NS_PER_S < endNs; sec++) {
+    kernel.runUntil(sec * NS_PER_S);
+    options.onProgress?.((sec * NS_PER_S) / endNs, kernel.dispatched);
+  }
+  kernel.runUntil(endNs);
+  sys.xen.settle();
+  sys.xenmon.sample();
+  const summary = log?.close();
+  const acc = sys.xen.accounting;
+  const [a, b] = [Math.round(window[0] * NS_PER_S), Math.round(window[1] * NS_PER_S)];
+  const span = (b - a) / 100;
+  const estIn = (id: number, from: number, to: number) => {
+    let sum = 0;
+    for (let sec = Math.floor(from / NS_PER_S); sec < Math.ceil(to / NS_PER_S); sec++)
+      sum += sys.xenmon.estimatedPerSecond[sec]?.[id] ?? 0;
+    return sum;
+  };
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const domains: Record<string, DomainMetrics> = {};
+  for (const d of sys.xen.domains) {
+    const cpu = acc.cpuBetween(d.id, a, b) / span;
+    const isIdd = d.id === sys.idd.id;
+    const iddTrue = isIdd ? 0 : acc.iddBetween(d.id, a, b) / span;
+    const m: DomainMetrics = {
+      cpuPct: round(cpu),
+      iddPctTrue: round(iddTrue),
+      iddPctEstimated: isIdd ? 0 : round(estIn(d.id, a, b) / span),
+      combinedPct: round(cpu + iddTrue),
+    };
+    const g = sys.guests.find((x) => x.domain.id === d.id);
+    if (g) {
+      if (g.web.length > 0) {
+        let replies = 0;
+        for (const w of g.web)
+          for (let sec = Math.floor(window[0]); sec < Math.ceil(window[1]); sec++)
+            replies += w.stats.repliesPerSecond[sec] ?? 0;
+        m.webReqPerSec = round(replies / (window[1] - window[0]));
+        m.webFailedPerSec = round(g.web.reduce((n, w) => n + w.stats.failed, 0) / durationS);
+      }
+      m.packets = {
+        offeredIn: g.stats.offered[0],
+        offeredOut: g.stats.offered[1],
+        deliveredIn: g.stats.delivered[0],
+        deliveredOut: g.stats.delivered[1],
+      };
+      m.drops = Object.fromEntries(DROP_REASONS.map((r) => [r, g.stats.drops.get(r) ?? 0]));
+    }
+    domains[d.name] = m;
+  }
+  const series: SecondSample[] = [];
+  for (let sec = 0; sec < Math.floor(durationS); sec++) {
+    const from = sec * NS_PER_S;
+    const to = from + NS_PER_S;
+    const row: SecondSample['domains'] = {};
+    for (const d of sys.xen.domains) {
+      const g = sys.guests.find((x) => x.domain.id === d.id);
+      row[d.name] = {
+        cpuPct: round(acc.cpuBetween(d.id, from, to) / 1e7),
+        iddPctTrue: d.id === sys.idd.id ? 0 : round(acc.iddBetween(d.id, from, to) / 1e7),
+        iddPctEstimated: round((sys.xenmon.estimatedPerSecond[sec]?.[d.id] ?? 0) / 1e7),
+        ...(g && g.web.length > 0
+          ? { webReqPerSec: g.web.reduce((n, w) => n + (w.stats.repliesPerSecond[sec] ?? 0), 0) }
+          : {}),
+      };
+    }
+    series.push({ second: sec, domains: row });
+  }
+  const metrics: Metrics = {
+    scenario: s.name,
+    seed,
+    durationS,
+    windowS: window,
+    events: kernel.dispatched,
+    logHash: summary?.digest ?? '',
+    logRecords: summary?.records ?? 0,
+    domains,
+    series,
+  };
+  return { metrics, wallS: Number(process.hrtime.bigint() - t0) / 1e9 };
+}

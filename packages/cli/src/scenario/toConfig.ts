@@ -1,0 +1,69 @@
+/** A checked scenario as the library's `SystemConfig` (integer nanoseconds). */
+import { PROFILES, type SystemConfig, type VcpuConfig, type WorkloadConfig } from '@isosim/actors';
+import { NS_PER_MS, NS_PER_S } from '@isosim/core';
+import type { Scenario } from './schema.ts';
+
+const ns = (s: number): number => Math.round(s * NS_PER_S);
+const nsMs = (ms: number): number => Math.round(ms * NS_PER_MS);
+
+function vcpu(v: Scenario['domains'][number]['vcpus'][number]): VcpuConfig {
+  return {
+    pcpu: v.pcpu,
+    sedf: v.sedf
+      ? { sliceNs: nsMs(v.sedf.sliceMs), periodNs: nsMs(v.sedf.periodMs), extratime: v.sedf.extratime }
+      : undefined,
+    credit: v.credit ? { weight: v.credit.weight, capPct: v.credit.capPct } : undefined,
+  };
+}
+
+function workload(w: Scenario['domains'][number]['workloads'][number]): WorkloadConfig {
+  const timing = { startNs: ns(w.startS), stopNs: w.stopS === undefined ? undefined : ns(w.stopS) };
+  switch (w.kind) {
+    case 'web':
+      return {
+        kind: 'web',
+        rate: w.rate,
+        fileBytes: w.fileBytes,
+        timeoutNs: ns(w.timeoutS),
+        arrivals: w.arrivals,
+        ...timing,
+      };
+    case 'cpu':
+      return { kind: 'cpu', ...timing };
+    case 'bulk':
+      return { kind: 'bulk', direction: w.direction, windowSegments: w.windowSegments, ...timing };
+    case 'udp':
+      return { kind: 'udp', direction: w.direction, rate: w.rate, bytes: w.bytes, ...timing };
+  }
+}
+
+export function toSystemConfig(s: Scenario): SystemConfig {
+  const idd = s.domains.find((d) => d.role === 'idd');
+  if (idd === undefined) throw new Error('scenario has no driver domain (checked by parseScenario)');
+  const m = s.mechanisms;
+  const nameToLimit: Record<string, number> = {};
+  for (const [name, pct] of Object.entries(m.shareGuard?.limitsPct ?? {})) nameToLimit[name] = pct / 100;
+  return {
+    profile: PROFILES[s.host.profile],
+    pcpus: s.host.pcpus,
+    scheduler: s.host.scheduler,
+    idd: { name: idd.name, vcpus: idd.vcpus.map(vcpu) },
+    guests: s.domains
+      .filter((d) => d.role === 'guest')
+      .map((d) => ({ name: d.name, vcpus: d.vcpus.map(vcpu), workloads: d.workloads.map(workload) })),
+    mechanisms: {
+      debt:
+        m.debt && m.debt.mode !== 'off'
+          ? {
+              mode: m.debt.mode,
+              spread: m.debt.spread,
+              feedbackNs: nsMs(m.debt.feedbackMs),
+              source: m.debt.source,
+            }
+          : undefined,
+      shareGuard: m.shareGuard
+        ? { periodNs: nsMs(m.shareGuard.periodMs), limits: nameToLimit, source: m.shareGuard.source }
+        : undefined,
+    },
+  };
+}
