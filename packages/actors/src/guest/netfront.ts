@@ -55,9 +55,9 @@ export class Netfront {
     });
   }
 
-  /** Queues CPU work in this guest (a workload's own processing). */
+  /** Queues user-level CPU work in this guest (a workload's own processing). */
   work(costNs: number, onDone?: () => void): void {
-    this.xen.submit(this.vcpu, { remainingNs: costNs, principal: this.vif.guest.id, onDone });
+    this.xen.submit(this.vcpu, { remainingNs: costNs, principal: this.vif.guest.id, onDone, user: true });
   }
 
   private enqueue(p: Packet): void {

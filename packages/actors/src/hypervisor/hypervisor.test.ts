@@ -64,6 +64,31 @@ describe('Hypervisor', () => {
     expect(bucketSum).toBe(acc.cpuNs[g.id]);
   });
 
+  it('lets kernel work preempt the user work running on a vCPU, which then resumes', () => {
+    const { kernel, xen } = setup();
+    const a = xen.addDomain('A', [{ pcpu: 0 }]);
+    xen.start();
+    const done: string[] = [];
+    xen.submit(a.vcpus[0], {
+      remainingNs: 500_000,
+      principal: a.id,
+      user: true,
+      onDone: () => done.push(`user@${kernel.nowNs}`),
+    });
+    const ep = kernel.endpoint('irq', () =>
+      xen.submit(a.vcpus[0], {
+        remainingNs: 50_000,
+        principal: a.id,
+        onDone: () => done.push(`kernel@${kernel.nowNs}`),
+      }),
+    );
+    kernel.post(100_000, 10, ep, kernel.type('irq'), ep);
+    kernel.runUntil(10_000_000);
+    expect(done).toEqual(['kernel@150000', 'user@550000']);
+    xen.settle();
+    expect(xen.accounting.cpuNs[a.id]).toBe(550_000);
+  });
+
   it('rejects a vCPU pinned to a pCPU the host does not have', () => {
     const { xen } = setup(1);
     expect(() => xen.addDomain('X', [{ pcpu: 1 }])).toThrow(/pinned to pCPU 1/);

@@ -148,8 +148,18 @@ export class Hypervisor {
 
   /** Queues work on a vCPU; a blocked vCPU wakes (and may preempt). */
   submit(vcpu: Vcpu, item: WorkItem): void {
+    const before = vcpu.queue.peek();
     vcpu.queue.push(item);
-    if (vcpu.state === 'blocked') this.wake(vcpu);
+    if (vcpu.state === 'blocked') {
+      this.wake(vcpu);
+    } else if (vcpu.state === 'running' && before !== undefined && vcpu.queue.peek() !== before) {
+      // Kernel work preempts the user item running now: charge it so far, re-aim the timer.
+      const p = vcpu.pcpu;
+      const now = this.kernel.nowNs;
+      this.chargeSegment(p, now, before);
+      this.segStart[p] = now;
+      this.armTimer(p);
+    }
   }
 
   /** The vCPU currently on `pcpu`, or undefined when idle. */
@@ -243,7 +253,9 @@ export class Hypervisor {
     this.armTimer(p);
   }
 
+  /** (Re)arms `p`'s one timer: the head item's end or the decision's end, whichever is first. */
   private armTimer(p: number): void {
+    if (this.timer[p] >= 0) this.kernel.cancel(this.timer[p]);
     const c = this.current[p];
     let at = this.decisionEnd[p];
     if (c !== IDLE) {
@@ -262,7 +274,7 @@ export class Hypervisor {
   }
 
   /** Charges the time since the segment started to what ran on `p`. */
-  private chargeSegment(p: number, now: number): void {
+  private chargeSegment(p: number, now: number, running?: WorkItem): void {
     const start = this.segStart[p];
     if (now <= start) return;
     const c = this.current[p];
@@ -271,7 +283,7 @@ export class Hypervisor {
       return;
     }
     const v = this.vcpus[c];
-    const head = v.queue.peek();
+    const head = running ?? v.queue.peek();
     if (head === undefined) throw new InvariantError(`vCPU ${c} ran with no work`);
     const elapsed = now - start;
     if (elapsed > head.remainingNs) throw new InvariantError(`vCPU ${c} overran its work item`);

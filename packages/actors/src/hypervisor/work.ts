@@ -8,6 +8,11 @@
  *
  * The principal is the simulator's ground truth of who caused each nanosecond of
  * CPU; XenMon's estimate is compared against it.
+ *
+ * Kernel work (interrupt handlers, drivers, the network stack) runs before user work
+ * (a workload's own processing), as softirqs preempt processes in a Linux guest: a
+ * vCPU's queue is two FIFOs, and kernel work that arrives while user work is running
+ * takes over at once (the user item keeps what it has left).
  */
 export interface WorkItem {
   /** CPU time still to run, ns (may be +Infinity for a CPU-bound loop). */
@@ -15,10 +20,11 @@ export interface WorkItem {
   /** Domain id the time is spent for. */
   readonly principal: number;
   readonly onDone?: () => void;
+  /** User-level work (default: kernel-level, which runs first). */
+  readonly user?: boolean;
 }
 
-/** A FIFO of work items without `Array.shift` costs. */
-export class WorkQueue {
+class Fifo {
   private items: (WorkItem | undefined)[] = [];
   private head = 0;
 
@@ -42,5 +48,28 @@ export class WorkQueue {
       this.head = 0;
     }
     return item;
+  }
+}
+
+/** A vCPU's work: kernel items first, then user items, each in arrival order. */
+export class WorkQueue {
+  private readonly kernel = new Fifo();
+  private readonly user = new Fifo();
+
+  get length(): number {
+    return this.kernel.length + this.user.length;
+  }
+
+  peek(): WorkItem | undefined {
+    return this.kernel.peek() ?? this.user.peek();
+  }
+
+  push(item: WorkItem): void {
+    if (item.user) this.user.push(item);
+    else this.kernel.push(item);
+  }
+
+  pop(): WorkItem | undefined {
+    return this.kernel.length > 0 ? this.kernel.pop() : this.user.pop();
   }
 }
