@@ -10,9 +10,10 @@ import { demo } from './commands/demo.ts';
 import { fig6 } from './commands/fig6.ts';
 import { logExport, logInfo } from './commands/log.ts';
 import { list, run } from './commands/run.ts';
+import { schema } from './commands/schema.ts';
 import { weight } from './commands/weight.ts';
 
-const COMMANDS: readonly CommandSpec[] = [run, list, fig6, weight, demo, logInfo, logExport];
+const COMMANDS: readonly CommandSpec[] = [run, list, schema, fig6, weight, demo, logInfo, logExport];
 
 const USAGE = `Usage: isosim <command> [options]
 
