@@ -112,6 +112,11 @@ describe('scenario files', () => {
       2,
     );
     expect(m.series).toHaveLength(3);
+    for (const plot of ['cpu.svg', 'idd.svg', 'combined.svg', 'web.svg']) {
+      const svg = readFileSync(join(dir, 'plots', plot), 'utf8');
+      expect(svg).toMatch(/^<svg /);
+      expect(svg.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(2);
+    }
     const r2 = spawnSync(process.execPath, [BIN, 'run', file, '--out', join(dir, 'again')], {
       encoding: 'utf8',
       env: { ...process.env, CI: '1' },

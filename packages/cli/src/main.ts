@@ -9,11 +9,12 @@ import { type CommandSpec, helpText, parse } from './args.ts';
 import { demo } from './commands/demo.ts';
 import { fig6 } from './commands/fig6.ts';
 import { logExport, logInfo } from './commands/log.ts';
+import { paper } from './commands/paper.ts';
 import { list, run } from './commands/run.ts';
 import { schema } from './commands/schema.ts';
 import { weight } from './commands/weight.ts';
 
-const COMMANDS: readonly CommandSpec[] = [run, list, schema, fig6, weight, demo, logInfo, logExport];
+const COMMANDS: readonly CommandSpec[] = [run, list, paper, schema, fig6, weight, demo, logInfo, logExport];
 
 const USAGE = `Usage: isosim <command> [options]
 

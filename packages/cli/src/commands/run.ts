@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
+import { plotsFor } from '../scenario/plots.ts';
 import { formatReport } from '../scenario/report.ts';
 import { runScenario } from '../scenario/runScenario.ts';
 
@@ -13,7 +14,8 @@ export const run: CommandSpec = {
     'Runs a scenario (a built-in name, see `isosim list`, or a JSON file: docs/scenarios.md) and\n' +
     'prints per domain its CPU, the driver domain CPU on its behalf (XenMon estimate and ground\n' +
     "truth), combined, web throughput and drops, with the paper's value beside each number the\n" +
-    'scenario has one for. Writes DIR/metrics.json (docs/metrics.md) and DIR/events.isolog.',
+    'scenario has one for. Writes DIR/metrics.json (docs/metrics.md), DIR/events.isolog and\n' +
+    'DIR/plots/*.svg (CPU by domain, IDD CPU by guest served, combined, web throughput).',
   usage: 'isosim run <name|file> [--seed N] [--duration S] [--out DIR]',
   options: {
     seed: { type: 'string', help: "root seed (default: the scenario's)", placeholder: 'N' },
@@ -46,9 +48,13 @@ export const run: CommandSpec = {
     });
     progress.done();
     writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+    mkdirSync(join(out, 'plots'), { recursive: true });
+    const idd = s.domains.find((d) => d.role === 'idd')?.name ?? 'Dom-0';
+    for (const [file, svg] of Object.entries(plotsFor(metrics, idd)))
+      writeFileSync(join(out, 'plots', file), svg);
     console.log(formatReport(s, metrics));
     console.log(
-      `\n${wallS.toFixed(1)} s wall (${(metrics.durationS / wallS).toFixed(1)}x real time); wrote ${out}/metrics.json and ${out}/events.isolog`,
+      `\n${wallS.toFixed(1)} s wall (${(metrics.durationS / wallS).toFixed(1)}x real time); wrote ${out}/metrics.json, ${out}/events.isolog and ${out}/plots/*.svg`,
     );
     return 0;
   },

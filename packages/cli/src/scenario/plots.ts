@@ -1,0 +1,119 @@
+/**
+ * Time-series plots as plain SVG (no dependencies), like the paper's Figs. 6–10:
+ * per-domain CPU, the driver domain's CPU split by the guest it served, and web
+ * throughput, one point per simulated second.
+ */
+import type { Metrics } from './runScenario.ts';
+
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+const W = 800;
+const H = 360;
+const M = { left: 60, right: 200, top: 40, bottom: 50 };
+
+export interface Series {
+  readonly label: string;
+  readonly values: readonly number[];
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+function niceMax(x: number): number {
+  if (x <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
+
+export function lineChart(
+  title: string,
+  yLabel: string,
+  series: readonly Series[],
+  window?: [number, number],
+): string {
+  const n = Math.max(1, ...series.map((s) => s.values.length));
+  const yMax = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const pw = W - M.left - M.right;
+  const ph = H - M.top - M.bottom;
+  const x = (i: number) => M.left + (pw * (i + 0.5)) / n;
+  const y = (v: number) => M.top + ph - (ph * v) / yMax;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${M.left}" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
+  ];
+  if (window) {
+    const x0 = M.left + (pw * window[0]) / n;
+    const x1 = M.left + (pw * window[1]) / n;
+    out.push(`<rect x="${x0}" y="${M.top}" width="${Math.max(0, x1 - x0)}" height="${ph}" fill="#f2f2f2"/>`);
+  }
+  for (let k = 0; k <= 5; k++) {
+    const v = (yMax * k) / 5;
+    out.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
+    out.push(`<text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${Number(v.toFixed(1))}</text>`);
+  }
+  const step = Math.max(1, Math.ceil(n / 12));
+  for (let i = 0; i <= n; i += step) {
+    out.push(`<text x="${M.left + (pw * i) / n}" y="${M.top + ph + 18}" text-anchor="middle">${i}</text>`);
+  }
+  out.push(`<text x="${M.left + pw / 2}" y="${H - 12}" text-anchor="middle">time (s)</text>`);
+  out.push(
+    `<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
+  out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  series.forEach((s, k) => {
+    const c = COLOURS[k % COLOURS.length];
+    const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+    out.push(`<polyline points="${pts}" fill="none" stroke="${c}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${M.top + 10 + 18 * k}" y2="${M.top + 10 + 18 * k}" stroke="${c}" stroke-width="3"/>`,
+    );
+    out.push(`<text x="${W - M.right + 38}" y="${M.top + 14 + 18 * k}">${esc(s.label)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** The three plots of a run, by file name. */
+export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
+  const names = Object.keys(m.domains);
+  const guests = names.filter((n) => n !== iddName);
+  const col = (name: string, key: 'cpuPct' | 'iddPctTrue' | 'iddPctEstimated') =>
+    m.series.map((s) => s.domains[name]?.[key] ?? 0);
+  const plots: Record<string, string> = {
+    'cpu.svg': lineChart(
+      `${m.scenario}: CPU by domain`,
+      'CPU (% of one pCPU)',
+      names.map((n) => ({ label: n, values: col(n, 'cpuPct') })),
+      m.windowS,
+    ),
+    'idd.svg': lineChart(
+      `${m.scenario}: ${iddName} CPU by the guest it served`,
+      'CPU (% of one pCPU)',
+      guests.flatMap((n) => [
+        { label: `for ${n}`, values: col(n, 'iddPctTrue') },
+        { label: `for ${n} (XenMon)`, values: col(n, 'iddPctEstimated') },
+      ]),
+      m.windowS,
+    ),
+    'combined.svg': lineChart(
+      `${m.scenario}: combined CPU (own + ${iddName} on its behalf)`,
+      'CPU (% of one pCPU)',
+      guests.map((n) => ({
+        label: n,
+        values: m.series.map((s) => (s.domains[n]?.cpuPct ?? 0) + (s.domains[n]?.iddPctTrue ?? 0)),
+      })),
+      m.windowS,
+    ),
+  };
+  const web = guests.filter((n) => m.series.some((s) => s.domains[n]?.webReqPerSec !== undefined));
+  if (web.length > 0) {
+    plots['web.svg'] = lineChart(
+      `${m.scenario}: web throughput`,
+      'replies per second',
+      web.map((n) => ({ label: n, values: m.series.map((s) => s.domains[n]?.webReqPerSec ?? 0) })),
+      m.windowS,
+    );
+  }
+  return plots;
+}
