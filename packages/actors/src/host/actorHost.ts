@@ -13,7 +13,7 @@
  *   unit, milliseconds, unless `timerUnitNs` says otherwise.
  * - Every change of an actor's state value is logged as `xstate.state` with the new
  *   value as an interned string (`stateName`). XState's session ids, random delayed-
- *   event ids and `Date.now()` stamps never reach the log: only our ids do.
+ *   event ids and wall-clock stamps never reach the log: only our ids do.
  * - Events have a fixed shape, like the log's records: a `type` and at most four
  *   integer fields, the same names every time a type is used.
  * - An actor that throws fails the run: the error comes out of the kernel's
