@@ -39,16 +39,19 @@ export function createPollMachine(id: string) {
     context: ({ input }) => input,
     initial: 'idle',
     states: {
-      idle: { on: { 'evtchn.pending': 'polling' } },
+      idle: {
+        // Re-arming may find work that slipped in before the event indices were set.
+        always: { guard: 'hasWork', target: 'polling' },
+        on: { 'evtchn.pending': 'polling' },
+      },
       polling: {
         entry: 'poll',
         on: {
-          'napi.drained': [{ guard: 'hasWork', target: 'polling', reenter: true }, { target: 'rearming' }],
+          'napi.drained': [
+            { guard: 'hasWork', target: 'polling', reenter: true },
+            { target: 'idle', actions: 'rearm' },
+          ],
         },
-      },
-      rearming: {
-        entry: 'rearm',
-        always: [{ guard: 'hasWork', target: 'polling' }, { target: 'idle' }],
       },
     },
   });
