@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fig6Host, PacketPipeline, XenSystem } from '@isosim/actors';
-import { FileSink, Kernel, LOG_SCHEMA, LogWriter, NS_PER_S, Priority } from '@isosim/core';
+import { FileSink, Kernel, LogWriter, logHeader, NS_PER_S, Priority } from '@isosim/core';
 import { loadScenario } from '../packages/cli/src/scenario/load.ts';
 import { runScenario } from '../packages/cli/src/scenario/runScenario.ts';
 
@@ -26,13 +26,7 @@ function median(xs: number[]): number {
 }
 
 function openLog(name: string, seed: number): LogWriter {
-  const header = {
-    format: 'isosim-log' as const,
-    schema: LOG_SCHEMA,
-    scenario: { name },
-    seed,
-    versions: {},
-  };
+  const header = logHeader(name, seed);
   return new LogWriter(new FileSink(join(dir, `${name}.isolog`)), header);
 }
 

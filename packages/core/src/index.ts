@@ -5,7 +5,7 @@ export { EventQueue, PRIORITY_MAX, packKey } from './eventQueue.ts';
 export type { Delivery, Handler, KernelOptions } from './kernel.ts';
 export { Kernel, Priority } from './kernel.ts';
 export type { LogHeader } from './log/format.ts';
-export { DEFAULT_BLOCK_BYTES, LOG_SCHEMA, MAX_FIELDS } from './log/format.ts';
+export { DEFAULT_BLOCK_BYTES, LOG_SCHEMA, logHeader, MAX_FIELDS } from './log/format.ts';
 export { digestHex, RunningHash } from './log/hash.ts';
 export { exportJsonl, recordToJson } from './log/jsonl.ts';
 export type { LogDamage, LogRecord, ScanOptions, ScanResult } from './log/logReader.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
-import { FileSink, LOG_SCHEMA, LogWriter, NS_PER_S, seconds } from '@isosim/core';
+import { FileSink, LogWriter, logHeader, NS_PER_S, seconds } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
@@ -25,13 +25,8 @@ export const demo: CommandSpec = {
     const out = String(values.out ?? join('out', 'demo'));
     mkdirSync(out, { recursive: true });
     const logPath = join(out, 'events.isolog');
-    const log = new LogWriter(new FileSink(logPath), {
-      format: 'isosim-log',
-      schema: LOG_SCHEMA,
-      scenario: { name: 'demo', spec: { durationS } },
-      seed,
-      versions: VERSIONS,
-    });
+    const header = logHeader('demo', seed, { spec: { durationS }, versions: VERSIONS });
+    const log = new LogWriter(new FileSink(logPath), header);
     const pipeline = new PacketPipeline({ seed, log });
     const endNs = seconds(durationS);
     const progress = new Progress('demo');

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AccountingSource, fig6Host, XenSystem } from '@isosim/actors';
-import { FileSink, IsosimError, Kernel, LOG_SCHEMA, LogWriter, NS_PER_S } from '@isosim/core';
+import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
@@ -29,13 +29,8 @@ function runOnce(
       ? { debt: { mode: 'immediate', spread: false, feedbackNs: NS_PER_S / 2, source } }
       : undefined,
   });
-  const log = new LogWriter(new FileSink(join(out, `${name}.isolog`)), {
-    format: 'isosim-log',
-    schema: LOG_SCHEMA,
-    scenario: { name, spec: { durationS, source, stepNs } },
-    seed,
-    versions: VERSIONS,
-  });
+  const header = logHeader(name, seed, { spec: { durationS, source, stepNs }, versions: VERSIONS });
+  const log = new LogWriter(new FileSink(join(out, `${name}.isolog`)), header);
   const kernel = new Kernel({ seed, log });
   const sys = new XenSystem(kernel, host);
   sys.start();

@@ -1,10 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CommandSpec, intOption } from '../args.ts';
-import { Progress } from '../progress.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
-import { plotsFor } from '../scenario/plots.ts';
-import { type Metrics, runScenario } from '../scenario/runScenario.ts';
+import { type Metrics, runAndWrite } from '../scenario/runScenario.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
 interface Row {
@@ -64,19 +62,7 @@ export const paper: CommandSpec = {
     for (const name of names) {
       const s = loadScenario(name);
       const seed = values.seed === undefined ? s.seed : intOption('paper', 'seed', values.seed, s.seed);
-      const dir = join(out, name);
-      mkdirSync(join(dir, 'plots'), { recursive: true });
-      const progress = new Progress(name);
-      const { metrics, wallS } = runScenario(s, {
-        seed,
-        out: dir,
-        onProgress: (f, e) => progress.update(f, `${e} events`),
-      });
-      progress.done();
-      writeFileSync(join(dir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-      const idd = s.domains.find((d) => d.role === 'idd')?.name ?? 'Dom-0';
-      for (const [file, svg] of Object.entries(plotsFor(metrics, idd)))
-        writeFileSync(join(dir, 'plots', file), svg);
+      const { metrics, wallS } = runAndWrite(s, join(out, name), seed);
       runs.push({ s, m: metrics, wallS });
       all.push(...rows(s, metrics));
       console.error(`${name}: ${wallS.toFixed(1)} s wall`);

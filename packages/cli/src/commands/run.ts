@@ -1,11 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { Progress } from '../progress.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
-import { plotsFor } from '../scenario/plots.ts';
 import { formatReport } from '../scenario/report.ts';
-import { runScenario } from '../scenario/runScenario.ts';
+import { runAndWrite } from '../scenario/runScenario.ts';
 
 export const run: CommandSpec = {
   name: 'run',
@@ -38,20 +35,7 @@ export const run: CommandSpec = {
         ? undefined
         : secondsOption('run', 'duration', values.duration, s.durationS, 3600);
     const out = String(values.out ?? join('out', s.name));
-    mkdirSync(out, { recursive: true });
-    const progress = new Progress(s.name);
-    const { metrics, wallS } = runScenario(s, {
-      seed,
-      durationS,
-      out,
-      onProgress: (f, events) => progress.update(f, `${events} events`),
-    });
-    progress.done();
-    writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-    mkdirSync(join(out, 'plots'), { recursive: true });
-    const idd = s.domains.find((d) => d.role === 'idd')?.name ?? 'Dom-0';
-    for (const [file, svg] of Object.entries(plotsFor(metrics, idd)))
-      writeFileSync(join(out, 'plots', file), svg);
+    const { metrics, wallS } = runAndWrite(s, out, seed, durationS);
     console.log(formatReport(s, metrics));
     console.log(
       `\n${wallS.toFixed(1)} s wall (${(metrics.durationS / wallS).toFixed(1)}x real time); wrote ${out}/metrics.json, ${out}/events.isolog and ${out}/plots/*.svg`,

@@ -2,10 +2,13 @@
  * Runs a scenario and measures it: the numbers of `metrics.json` (docs/metrics.md),
  * with the event log streamed to disk beside it.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DROP_REASONS, XenSystem } from '@isosim/actors';
-import { FileSink, IsosimError, Kernel, LOG_SCHEMA, LogWriter, NS_PER_S } from '@isosim/core';
+import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
+import { plotsFor } from './plots.ts';
 import type { Scenario } from './schema.ts';
 import { toSystemConfig } from './toConfig.ts';
 
@@ -62,13 +65,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
       'give a longer --duration',
     );
   }
-  const header = {
-    format: 'isosim-log' as const,
-    schema: LOG_SCHEMA,
-    scenario: { name: s.name, spec: s },
-    seed,
-    versions: VERSIONS,
-  };
+  const header = logHeader(s.name, seed, { spec: s, versions: VERSIONS });
   const log = options.out
     ? new LogWriter(new FileSink(join(options.out, 'events.isolog')), header)
     : undefined;
@@ -156,4 +153,30 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
     series,
   };
   return { metrics, wallS: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+/**
+ * What `isosim run` and `isosim paper` do for one scenario: run it with a progress bar,
+ * then write DIR/metrics.json and DIR/plots/*.svg beside the log.
+ */
+export function runAndWrite(
+  s: Scenario,
+  out: string,
+  seed?: number,
+  durationS?: number,
+): { metrics: Metrics; wallS: number } {
+  mkdirSync(join(out, 'plots'), { recursive: true });
+  const progress = new Progress(s.name);
+  const result = runScenario(s, {
+    seed,
+    durationS,
+    out,
+    onProgress: (f, e) => progress.update(f, `${e} events`),
+  });
+  progress.done();
+  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(result.metrics, null, 2)}\n`);
+  const idd = s.domains.find((d) => d.role === 'idd')?.name ?? 'Dom-0';
+  for (const [file, svg] of Object.entries(plotsFor(result.metrics, idd)))
+    writeFileSync(join(out, 'plots', file), svg);
+  return result;
 }

@@ -41,3 +41,13 @@ export interface LogHeader {
   /** Versions that decide the log's bytes: isosim and the libraries whose code runs in the model. */
   readonly versions: Readonly<Record<string, string>>;
 }
+
+/** A header for a new log: `scenario` by name, with its full description if given. */
+export function logHeader(
+  name: string,
+  seed: number,
+  options: { spec?: unknown; versions?: Readonly<Record<string, string>> } = {},
+): LogHeader {
+  const scenario = options.spec === undefined ? { name } : { name, spec: options.spec };
+  return { format: 'isosim-log', schema: LOG_SCHEMA, scenario, seed, versions: options.versions ?? {} };
+}
