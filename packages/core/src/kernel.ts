@@ -60,6 +60,11 @@ export interface KernelOptions {
   log?: LogWriter;
 }
 
+/** Slots for pending events (a cancellable event's handle is generation·SLOT_LIMIT + slot). */
+const SLOT_LIMIT = 2 ** 24;
+/** Generations wrap here, keeping handles below 2^53. */
+const GEN_MASK = 2 ** 29 - 1;
+
 export class Kernel {
   nowNs = 0;
   readonly seed: number;
@@ -76,7 +81,6 @@ export class Kernel {
   private nextSeq = 0;
   private dispatching = false;
   private stopRequested = false;
-  private readonly timers = new Map<number, number>();
   private readonly delivery: Delivery = {
     seq: 0,
     timeNs: 0,
@@ -103,6 +107,7 @@ export class Kernel {
   private freeTop = 0;
   private lastSlot = 0;
   private sCancellable = new Uint8Array(0);
+  private sGen = new Uint32Array(0);
 
   constructor(options: KernelOptions) {
     this.seed = validateSeed(options.seed, 'Kernel');
@@ -196,7 +201,12 @@ export class Kernel {
     return this.post(this.nowNs + delayNs, priority, target, type, source, a0, a1, a2, a3, ref);
   }
 
-  /** Like `post`, but the event can be withdrawn with `cancel(seq)` until it fires. */
+  /**
+   * Like `post`, but the event can be withdrawn with `cancel(handle)` until it fires.
+   * Returns the handle (not the sequence number): the event's slot and that slot's
+   * generation, so cancelling is an array lookup, and a stale handle (its event fired
+   * or was cancelled, the slot reused since) is recognised as such.
+   */
   postCancellable(
     atNs: number,
     priority: number,
@@ -209,17 +219,17 @@ export class Kernel {
     a3 = 0,
     ref?: unknown,
   ): number {
-    const seq = this.post(atNs, priority, target, type, source, a0, a1, a2, a3, ref);
-    this.timers.set(seq, this.lastSlot);
-    this.sCancellable[this.lastSlot] = 1;
-    return seq;
+    this.post(atNs, priority, target, type, source, a0, a1, a2, a3, ref);
+    const slot = this.lastSlot;
+    this.sCancellable[slot] = 1;
+    return this.sGen[slot] * SLOT_LIMIT + slot;
   }
 
   /** Withdraws a cancellable event. Returns false if it already fired or was cancelled. */
-  cancel(seq: number): boolean {
-    const slot = this.timers.get(seq);
-    if (slot === undefined) return false;
-    this.timers.delete(seq);
+  cancel(handle: number): boolean {
+    const slot = handle % SLOT_LIMIT;
+    if (!(slot < this.capacity) || this.sGen[slot] !== (handle - slot) / SLOT_LIMIT) return false;
+    if (this.sCancellable[slot] !== 1 || this.sCancelled[slot] === 1) return false;
     this.sCancelled[slot] = 1;
     return true;
   }
@@ -278,12 +288,12 @@ export class Kernel {
     this.sRef[slot] = undefined;
     if (this.sCancellable[slot] === 1) {
       this.sCancellable[slot] = 0;
+      this.sGen[slot] = (this.sGen[slot] + 1) & GEN_MASK;
       if (this.sCancelled[slot] === 1) {
         this.sCancelled[slot] = 0;
         this.free[this.freeTop++] = slot;
         return;
       }
-      this.timers.delete(seq);
     }
     const a = slot * 4;
     d.seq = seq;
@@ -314,8 +324,10 @@ export class Kernel {
   }
 
   private growSlots(capacity: number): void {
+    if (capacity > SLOT_LIMIT)
+      throw new InvariantError(`more than ${SLOT_LIMIT} events pending: a handler is posting without end`);
     const old = this.capacity;
-    const grow = <T extends Int32Array | Float64Array | Uint8Array>(
+    const grow = <T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(
       arr: T,
       make: (n: number) => T,
       n: number,
@@ -331,6 +343,7 @@ export class Kernel {
     this.sA = grow(this.sA, (n) => new Float64Array(n), capacity * 4);
     this.sCancelled = grow(this.sCancelled, (n) => new Uint8Array(n), capacity);
     this.sCancellable = grow(this.sCancellable, (n) => new Uint8Array(n), capacity);
+    this.sGen = grow(this.sGen, (n) => new Uint32Array(n), capacity);
     this.sRef.length = capacity;
     const free = new Int32Array(capacity);
     free.set(this.free.subarray(0, this.freeTop));

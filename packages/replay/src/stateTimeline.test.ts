@@ -15,7 +15,7 @@ describe('stateTimeline', () => {
     });
     const p = new PacketPipeline({ seed: 4, log });
     const live: { t: number; state: string }[] = [];
-    p.host.get('consumer')?.ref.subscribe((s) => {
+    p.host.get('consumer')?.subscribe((s) => {
       const v = String(s.value);
       if (live.at(-1)?.state !== v) live.push({ t: p.kernel.nowNs, state: v });
     });

@@ -28,6 +28,7 @@ import {
   type InputFrom,
   type SnapshotFrom,
 } from 'xstate';
+import { compileFlat, FlatRunner } from './flatMachine.ts';
 
 /** A fixed-shape event: a type and up to four integer fields. */
 export type HostEvent = { readonly type: string; readonly [field: string]: unknown };
@@ -35,13 +36,29 @@ export type HostEvent = { readonly type: string; readonly [field: string]: unkno
 export interface HostedActor<TLogic extends AnyActorLogic = AnyStateMachine> {
   readonly id: string;
   readonly endpoint: number;
-  readonly ref: Actor<TLogic>;
+  /** Which interpreter runs it (see `ActorHostOptions.engine`). */
+  readonly engine: ActorEngine;
+  /** The XState actor, when XState's interpreter runs it. */
+  readonly ref: Actor<TLogic> | undefined;
   snapshot(): SnapshotFrom<TLogic>;
+  /** Hands an event to the interpreter (the host logs deliveries; use `send`/`deliver`). */
+  receive(event: HostEvent): void;
+  stop(): void;
+  /** Calls `listener` with the snapshot after every step the actor takes. */
+  subscribe(listener: (snapshot: SnapshotFrom<TLogic>) => void): void;
 }
+
+/**
+ * `flat`: machines inside the subset of `flatMachine.ts` run on its interpreter, the
+ * rest on XState's; `xstate`: everything on XState's. Both write the same log.
+ */
+export type ActorEngine = 'flat' | 'xstate';
 
 export interface ActorHostOptions {
   /** Nanoseconds per unit of XState delay (default 1_000_000: XState delays are ms). */
   timerUnitNs?: number;
+  /** Default `flat`. */
+  engine?: ActorEngine;
 }
 
 interface Codec {
@@ -64,9 +81,11 @@ export class ActorHost {
   private readonly codecById: Codec[] = [];
   private readonly actors = new Map<string, HostedActor>();
   private failure: { id: string; error: unknown } | undefined;
+  private readonly engine: ActorEngine;
 
   constructor(kernel: Kernel, options: ActorHostOptions = {}) {
     this.kernel = kernel;
+    this.engine = options.engine ?? 'flat';
     this.timerUnitNs = options.timerUnitNs ?? 1_000_000;
     this.timerType = kernel.type('xstate.timer');
     this.stateType = kernel.type('xstate.state', ['stateName']);
@@ -81,49 +100,78 @@ export class ActorHost {
     if (this.actors.has(id)) throw new InvariantError(`an actor with id ${id} already exists`);
     const kernel = this.kernel;
     let endpoint = -1;
-    const clock = {
-      setTimeout: (fn: (...args: unknown[]) => void, delay: number): number => {
-        const delayNs = Math.round(delay * this.timerUnitNs);
-        return kernel.postCancellable(
-          kernel.nowNs + delayNs,
-          Priority.TIMER,
-          endpoint,
-          this.timerType,
-          endpoint,
-          0,
-          0,
-          0,
-          0,
-          fn,
-        );
-      },
-      clearTimeout: (handle: unknown): void => {
-        kernel.cancel(handle as number);
-      },
-    };
-    const ref = createActor(logic, { id, systemId: id, clock, input: options.input }) as Actor<TLogic>;
-    endpoint = kernel.endpoint(id, (ev) => this.dispatch(hosted, ev));
+    const setTimer = (fn: () => void, delay: number): number =>
+      kernel.postCancellable(
+        kernel.nowNs + Math.round(delay * this.timerUnitNs),
+        Priority.TIMER,
+        endpoint,
+        this.timerType,
+        endpoint,
+        0,
+        0,
+        0,
+        0,
+        fn,
+      );
     let lastState = '';
-    ref.subscribe({
-      next: (snap: { value?: unknown }) => {
-        const key = stateKey(snap.value);
-        if (key !== lastState) {
-          lastState = key;
-          kernel.record(this.stateType, endpoint, endpoint, kernel.registry.name(key));
-        }
-      },
-      error: (error: unknown) => {
-        this.failure ??= { id, error };
-      },
-    });
-    const hosted: HostedActor<TLogic> = {
-      id,
-      endpoint,
-      ref,
-      snapshot: () => ref.getSnapshot() as SnapshotFrom<TLogic>,
+    const listeners: ((snapshot: SnapshotFrom<TLogic>) => void)[] = [];
+    const onState = (value: unknown): void => {
+      for (const l of listeners) l(hosted.snapshot());
+      const key = stateKey(value);
+      if (key !== lastState) {
+        lastState = key;
+        kernel.record(this.stateType, endpoint, endpoint, kernel.registry.name(key));
+      }
     };
+    const onError = (error: unknown): void => {
+      this.failure ??= { id, error };
+    };
+    const program = this.engine === 'flat' ? compileFlat(logic) : undefined;
+    let hosted: HostedActor<TLogic>;
+    let start: () => void;
+    if (program !== undefined) {
+      const runner = new FlatRunner(program, id, options.input, {
+        setTimer: (delay, fire) => setTimer(fire, delay),
+        clearTimer: (handle) => kernel.cancel(handle),
+        onState,
+        onError,
+      });
+      hosted = {
+        id,
+        endpoint: -1,
+        engine: 'flat',
+        ref: undefined,
+        snapshot: () => runner.snapshot() as unknown as SnapshotFrom<TLogic>,
+        receive: (event) => runner.send(event),
+        stop: () => runner.stop(),
+        subscribe: (l) => listeners.push(l),
+      };
+      start = () => runner.start();
+    } else {
+      const clock = {
+        setTimeout: (fn: (...args: unknown[]) => void, delay: number): number => setTimer(fn, delay),
+        clearTimeout: (handle: unknown): void => {
+          kernel.cancel(handle as number);
+        },
+      };
+      const ref = createActor(logic, { id, systemId: id, clock, input: options.input }) as Actor<TLogic>;
+      ref.subscribe({ next: (snap: { value?: unknown }) => onState(snap.value), error: onError });
+      hosted = {
+        id,
+        endpoint: -1,
+        engine: 'xstate',
+        ref,
+        snapshot: () => ref.getSnapshot() as SnapshotFrom<TLogic>,
+        receive: (event) => ref.send(event as never),
+        stop: () => ref.stop(),
+        subscribe: (l) => listeners.push(l),
+      };
+      start = () => ref.start();
+    }
+    endpoint = kernel.endpoint(id, (ev) => this.dispatch(hosted, ev));
+    (hosted as { endpoint: number }).endpoint = endpoint;
     this.actors.set(id, hosted as unknown as HostedActor);
-    ref.start();
+    start();
     this.check();
     return hosted;
   }
@@ -149,7 +197,7 @@ export class ActorHost {
    */
   deliver(to: HostedActor, event: HostEvent, source = this.kernel.self): void {
     this.recordDelivery(to, event, source);
-    to.ref.send(event as never);
+    to.receive(event);
     this.check();
   }
 
@@ -167,14 +215,14 @@ export class ActorHost {
 
   /** Stops every actor (their pending timers are cancelled by XState through the clock). */
   stopAll(): void {
-    for (const a of this.actors.values()) a.ref.stop();
+    for (const a of this.actors.values()) a.stop();
   }
 
   private dispatch(actor: HostedActor, ev: Delivery): void {
     if (ev.type === this.timerType) {
       (ev.ref as () => void)();
     } else {
-      actor.ref.send(this.decode(ev) as never);
+      actor.receive(this.decode(ev));
     }
     this.check();
   }

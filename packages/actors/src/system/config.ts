@@ -2,6 +2,7 @@
  * The description of a simulated host, as the library takes it (scenario files, in
  * the CLI, are checked and turned into this). Times are integer nanoseconds.
  */
+import type { ActorEngine } from '../host/actorHost.ts';
 import type { HardwareProfile } from '../profiles/profiles.ts';
 import type { CreditParams, DebtMode, SedfParams } from '../scheduler/types.ts';
 
@@ -80,4 +81,9 @@ export interface SystemConfig {
   readonly idd: Omit<DomainConfig, 'workloads'>;
   readonly guests: readonly DomainConfig[];
   readonly mechanisms?: MechanismsConfig;
+  /**
+   * Which interpreter runs the actors' machines (default `flat`, see
+   * host/flatMachine.ts); `xstate` runs every machine on XState's own. Same log.
+   */
+  readonly engine?: ActorEngine;
 }

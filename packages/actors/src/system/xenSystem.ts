@@ -66,7 +66,7 @@ export class XenSystem {
   ) {
     const profile = config.profile;
     const pcpus = config.pcpus ?? profile.pcpus;
-    this.host = new ActorHost(kernel);
+    this.host = new ActorHost(kernel, { engine: config.engine });
     if (schedulerPort) {
       this.scheduler = schedulerPort(this.host, pcpus);
     } else {

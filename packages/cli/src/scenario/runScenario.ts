@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DROP_REASONS, XenSystem } from '@isosim/actors';
+import { type ActorEngine, DROP_REASONS, XenSystem } from '@isosim/actors';
 import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
@@ -49,6 +49,8 @@ export interface RunOptions {
   /** Directory for the log; undefined: no log written to disk. */
   readonly out?: string;
   readonly onProgress?: (fraction: number, events: number) => void;
+  /** Actor interpreter (default `flat`); `xstate` gives the same log, slower. */
+  readonly engine?: ActorEngine;
 }
 
 /** Runs `s`; `wallS` is how long it took (kept out of the metrics, which must repeat). */
@@ -70,7 +72,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
     ? new LogWriter(new FileSink(join(options.out, 'events.isolog')), header)
     : undefined;
   const kernel = new Kernel({ seed, log });
-  const sys = new XenSystem(kernel, toSystemConfig(s));
+  const sys = new XenSystem(kernel, { ...toSystemConfig(s), engine: options.engine });
   sys.start();
   const t0 = process.hrtime.bigint();
   const endNs = Math.round(durationS * NS_PER_S);

@@ -1,0 +1,24 @@
+/**
+ * The flat interpreter (packages/actors/src/host/flatMachine.ts) must be XState's
+ * semantics, only faster: every built-in scenario gives a byte-identical log on both
+ * engines (the interpreter's own tests: packages/actors/src/host/flatMachine.test.ts).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinNames, loadScenario } from '../packages/cli/src/scenario/load.ts';
+import { runScenario } from '../packages/cli/src/scenario/runScenario.ts';
+
+describe('flat interpreter', () => {
+  it.each(builtinNames())('gives the same log as XState on %s', (name) => {
+    const s = loadScenario(name);
+    const logs = (['flat', 'xstate'] as const).map((engine) => {
+      const out = mkdtempSync(join(tmpdir(), `isosim-engine-${engine}-`));
+      runScenario(s, { durationS: 1.5, out, engine });
+      return readFileSync(join(out, 'events.isolog'));
+    });
+    expect(logs[0].length).toBeGreaterThan(100_000);
+    expect(logs[0].equals(logs[1])).toBe(true);
+  });
+});
