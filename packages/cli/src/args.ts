@@ -19,7 +19,7 @@ export interface CommandSpec {
   readonly summary: string;
   readonly usage: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  readonly run: (args: ParsedArgs) => number;
+  readonly run: (args: ParsedArgs) => number | Promise<number>;
 }
 
 export interface ParsedArgs {

@@ -26,7 +26,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.brief}`).join('\n')}
 
 Run 'isosim <command> --help' for a command's options.`;
 
-export function main(argv: readonly string[]): number {
+export function main(argv: readonly string[]): number | Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     console.log(USAGE);
     return argv.length === 0 ? 2 : 0;
@@ -51,7 +51,7 @@ export function main(argv: readonly string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   if (err instanceof IsosimError) {
     console.error(`error: ${err.message}`);

@@ -51,6 +51,9 @@ export class Netback {
   onPacket: (guest: number, direction: Direction, bytes: number) => void = () => {};
   private readonly vcpu: Vcpu;
   private readonly sendNs: number;
+  private readonly receivedFn = (p: Packet): void => this.received(p);
+  /** Per vif (same index): a guest's packet has been sent. */
+  private readonly sentFns: ((p: Packet) => void)[] = [];
 
   constructor(
     readonly kernel: Kernel,
@@ -80,6 +83,7 @@ export class Netback {
 
   attach(vif: Vif): void {
     this.vifs.push(vif);
+    this.sentFns.push((p: Packet) => this.complete(vif, p, false));
   }
 
   private clearPending(): void {
@@ -96,10 +100,13 @@ export class Netback {
       this.xen.submit(this.vcpu, {
         remainingNs: this.options.iddRecvNs,
         principal: p.guest,
-        onDone: () => this.received(p),
+        onDone: this.receivedFn,
+        arg: p,
       });
     }
-    for (const vif of this.vifs) {
+    for (let v = 0; v < this.vifs.length; v++) {
+      const vif = this.vifs[v];
+      const sent = this.sentFns[v];
       for (let i = 0; i < NAPI_BUDGET; i++) {
         const p = vif.txBack.takeRequest();
         if (p === undefined) break;
@@ -111,11 +118,7 @@ export class Netback {
             onDone: () => this.complete(vif, p, true),
           });
         } else {
-          this.xen.submit(this.vcpu, {
-            remainingNs: this.sendNs,
-            principal: p.guest,
-            onDone: () => this.complete(vif, p, false),
-          });
+          this.xen.submit(this.vcpu, { remainingNs: this.sendNs, principal: p.guest, onDone: sent, arg: p });
         }
       }
     }

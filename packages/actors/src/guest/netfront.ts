@@ -45,13 +45,16 @@ export class Netfront {
     void kernel;
   }
 
+  private readonly enqueueFn = (p: Packet): void => this.enqueue(p);
+
   /** Sends `p` from the guest: its stack's CPU first, then the ring (or the queue). */
   send(p: Packet): void {
     this.stats.offered[p.direction]++;
     this.xen.submit(this.vcpu, {
       remainingNs: this.options.guestPacketNs,
       principal: this.vif.guest.id,
-      onDone: () => this.enqueue(p),
+      onDone: this.enqueueFn,
+      arg: p,
     });
   }
 

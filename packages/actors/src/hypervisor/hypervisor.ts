@@ -209,7 +209,7 @@ export class Hypervisor {
     // Finish every item whose time is spent; their completions may queue more work.
     for (let head = v.queue.peek(); head !== undefined && head.remainingNs === 0; head = v.queue.peek()) {
       v.queue.pop();
-      head.onDone?.();
+      head.onDone?.(head.arg as never);
     }
     if (now >= this.decisionEnd[p] || v.queue.length === 0) this.reschedule(p);
     else this.armTimer(p);

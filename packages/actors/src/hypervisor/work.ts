@@ -19,7 +19,12 @@ export interface WorkItem {
   remainingNs: number;
   /** Domain id the time is spent for. */
   readonly principal: number;
-  readonly onDone?: () => void;
+  readonly onDone?: (arg: never) => void;
+  /**
+   * Passed to `onDone`: lets a hot path use one long-lived function for every item
+   * (a closure per packet costs an allocation, and under tsx a property definition).
+   */
+  readonly arg?: unknown;
   /** User-level work (default: kernel-level, which runs first). */
   readonly user?: boolean;
 }
