@@ -55,6 +55,11 @@ export class EventQueue {
     return this.times[0];
   }
 
+  /** Key (priority and sequence) of the earliest event; only valid when `size > 0`. */
+  peekKey(): number {
+    return this.keys[0];
+  }
+
   /** Removes the earliest event and returns its slot. Only valid when `size > 0`. */
   pop(): number {
     const times = this.times;

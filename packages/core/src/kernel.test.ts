@@ -141,3 +141,74 @@ describe('Kernel', () => {
     expect(logged.length).toBe(k.dispatched);
   });
 });
+
+describe('Kernel.dispatchInPlace', () => {
+  /**
+   * A worker that runs jobs back to back on a self-timer, beside a noise source that
+   * posts events at random times and priorities: handling the timer in place when
+   * allowed must give exactly the log of always posting it.
+   */
+  function run(inPlace: boolean, seed: number, endNs: number): { bytes: Uint8Array; inPlace: number } {
+    const sink = new MemorySink();
+    const log = new LogWriter(sink, {
+      format: 'isosim-log',
+      schema: 1,
+      scenario: { name: 'k' },
+      seed,
+      versions: {},
+    });
+    const k = new Kernel({ seed, log });
+    const prng = k.prng.fork('noise');
+    const tick = k.type('tick', ['n']);
+    const noise = k.type('noise');
+    let n = 0;
+    let inPlaceCount = 0;
+    const worker = k.endpoint('worker', () => {
+      for (;;) {
+        n++;
+        if (prng.int(0, 3) === 0) k.postIn(prng.int(0, 2), prng.int(0, 2), noiseEp, noise, worker);
+        const at = k.nowNs + 1 + prng.int(0, 4);
+        if (inPlace && k.dispatchInPlace(at, 1, worker, tick, worker, n)) {
+          inPlaceCount++;
+          continue;
+        }
+        k.post(at, 1, worker, tick, worker, n);
+        return;
+      }
+    });
+    const noiseEp = k.endpoint('noise', () => {});
+    for (let i = 0; i < 50; i++) k.post(prng.int(0, 1_999), prng.int(0, 2), noiseEp, noise, k.self);
+    k.post(0, 1, worker, tick, k.self, 0);
+    k.runUntil(endNs);
+    log.close();
+    return { bytes: sink.bytes(), inPlace: inPlaceCount };
+  }
+
+  it('writes the same log as posting the event, for any seed', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const posted = run(false, seed, 3_000);
+      const inPlace = run(true, seed, 3_000);
+      expect(inPlace.inPlace).toBeGreaterThan(100);
+      expect(Buffer.from(inPlace.bytes).equals(Buffer.from(posted.bytes))).toBe(true);
+    }
+  });
+
+  it('refuses outside a dispatch, past the run horizon, and behind an earlier event', () => {
+    const k = new Kernel({ seed: 1 });
+    const t = k.type('t');
+    const results: boolean[] = [];
+    const ep = k.endpoint('e', () => {
+      if (results.length > 0) return;
+      results.push(k.dispatchInPlace(k.nowNs + 100, 1, ep, t, ep)); // beyond runUntil(50)
+      results.push(k.dispatchInPlace(k.nowNs + 5, 1, ep, t, ep)); // behind the event at 4
+      results.push(k.dispatchInPlace(k.nowNs + 3, 2, ep, t, ep)); // at 4, but lower priority
+      results.push(k.dispatchInPlace(k.nowNs + 3, 0, ep, t, ep)); // at 4, ahead: allowed
+    });
+    expect(k.dispatchInPlace(10, 1, ep, t, ep)).toBe(false);
+    k.post(1, 1, ep, t, ep);
+    k.post(4, 1, ep, t, ep);
+    k.runUntil(50);
+    expect(results).toEqual([false, false, false, true]);
+    expect(k.dispatched).toBe(3);
+  });
+});

@@ -197,22 +197,39 @@ export class Hypervisor {
 
   private onTimer(p: number): void {
     this.timer[p] = -1;
-    const now = this.kernel.nowNs;
-    const c = this.current[p];
-    if (c === IDLE) {
-      this.reschedule(p);
-      return;
+    for (;;) {
+      const now = this.kernel.nowNs;
+      const c = this.current[p];
+      if (c === IDLE) {
+        this.reschedule(p);
+        return;
+      }
+      const v = this.vcpus[c];
+      this.chargeSegment(p, now);
+      this.segStart[p] = now;
+      // Finish every item whose time is spent; their completions may queue more work.
+      for (let head = v.queue.peek(); head !== undefined && head.remainingNs === 0; head = v.queue.peek()) {
+        v.queue.pop();
+        head.onDone?.(head.arg as never);
+      }
+      if (now >= this.decisionEnd[p] || v.queue.length === 0) {
+        this.reschedule(p);
+        return;
+      }
+      // A completion that queued kernel work has armed the timer: re-arm it as before.
+      if (this.timer[p] >= 0) {
+        this.armTimer(p);
+        return;
+      }
+      // The next item's end, handled here at once if nothing else comes first.
+      const at = this.timerAt(p);
+      if (
+        !this.kernel.dispatchInPlace(at, Priority.SCHEDULER, this.endpoint, this.timerType, this.endpoint, p)
+      ) {
+        this.postTimer(p, at);
+        return;
+      }
     }
-    const v = this.vcpus[c];
-    this.chargeSegment(p, now);
-    this.segStart[p] = now;
-    // Finish every item whose time is spent; their completions may queue more work.
-    for (let head = v.queue.peek(); head !== undefined && head.remainingNs === 0; head = v.queue.peek()) {
-      v.queue.pop();
-      head.onDone?.(head.arg as never);
-    }
-    if (now >= this.decisionEnd[p] || v.queue.length === 0) this.reschedule(p);
-    else this.armTimer(p);
   }
 
   private reschedule(p: number): void {
@@ -256,6 +273,10 @@ export class Hypervisor {
   /** (Re)arms `p`'s one timer: the head item's end or the decision's end, whichever is first. */
   private armTimer(p: number): void {
     if (this.timer[p] >= 0) this.kernel.cancel(this.timer[p]);
+    this.postTimer(p, this.timerAt(p));
+  }
+
+  private timerAt(p: number): number {
     const c = this.current[p];
     let at = this.decisionEnd[p];
     if (c !== IDLE) {
@@ -263,6 +284,10 @@ export class Hypervisor {
       if (head !== undefined && this.kernel.nowNs + head.remainingNs < at)
         at = this.kernel.nowNs + head.remainingNs;
     }
+    return at;
+  }
+
+  private postTimer(p: number, at: number): void {
     this.timer[p] = this.kernel.postCancellable(
       at,
       Priority.SCHEDULER,
