@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { IsosimError } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
 import { formatReport } from '../scenario/report.ts';
@@ -22,6 +23,11 @@ export const run: CommandSpec = {
       placeholder: 'S',
     },
     out: { type: 'string', help: 'output directory (default out/<scenario>)', placeholder: 'DIR' },
+    engine: {
+      type: 'string',
+      help: "actor interpreter: 'flat' (default) or 'xstate' (XState's own; same log, slower)",
+      placeholder: 'E',
+    },
   },
   run({ values, positionals }) {
     if (positionals.length !== 1) {
@@ -35,7 +41,15 @@ export const run: CommandSpec = {
         ? undefined
         : secondsOption('run', 'duration', values.duration, s.durationS, 3600);
     const out = String(values.out ?? join('out', s.name));
-    const { metrics, wallS } = runAndWrite(s, out, seed, durationS);
+    const engine = values.engine ?? 'flat';
+    if (engine !== 'flat' && engine !== 'xstate')
+      throw new IsosimError(
+        'isosim run',
+        '--engine',
+        `'${String(engine)}' is not an engine`,
+        "give 'flat' or 'xstate'",
+      );
+    const { metrics, wallS } = runAndWrite(s, out, seed, durationS, engine);
     console.log(formatReport(s, metrics));
     console.log(
       `\n${wallS.toFixed(1)} s wall (${(metrics.durationS / wallS).toFixed(1)}x real time); wrote ${out}/metrics.json, ${out}/events.isolog and ${out}/plots/*.svg`,

@@ -166,6 +166,7 @@ export function runAndWrite(
   out: string,
   seed?: number,
   durationS?: number,
+  engine?: ActorEngine,
 ): { metrics: Metrics; wallS: number } {
   mkdirSync(join(out, 'plots'), { recursive: true });
   const progress = new Progress(s.name);
@@ -173,6 +174,7 @@ export function runAndWrite(
     seed,
     durationS,
     out,
+    engine,
     onProgress: (f, e) => progress.update(f, `${e} events`),
   });
   progress.done();
