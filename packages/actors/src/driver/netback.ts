@@ -52,6 +52,8 @@ export class Netback {
   private readonly vcpu: Vcpu;
   private readonly sendNs: number;
   private readonly receivedFn = (p: Packet): void => this.received(p);
+  /** `ring.occupancy` (guest, tx requests waiting, rx buffers posted), logged at each poll. */
+  private readonly ringType: number;
   /** Per vif (same index): a guest's packet has been sent. */
   private readonly sentFns: ((p: Packet) => void)[] = [];
 
@@ -67,6 +69,7 @@ export class Netback {
   ) {
     this.vcpu = idd.vcpus[0];
     this.sendNs = Math.round(options.iddRecvNs * options.weight);
+    this.ringType = kernel.type('ring.occupancy', ['guest', 'txRequests', 'rxBuffers']);
     this.pirqPort = channels.bind('pirq:nic');
     const xenId = kernel.registry.name('xen');
     // The hypervisor traps the NIC's physical interrupt and raises the IDD's event channel.
@@ -94,6 +97,17 @@ export class Netback {
   private poll(): void {
     this.clearPending();
     const iddId = this.idd.id;
+    const kernel = this.kernel;
+    for (const vif of this.vifs) {
+      kernel.record(
+        this.ringType,
+        this.actor.endpoint,
+        this.actor.endpoint,
+        vif.guest.id,
+        vif.txBack.unconsumedRequests(),
+        vif.rxBack.unconsumedRequests(),
+      );
+    }
     for (let i = 0; i < NAPI_BUDGET; i++) {
       const p = this.nic.takeRx();
       if (p === undefined) break;

@@ -46,9 +46,12 @@ export class NetStats {
   readonly offered = [0, 0];
   readonly delivered = [0, 0];
   readonly drops = new Map<DropReason, number>();
+  /** Called on every drop (the host logs it as `net.drop`). */
+  onDrop: (reason: DropReason) => void = () => {};
 
   drop(reason: DropReason): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    this.onDrop(reason);
   }
 
   dropCount(): number {

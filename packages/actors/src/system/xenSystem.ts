@@ -19,7 +19,7 @@ import { type Domain, Hypervisor, type SchedulerPort } from '../hypervisor/hyper
 import { ActorSchedulerPort } from '../hypervisor/schedulerPort.ts';
 import { XenMon } from '../monitor/xenmon.ts';
 import { Network } from '../net/network.ts';
-import { NetStats } from '../net/packet.ts';
+import { DROP_REASONS, NetStats } from '../net/packet.ts';
 import { createVif } from '../net/vif.ts';
 import { credit } from '../scheduler/credit.ts';
 import { creditMachine, sedfMachine } from '../scheduler/schedulerMachine.ts';
@@ -75,6 +75,8 @@ export class XenSystem {
       const schedActor = this.host.spawn(`sched.${config.scheduler}`, machine, {
         input: { pcpus, now: () => kernel.nowNs },
       });
+      // What a replay needs to build the scheduler's initial context (replay/world.ts).
+      kernel.record(kernel.type('sched.init', ['pcpus']), schedActor.endpoint, schedActor.endpoint, pcpus);
       this.scheduler = new ActorSchedulerPort(this.host, schedActor, ops);
     }
     this.xen = new Hypervisor(kernel, { pcpus, scheduler: this.scheduler, driverDomains: [0] });
@@ -91,7 +93,7 @@ export class XenSystem {
       itrNs: profile.nicItrNs,
     });
     this.idd = this.xen.addDomain(config.idd.name, config.idd.vcpus, true);
-    this.stats[0] = new NetStats();
+    this.stats[0] = this.loggedStats(0);
     const iddChannels = new EventChannelSet(kernel, `${config.idd.name}.evtchn`);
     this.netback = new Netback(kernel, this.host, this.xen, this.idd, iddChannels, this.nic, statsOf, {
       iddRecvNs: profile.iddRecvNs,
@@ -194,10 +196,20 @@ export class XenSystem {
     return g;
   }
 
+  /** A domain's network counters, each drop also logged as `net.drop` (guest, reason index). */
+  private loggedStats(guest: number): NetStats {
+    const kernel = this.kernel;
+    const type = kernel.type('net.drop', ['guest', 'reason']);
+    const net = kernel.registry.name('net');
+    const stats = new NetStats();
+    stats.onDrop = (reason) => kernel.record(type, net, net, guest, DROP_REASONS.indexOf(reason));
+    return stats;
+  }
+
   private addGuest(config: DomainConfig, iddChannels: EventChannelSet): void {
     const { kernel, host, xen, config: sys } = this;
     const domain = xen.addDomain(config.name, config.vcpus);
-    const stats = new NetStats();
+    const stats = this.loggedStats(domain.id);
     this.stats[domain.id] = stats;
     const channels = new EventChannelSet(kernel, `${config.name}.evtchn`);
     const vif = createVif(domain, iddChannels, channels, sys.profile.ringSlots);
