@@ -8,7 +8,7 @@ export type { LogHeader } from './log/format.ts';
 export { DEFAULT_BLOCK_BYTES, LOG_SCHEMA, logHeader, MAX_FIELDS } from './log/format.ts';
 export { digestHex, RunningHash } from './log/hash.ts';
 export { exportJsonl, recordToJson } from './log/jsonl.ts';
-export type { LogDamage, LogRecord, ScanOptions, ScanResult } from './log/logReader.ts';
+export type { LogDamage, LogRecord, ResumePoint, ScanOptions, ScanResult } from './log/logReader.ts';
 export { LogDictionary, scanLog } from './log/logReader.ts';
 export type { LogSummary, LogWriterOptions } from './log/logWriter.ts';
 export { LogWriter } from './log/logWriter.ts';

@@ -180,6 +180,11 @@ export class ActorHost {
     return this.actors.get(id);
   }
 
+  /** Every actor, in the order they were spawned. */
+  all(): HostedActor[] {
+    return [...this.actors.values()];
+  }
+
   /**
    * Posts `event` to actor `to` after `delayNs` (default 0: later in this instant, in
    * queue order). `source` is the sender's endpoint id (default: the kernel).

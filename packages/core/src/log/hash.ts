@@ -67,6 +67,17 @@ export class RunningHash {
     this.h2 = (Math.imul((this.h2 << 17) | (this.h2 >>> 15), 5) + 0x561ccd1b) | 0;
   }
 
+  /** The state as five numbers, to persist (a replay index) and `restore` later. */
+  save(): [number, number, number, number, number] {
+    return [this.h1, this.h2, this.carry, this.carryLen, this.length];
+  }
+
+  static restore(state: readonly number[]): RunningHash {
+    const h = new RunningHash();
+    [h.h1, h.h2, h.carry, h.carryLen, h.length] = state as [number, number, number, number, number];
+    return h;
+  }
+
   clone(): RunningHash {
     const copy = new RunningHash();
     copy.h1 = this.h1;

@@ -72,11 +72,13 @@ export class LogDictionary {
 
 interface ByteSource {
   read(into: Uint8Array, length: number): number;
+  seek(offset: number): void;
   close(): void;
 }
 
 function fileSource(path: string): ByteSource {
   let fd: number;
+  let position = 0;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
@@ -87,11 +89,15 @@ function fileSource(path: string): ByteSource {
     read(into, length) {
       let got = 0;
       while (got < length) {
-        const n = readSync(fd, into, got, length - got, null);
+        const n = readSync(fd, into, got, length - got, position);
         if (n === 0) break;
         got += n;
+        position += n;
       }
       return got;
+    },
+    seek(offset) {
+      position = offset;
     },
     close: () => closeSync(fd),
   };
@@ -106,11 +112,33 @@ function memorySource(bytes: Uint8Array): ByteSource {
       off += n;
       return n;
     },
+    seek(offset) {
+      off = Math.min(offset, bytes.length);
+    },
     close() {},
   };
 }
 
+/**
+ * Where a block starts, with everything needed to go on reading from there: the
+ * byte offset, the number of records before it, the time of the last one (record
+ * times are deltas), and the running hash. A replay index stores these.
+ */
+export interface ResumePoint {
+  readonly offset: number;
+  readonly seq: number;
+  readonly timeNs: number;
+  readonly hash: readonly number[];
+}
+
 export interface ScanOptions {
+  /**
+   * Start at this block instead of the first (the header is still read and checked).
+   * `dictionary` must then hold the log's definitions (a replay index keeps them).
+   */
+  start?: ResumePoint;
+  /** Called at the start of every block, before its records. */
+  onBlock?: (point: ResumePoint) => void;
   /** Called once with the header, before any record. */
   onHeader?: (header: LogHeader) => void;
   /** Called for every verified record; return `false` to stop early. */
@@ -136,7 +164,7 @@ class Scanner {
   private p = 0;
   private seq = 0;
   private timeNs = 0;
-  private readonly hash = new RunningHash();
+  private hash = new RunningHash();
   private readonly dict: LogDictionary;
   private readonly fieldCounts: number[] = [];
   private readonly record: LogRecord = {
@@ -160,6 +188,18 @@ class Scanner {
   run(): ScanResult {
     const header = this.readHeader();
     this.options.onHeader?.(header);
+    const start = this.options.start;
+    if (start !== undefined) {
+      this.src.seek(start.offset);
+      this.offset = start.offset;
+      this.seq = start.seq;
+      this.timeNs = start.timeNs;
+      this.hash = RunningHash.restore(start.hash);
+      this.dict.types.forEach((t, id) => {
+        if (t) this.fieldCounts[id] = t.fields.length;
+      });
+    }
+    const onBlock = this.options.onBlock;
     const result = (complete: boolean, damage?: LogDamage): ScanResult => ({
       header,
       records: this.seq,
@@ -170,6 +210,7 @@ class Scanner {
     });
     for (;;) {
       const blockStart = this.offset;
+      onBlock?.({ offset: blockStart, seq: this.seq, timeNs: this.timeNs, hash: this.hash.save() });
       const got = this.fill(0, BLOCK_HEADER_BYTES);
       if (got === 0)
         return result(false, this.damage(blockStart, 'log ends without its end block (truncated)'));
