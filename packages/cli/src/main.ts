@@ -10,11 +10,27 @@ import { demo } from './commands/demo.ts';
 import { fig6 } from './commands/fig6.ts';
 import { logExport, logInfo } from './commands/log.ts';
 import { paper } from './commands/paper.ts';
+import { diff, exportCmd, replay, resim, verify } from './commands/replay.ts';
 import { list, run } from './commands/run.ts';
 import { schema } from './commands/schema.ts';
 import { weight } from './commands/weight.ts';
 
-const COMMANDS: readonly CommandSpec[] = [run, list, paper, schema, fig6, weight, demo, logInfo, logExport];
+const COMMANDS: readonly CommandSpec[] = [
+  run,
+  list,
+  paper,
+  verify,
+  replay,
+  diff,
+  resim,
+  exportCmd,
+  schema,
+  fig6,
+  weight,
+  demo,
+  logInfo,
+  logExport,
+];
 
 const USAGE = `Usage: isosim <command> [options]
 

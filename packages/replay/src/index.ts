@@ -1,3 +1,9 @@
+export type { LogDiff } from './diff.ts';
+export { diffLogs } from './diff.ts';
+export type { PerfettoResult } from './export/perfetto.ts';
+export { exportPerfetto } from './export/perfetto.ts';
+export type { Predicate } from './query.ts';
+export { domainNames, parseQuery } from './query.ts';
 export type { DecodedRecord, LogIndex, OpenOptions, Snapshot } from './replay.ts';
 export { decodeRecord, fieldText, INDEX_VERSION, Replay, SNAPSHOT_EVERY } from './replay.ts';
 export type { StateChange } from './stateTimeline.ts';

@@ -67,7 +67,10 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
       'give a longer --duration',
     );
   }
-  const header = logHeader(s.name, seed, { spec: s, versions: VERSIONS });
+  // The header holds the scenario as run (seed, length, window), so that `isosim resim`
+  // can run it again from the log alone.
+  const asRun = { ...s, seed, durationS, window: { startS: window[0], endS: window[1] } };
+  const header = logHeader(s.name, seed, { spec: asRun, versions: VERSIONS });
   const log = options.out
     ? new LogWriter(new FileSink(join(options.out, 'events.isolog')), header)
     : undefined;

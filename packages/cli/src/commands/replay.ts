@@ -1,0 +1,450 @@
+/**
+ * Replay debugging from the command line: verify, replay (seek, inspect, search,
+ * step), diff, resim, export. The work is in `@isosim/replay`; this file prints.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { IsosimError, scanLog } from '@isosim/core';
+import {
+  type DecodedRecord,
+  diffLogs,
+  domainNames,
+  exportPerfetto,
+  parseQuery,
+  Replay,
+  type World,
+} from '@isosim/replay';
+import { type CommandSpec, intOption } from '../args.ts';
+import { Progress } from '../progress.ts';
+import { parseScenario } from '../scenario/load.ts';
+import { runScenario } from '../scenario/runScenario.ts';
+
+function onePath(command: string, positionals: readonly string[], what = 'LOG'): string {
+  if (positionals.length !== 1) {
+    throw new IsosimError(
+      `isosim ${command}`,
+      what,
+      `expected one log path, got ${positionals.length}`,
+      `run 'isosim ${command} path/to/events.isolog'`,
+    );
+  }
+  return positionals[0];
+}
+
+export const verify: CommandSpec = {
+  name: 'verify',
+  brief: "checks a log: header, schema, every block's hash chain",
+  summary:
+    "Streams a log of any size, checking its header and schema version and every block's\n" +
+    'digest against the hash chain and the end block. Prints the record count and digest.\n' +
+    'A truncated or corrupted log is reported with the byte offset and the first record not\n' +
+    'vouched for (everything before it is sound and usable); exit status 1 then.',
+  usage: 'isosim verify LOG',
+  options: {},
+  run({ positionals }) {
+    const path = onePath('verify', positionals);
+    const progress = new Progress('verify');
+    let lastTime = 0;
+    const r = scanLog(path, {
+      onBlock: (p) => progress.update(0, `${p.seq} records`),
+      onRecord: (rec) => {
+        lastTime = rec.timeNs;
+        return undefined;
+      },
+    });
+    progress.done();
+    if (r.header.schema !== 1) {
+      throw new IsosimError(
+        path,
+        'schema',
+        `is ${r.header.schema}; this isosim reads schema 1`,
+        'use the isosim that wrote it',
+      );
+    }
+    console.log(`log       ${path}`);
+    console.log(`scenario  ${r.header.scenario.name}, seed ${r.header.seed}`);
+    console.log(`records   ${r.records} (${(lastTime / 1e9).toFixed(3)} simulated s, ${r.bytes} bytes)`);
+    console.log(`digest    ${r.digest}`);
+    if (r.complete) {
+      console.log('verified  every block and the end block agree with the hash chain');
+      return 0;
+    }
+    const d = r.damage;
+    console.log(
+      d
+        ? `DAMAGED   at byte ${d.offset}: ${d.message}; records 0..${d.seq - 1} are verified and usable`
+        : 'INCOMPLETE',
+    );
+    return 1;
+  },
+};
+
+function fmtRecord(r: DecodedRecord): string {
+  const f = Object.entries(r.fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return `#${r.seq}  t=${(r.timeNs / 1e9).toFixed(9)}  ${r.type}  ${r.source} -> ${r.target}${f ? `  ${f}` : ''}`;
+}
+
+function printState(replay: Replay, n: number, w: World, actor?: string): void {
+  const names = domainNames(replay.header);
+  const dom = (id: number) => names[id] ?? `dom${id}`;
+  console.log(`state after ${n} of ${replay.records} records, t = ${(w.s.timeNs / 1e9).toFixed(9)} s`);
+  const next = replay.read(n, n + 1)[0];
+  console.log(next ? `next      ${fmtRecord(next)}` : 'next      (end of log)');
+  if (actor !== undefined) {
+    if (actor.startsWith('sched.') && w.s.scheduler) {
+      console.log(`${actor}: ${JSON.stringify(w.s.scheduler.context, null, 2)}`);
+      return;
+    }
+    const v = w.s.actors[actor];
+    if (v === undefined) {
+      throw new IsosimError(
+        replay.path,
+        '--actor',
+        `no actor ${actor} at this point`,
+        `give one of: ${Object.keys(w.s.actors).join(', ')}`,
+      );
+    }
+    console.log(`${actor}: ${v}`);
+    return;
+  }
+  console.log('\nactors');
+  for (const [k, v] of Object.entries(w.s.actors)) console.log(`  ${k.padEnd(28)}${v}`);
+  console.log('\npCPUs');
+  w.s.pcpus.forEach((p, i) => {
+    const d = p.vcpu < 0 ? 'idle' : dom(w.s.vcpus[p.vcpu]?.domain ?? -1);
+    const who = p.principal >= 0 && p.vcpu >= 0 ? `, working for ${dom(p.principal)}` : '';
+    console.log(
+      `  ${i}: ${d} (vCPU ${p.vcpu}) since ${(p.sinceNs / 1e9).toFixed(6)} s, slice ${p.runNs / 1e6} ms${who}`,
+    );
+  });
+  const STATES = ['blocked', 'runnable', 'running'];
+  const sched = w.s.scheduler?.context.state as { vcpus?: Record<string, unknown>[] } | undefined;
+  console.log('\nvCPUs (state; scheduler view)');
+  w.s.vcpus.forEach((v, i) => {
+    const sv = sched?.vcpus?.[i] ?? {};
+    const extra = ['remainingNs', 'debtNs', 'deadlineNs', 'credit', 'queue']
+      .filter((k) => sv[k] !== undefined)
+      .map((k) => `${k}=${sv[k]}`)
+      .join(' ');
+    console.log(`  ${i}: ${dom(v.domain).padEnd(8)} ${STATES[v.state] ?? v.state}  ${extra}`);
+  });
+  console.log('\nlast second (XenMon samples), % of a CPU');
+  for (const id of Object.keys(w.s.xenmon)) {
+    const s = w.lastSecond(Number(id));
+    console.log(
+      `  ${dom(Number(id)).padEnd(8)} own ${(s.ownNs / 1e7).toFixed(1)}  IDD est ${(s.iddEstNs / 1e7).toFixed(1)}  IDD true ${(s.iddTrueNs / 1e7).toFixed(1)}  combined ${((s.ownNs + s.iddTrueNs) / 1e7).toFixed(1)}`,
+    );
+  }
+  const blocks = Object.entries(w.s.shareGuard);
+  if (blocks.length > 0) {
+    console.log('\nShareGuard blocks');
+    for (const [g, b] of blocks)
+      console.log(`  ${dom(Number(g))} since ${(b.sinceNs / 1e9).toFixed(3)} s for ${b.tdefNs / 1e6} ms`);
+  }
+  const drops = Object.entries(w.s.drops);
+  if (drops.length > 0) {
+    console.log('\ndrops so far');
+    for (const [k, v] of drops) {
+      const [g, reason] = k.split(':');
+      console.log(`  ${dom(Number(g)).padEnd(8)} ${reason}: ${v}`);
+    }
+  }
+}
+
+export const replay: CommandSpec = {
+  name: 'replay',
+  brief: 'rebuilds the state at any record or time from a log; search, step',
+  summary:
+    'Rebuilds the host from a log alone (no re-run): every actor, the scheduler, vCPUs,\n' +
+    "pCPUs, XenMon's last second, ShareGuard, drops. The first use writes an index beside the\n" +
+    'log (LOG.idx, snapshots every --every records), so seeking later is quick.\n' +
+    '--until EXPR stops at the first record where EXPR holds, for example\n' +
+    "  'type=shareguard.block'   'combined(Dom-1) > 22'   'state(nic0)=masked && time >= 2'\n" +
+    '(docs/replay.md has the language). --next K / --prev K print records around the point;\n' +
+    '--interactive reads commands: n [K], p [K], g N, t SECONDS, u EXPR, s, q.',
+  usage:
+    'isosim replay LOG [--at N | --time S | --until EXPR] [--actor ID] [--next K] [--prev K] [--interactive]',
+  options: {
+    at: {
+      type: 'string',
+      help: 'record number: the state before record N (default: the end)',
+      placeholder: 'N',
+    },
+    time: {
+      type: 'string',
+      help: 'simulated seconds: the state after every record up to then',
+      placeholder: 'S',
+    },
+    until: {
+      type: 'string',
+      help: 'first record where EXPR holds (from --at/--time, else 0)',
+      placeholder: 'EXPR',
+    },
+    actor: {
+      type: 'string',
+      help: "print only this actor's state (sched.sedf: the whole context)",
+      placeholder: 'ID',
+    },
+    next: { type: 'string', help: 'also print the next K records', placeholder: 'K' },
+    prev: { type: 'string', help: 'also print the K records before', placeholder: 'K' },
+    every: { type: 'string', help: 'records between index snapshots (default 100000)', placeholder: 'K' },
+    interactive: { type: 'boolean', help: 'step with commands read from standard input' },
+  },
+  async run({ values, positionals }) {
+    const path = onePath('replay', positionals);
+    const progress = new Progress('index');
+    const every = intOption('replay', 'every', values.every, 100_000, 1);
+    const r = Replay.open(path, { every, onProgress: (n) => progress.update(0, `${n} records`) });
+    progress.done();
+    if (r.index.damage) {
+      console.error(
+        `note: the log is damaged at byte ${r.index.damage.offset} (${r.index.damage.message}); replaying its first ${r.records} records`,
+      );
+    }
+    let n = r.records;
+    let world: World;
+    if (values.at !== undefined && values.time !== undefined) {
+      throw new IsosimError('isosim replay', '--at/--time', 'both given', 'give one of them');
+    }
+    if (values.at !== undefined) {
+      n = intOption('replay', 'at', values.at, 0, 0, r.records);
+      world = r.seek(n);
+    } else if (values.time !== undefined) {
+      const s = Number(values.time);
+      if (!(s >= 0))
+        throw new IsosimError(
+          'isosim replay',
+          '--time',
+          `'${values.time}' is not a time`,
+          'give seconds ≥ 0',
+        );
+      ({ n, world } = r.seekTime(Math.round(s * 1e9)));
+    } else {
+      world = r.seek(values.until !== undefined ? 0 : n);
+      if (values.until !== undefined) n = 0;
+    }
+    if (values.until !== undefined) {
+      const pred = parseQuery(String(values.until), r.header);
+      const hit = r.until(pred, n);
+      if (hit === undefined) {
+        console.log(`'${values.until}' holds nowhere from record ${n} to the end (${r.records} records)`);
+        return 1;
+      }
+      console.log(`'${values.until}' first holds at record ${hit.n}:`);
+      console.log(`  ${fmtRecord(r.read(hit.n, hit.n + 1)[0])}`);
+      n = hit.n + 1;
+      world = hit.world;
+    }
+    const actor = values.actor === undefined ? undefined : String(values.actor);
+    const show = (): void => {
+      const prev = intOption('replay', 'prev', values.prev, 0);
+      if (prev > 0) for (const rec of r.read(n - prev, n)) console.log(`  ${fmtRecord(rec)}`);
+      printState(r, n, world, actor);
+      const next = intOption('replay', 'next', values.next, 0);
+      if (next > 0) {
+        console.log('\nnext records');
+        for (const rec of r.read(n, n + next)) console.log(`  ${fmtRecord(rec)}`);
+      }
+    };
+    show();
+    if (values.interactive !== true) return 0;
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: process.stdin.isTTY,
+    });
+    const prompt = () =>
+      process.stdout.write(`\n[${n}/${r.records}] n K | p K | g N | t S | u EXPR | s | q > `);
+    prompt();
+    for await (const line of rl) {
+      const [cmd, ...rest] = line.trim().split(/\s+/);
+      const arg = rest.join(' ');
+      try {
+        if (cmd === 'q') break;
+        if (cmd === 'n' || cmd === 'p') {
+          const k = arg === '' ? 1 : intOption('replay', cmd, arg, 1, 1);
+          const to = cmd === 'n' ? Math.min(r.records, n + k) : Math.max(0, n - k);
+          for (const rec of cmd === 'n' ? r.read(n, to) : r.read(to, n)) console.log(`  ${fmtRecord(rec)}`);
+          n = to;
+          world = r.seek(n);
+          console.log(`now before record ${n}, t = ${(world.s.timeNs / 1e9).toFixed(9)} s`);
+        } else if (cmd === 'g') {
+          n = intOption('replay', 'g', arg, 0, 0, r.records);
+          world = r.seek(n);
+          printState(r, n, world, actor);
+        } else if (cmd === 't') {
+          ({ n, world } = r.seekTime(Math.round(Number(arg) * 1e9)));
+          printState(r, n, world, actor);
+        } else if (cmd === 'u') {
+          const hit = r.until(parseQuery(arg, r.header), n);
+          if (hit === undefined) console.log(`'${arg}' holds nowhere from record ${n} on`);
+          else {
+            console.log(`  ${fmtRecord(r.read(hit.n, hit.n + 1)[0])}`);
+            n = hit.n + 1;
+            world = hit.world;
+          }
+        } else if (cmd === 's') {
+          printState(r, n, world, actor);
+        } else if (cmd !== '') {
+          console.log(`unknown command '${cmd}'`);
+        }
+      } catch (err) {
+        if (!(err instanceof IsosimError)) throw err;
+        console.log(`error: ${err.message}`);
+      }
+      prompt();
+    }
+    rl.close();
+    return 0;
+  },
+};
+
+export const diff: CommandSpec = {
+  name: 'diff',
+  brief: 'finds the first record where two logs diverge, with context',
+  summary:
+    'Compares two logs record by record (by name, so logs from different builds compare) and\n' +
+    'shows the first record where they differ, with --context records either side of both.\n' +
+    'Exit status 0 when they are the same, 1 when they differ.',
+  usage: 'isosim diff A B [--context K]',
+  options: {
+    context: { type: 'string', help: 'records shown either side (default 5)', placeholder: 'K' },
+  },
+  run({ values, positionals }) {
+    if (positionals.length !== 2) {
+      throw new IsosimError(
+        'isosim diff',
+        'LOGS',
+        `expected two log paths, got ${positionals.length}`,
+        "run 'isosim diff a.isolog b.isolog'",
+      );
+    }
+    const [a, b] = positionals;
+    const context = intOption('diff', 'context', values.context, 5);
+    const d = diffLogs(a, b, context);
+    if (d.at === undefined) {
+      console.log(`same: ${d.recordsA} records, identical`);
+      return 0;
+    }
+    console.log(`A ${a}: ${d.headerA.scenario.name}, seed ${d.headerA.seed}, ${d.recordsA} records`);
+    console.log(`B ${b}: ${d.headerB.scenario.name}, seed ${d.headerB.seed}`);
+    console.log(`first difference at record ${d.at}\n`);
+    const show = (label: string, recs: DecodedRecord[]) => {
+      console.log(label);
+      for (const rec of recs) console.log(`${rec.seq === d.at ? '>' : ' '} ${fmtRecord(rec)}`);
+      if (!recs.some((x) => x.seq === d.at)) console.log(`> (no record ${d.at}: the log ends)`);
+    };
+    show('A', d.contextA);
+    console.log('');
+    show('B', d.contextB);
+    return 1;
+  },
+};
+
+export const resim: CommandSpec = {
+  name: 'resim',
+  brief: 're-runs the scenario recorded in a log and checks for the same hash',
+  summary:
+    "Reads the scenario and seed from a log's header, runs it again, and compares the new\n" +
+    "log's digest and record count with the old one's: the check that a run is reproducible\n" +
+    '(on another machine, or after a change to the code). Exit status 1 on a mismatch.',
+  usage: 'isosim resim LOG',
+  options: {},
+  run({ positionals }) {
+    const path = onePath('resim', positionals);
+    const old = scanLog(path);
+    const spec = (old.header.scenario as { spec?: unknown }).spec;
+    if (spec === undefined) {
+      throw new IsosimError(
+        path,
+        'header.scenario.spec',
+        'the log does not record its scenario',
+        'resim logs written by isosim run or isosim paper',
+      );
+    }
+    const s = parseScenario(spec, `${path} (header)`);
+    const dir = mkdtempSync(join(tmpdir(), 'isosim-resim-'));
+    try {
+      const progress = new Progress(`resim ${s.name}`);
+      const { metrics, wallS } = runScenario(s, {
+        seed: old.header.seed,
+        out: dir,
+        onProgress: (f, e) => progress.update(f, `${e} events`),
+      });
+      progress.done();
+      console.log(
+        `scenario  ${s.name}, seed ${old.header.seed}, ${s.durationS} s (${wallS.toFixed(1)} s wall)`,
+      );
+      console.log(
+        `old       ${old.records} records, digest ${old.digest}${old.complete ? '' : ' (log incomplete)'}`,
+      );
+      console.log(`new       ${metrics.events === undefined ? '' : ''}digest ${metrics.logHash}`);
+      if (metrics.logHash === old.digest && old.complete) {
+        console.log('identical: the run reproduces');
+        return 0;
+      }
+      console.log(
+        `DIFFERENT: compare with 'isosim diff ${path} <new log>' (re-run with isosim run --out to keep one)`,
+      );
+      return 1;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export const exportCmd: CommandSpec = {
+  name: 'export',
+  brief: 'writes a log as a Perfetto/Chrome trace or a xentrace binary',
+  summary:
+    'Converts a log for other tools. --perfetto OUT.json: Chrome trace-event JSON for\n' +
+    'ui.perfetto.dev or chrome://tracing (a track per pCPU, a slice per running domain, the\n' +
+    "driver domain's work by guest served, counters, ShareGuard and drop events, interrupt\n" +
+    "arrows; docs/replay.md). --xentrace OUT.bin: records in Xen's trace.h layout for\n" +
+    "Xen's own trace tools (docs/xentrace.md).",
+  usage: 'isosim export LOG (--perfetto OUT.json | --xentrace OUT.bin)',
+  options: {
+    perfetto: { type: 'string', help: 'Chrome trace-event JSON output', placeholder: 'OUT' },
+    xentrace: { type: 'string', help: 'xentrace binary output', placeholder: 'OUT' },
+  },
+  async run({ values, positionals }) {
+    const path = onePath('export', positionals);
+    if ((values.perfetto === undefined) === (values.xentrace === undefined)) {
+      throw new IsosimError(
+        'isosim export',
+        '--perfetto/--xentrace',
+        'give exactly one',
+        "e.g. 'isosim export LOG --perfetto run.json'",
+      );
+    }
+    if (values.perfetto !== undefined) {
+      const out = String(values.perfetto);
+      const r = exportPerfetto(path, out);
+      console.log(
+        `wrote ${out}: ${r.events} trace events from ${r.records} records${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
+      );
+      return r.complete ? 0 : 1;
+    }
+    const out = String(values.xentrace);
+    const { exportXentrace } = (await import('@isosim/replay')) as unknown as {
+      exportXentrace?: (a: string, b: string) => { records: number; cpus: number; damage?: string };
+    };
+    if (exportXentrace === undefined) {
+      throw new IsosimError(
+        'isosim export',
+        '--xentrace',
+        'is not available in this build',
+        'use --perfetto',
+      );
+    }
+    const r = exportXentrace(path, out);
+    console.log(
+      `wrote ${out}: ${r.records} trace records on ${r.cpus} CPUs${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
+    );
+    return r.damage ? 1 : 0;
+  },
+};

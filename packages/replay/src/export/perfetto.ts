@@ -1,0 +1,238 @@
+/**
+ * Export a log as Chrome trace-event JSON, which ui.perfetto.dev (and chrome://tracing)
+ * open: the simulated host as a timeline.
+ *
+ * - Process "pCPUs": a track per pCPU with a slice per stretch a domain runs, named
+ *   after it (from `cpu.switch`); on the driver domain's slices, nested slices for
+ *   each stretch of work done on a guest's behalf, `args.onBehalfOf` naming the guest
+ *   (from `cpu.timer`, which names the principal of the work item it ends).
+ * - Process "counters": per domain, SEDF's remaining slice and outstanding debt (the
+ *   scheduler context folded from the log), the driver domain's CPU for it per 100 ms
+ *   (XenMon's samples: true and estimated, percent), and its ring occupancy at each
+ *   netback poll.
+ * - Instant events for ShareGuard's blocks and restores and for every packet drop.
+ * - Flow arrows for virtual interrupts: from the `evtchn.send` that raised a port to
+ *   the `evtchn.pending` that handed it to the domain's driver actor.
+ *
+ * Times are microseconds (the format's unit), with nanosecond precision kept as
+ * decimals. The output is written as a stream, one event per line.
+ */
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { type LogDictionary, type LogRecord, scanLog } from '@isosim/core';
+import { domainNames } from '../query.ts';
+import { World } from '../world.ts';
+
+const PCPUS_PID = 1;
+const COUNTERS_PID = 2;
+const EVENTS_PID = 3;
+
+export interface PerfettoResult {
+  readonly records: number;
+  readonly events: number;
+  readonly complete: boolean;
+  readonly damage?: string;
+}
+
+class JsonStream {
+  private fd: number;
+  private buf: string[] = [];
+  private size = 0;
+  events = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(`${path}.partial`, 'w');
+    writeSync(this.fd, '{"displayTimeUnit":"ns","traceEvents":[\n');
+  }
+  push(e: object): void {
+    const line = `${this.events === 0 ? '' : ',\n'}${JSON.stringify(e)}`;
+    this.events++;
+    this.buf.push(line);
+    this.size += line.length;
+    if (this.size > 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length === 0) return;
+    writeSync(this.fd, this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    writeSync(this.fd, '\n]}\n');
+    closeSync(this.fd);
+    renameSync(`${this.path}.partial`, this.path);
+  }
+}
+
+const us = (ns: number): number => ns / 1000;
+
+export function exportPerfetto(logPath: string, outPath: string): PerfettoResult {
+  const out = new JsonStream(outPath);
+  const world = new World();
+  let names: string[] = [];
+  const dom = (id: number): string => names[id] ?? `dom${id}`;
+  /** Per pCPU: the open slice (vCPU, start) and the start of the current work stretch. */
+  const open: { vcpu: number; startNs: number; workNs: number }[] = [];
+  /** Per (domain, counter): the last value written. */
+  const last = new Map<string, number>();
+  /** Per event-channel actor target: pending flow ids waiting for their delivery. */
+  const flows = new Map<string, number[]>();
+  let flowId = 0;
+  const counter = (name: string, ts: number, value: number): void => {
+    if (last.get(name) === value) return;
+    last.set(name, value);
+    out.push({ name, ph: 'C', pid: COUNTERS_PID, ts: us(ts), args: { value } });
+  };
+  const trackOf = (r: LogRecord, d: LogDictionary): { pid: number; tid: number } => {
+    // A driver actor's events go on the pCPU its domain's vCPU runs on, if it runs now.
+    const target = d.name(r.target);
+    const domName = target.split('.')[0];
+    const id = names.indexOf(domName);
+    for (let p = 0; p < world.s.pcpus.length; p++) {
+      const v = world.s.pcpus[p]?.vcpu ?? -1;
+      if (v >= 0 && world.s.vcpus[v]?.domain === id) return { pid: PCPUS_PID, tid: p };
+    }
+    return { pid: EVENTS_PID, tid: Math.max(0, id) };
+  };
+  const closeSlice = (p: number, atNs: number): void => {
+    const o = open[p];
+    if (o === undefined || o.vcpu < 0) return;
+    const domain = world.s.vcpus[o.vcpu]?.domain ?? -1;
+    out.push({
+      name: dom(domain),
+      ph: 'X',
+      pid: PCPUS_PID,
+      tid: p,
+      ts: us(o.startNs),
+      dur: us(atNs - o.startNs),
+      args: { vcpu: o.vcpu, domain: dom(domain) },
+    });
+  };
+
+  const result = scanLog(logPath, {
+    onHeader: (h) => {
+      names = domainNames(h);
+      out.push({ name: 'process_name', ph: 'M', pid: PCPUS_PID, args: { name: 'pCPUs' } });
+      out.push({ name: 'process_name', ph: 'M', pid: COUNTERS_PID, args: { name: 'counters' } });
+      out.push({ name: 'process_name', ph: 'M', pid: EVENTS_PID, args: { name: 'domains (not running)' } });
+      names.forEach((n, i) => {
+        out.push({ name: 'thread_name', ph: 'M', pid: EVENTS_PID, tid: i, args: { name: n } });
+      });
+    },
+    onRecord: (r, d) => {
+      const type = d.typeName(r.type);
+      const t = r.timeNs;
+      switch (type) {
+        case 'sched.init':
+          for (let p = 0; p < r.values[0]; p++)
+            out.push({ name: 'thread_name', ph: 'M', pid: PCPUS_PID, tid: p, args: { name: `pCPU ${p}` } });
+          break;
+        case 'cpu.switch': {
+          const p = r.values[0];
+          const next = r.values[2];
+          if (open[p]?.vcpu !== next) {
+            closeSlice(p, t);
+            open[p] = { vcpu: next, startNs: t, workNs: t };
+          }
+          break;
+        }
+        case 'cpu.timer': {
+          const p = r.values[0];
+          const principal = r.values[1];
+          const o = open[p];
+          if (o !== undefined && o.vcpu >= 0 && world.s.vcpus[o.vcpu]?.domain === 0 && principal >= 0) {
+            if (t > o.workNs) {
+              out.push({
+                name: principal === 0 ? 'own work' : `for ${dom(principal)}`,
+                ph: 'X',
+                pid: PCPUS_PID,
+                tid: p,
+                ts: us(o.workNs),
+                dur: us(t - o.workNs),
+                args: { onBehalfOf: dom(principal) },
+              });
+            }
+          }
+          if (o !== undefined) o.workNs = t;
+          break;
+        }
+        case 'xenmon.sample':
+          counter(`${dom(r.values[0])} IDD CPU true %`, t, r.values[3] / 1e6);
+          counter(`${dom(r.values[0])} IDD CPU est %`, t, r.values[2] / 1e6);
+          break;
+        case 'ring.occupancy':
+          counter(`${dom(r.values[0])} tx ring requests`, t, r.values[1]);
+          counter(`${dom(r.values[0])} rx buffers posted`, t, r.values[2]);
+          break;
+        case 'shareguard.block':
+        case 'shareguard.restore':
+          out.push({
+            name: `${type} ${dom(r.values[0])}`,
+            ph: 'i',
+            s: 'g',
+            pid: EVENTS_PID,
+            tid: r.values[0],
+            ts: us(t),
+            args:
+              type === 'shareguard.block'
+                ? { guest: dom(r.values[0]), tdefMs: r.values[1] / 1e6, usedPct: r.values[2] / 1e4 }
+                : { guest: dom(r.values[0]) },
+          });
+          break;
+        case 'net.drop':
+          out.push({
+            name: 'drop',
+            ph: 'i',
+            s: 't',
+            pid: EVENTS_PID,
+            tid: r.values[0],
+            ts: us(t),
+            args: { guest: dom(r.values[0]), reason: r.values[1] },
+          });
+          break;
+        case 'evtchn.send': {
+          // The channel set named DOM.evtchn is the receiver's; the arrow starts where
+          // the sender runs (its endpoint is the record's source).
+          const receiver = d.name(r.target).split('.')[0];
+          const id = ++flowId;
+          const list = flows.get(receiver) ?? [];
+          list.push(id);
+          flows.set(receiver, list);
+          const src = { ...r, target: r.source } as LogRecord;
+          const tr = trackOf(src, d);
+          out.push({ name: 'virq', cat: 'evtchn', ph: 's', id, ...tr, ts: us(t) });
+          break;
+        }
+        case 'evtchn.pending': {
+          const receiver = d.name(r.target).split('.')[0];
+          const list = flows.get(receiver);
+          if (list && list.length > 0) {
+            const tr = trackOf(r, d);
+            for (const id of list)
+              out.push({ name: 'virq', cat: 'evtchn', ph: 'f', bp: 'e', id, ...tr, ts: us(t) });
+            list.length = 0;
+          }
+          break;
+        }
+      }
+      world.apply(r, d);
+      if (type === 'sched.do_schedule' || type === 'sched.debt' || type === 'sched.init') {
+        const vcpus = (world.s.scheduler?.context.state as { vcpus?: Record<string, number>[] } | undefined)
+          ?.vcpus;
+        vcpus?.forEach((v, i) => {
+          const name = dom(typeof v.domain === 'number' ? v.domain : (world.s.vcpus[i]?.domain ?? i));
+          if (typeof v.debtNs === 'number') counter(`${name} debt ms`, t, v.debtNs / 1e6);
+          if (typeof v.remainingNs === 'number') counter(`${name} slice left ms`, t, v.remainingNs / 1e6);
+        });
+      }
+      return undefined;
+    },
+  });
+  for (let p = 0; p < open.length; p++) closeSlice(p, world.s.timeNs);
+  out.close();
+  return {
+    records: result.records,
+    events: out.events,
+    complete: result.complete,
+    ...(result.damage ? { damage: `${result.damage.message} at byte ${result.damage.offset}` } : {}),
+  };
+}
