@@ -1,0 +1,110 @@
+/**
+ * Replay debugging as a user meets it: verify, replay, diff, resim and export on real
+ * runs of a built-in scenario, and clean errors for bad input.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'isosim.js');
+
+function isosim(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('replay commands', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'isosim-replay-cli-'));
+  const sedf = join(dir, 'sedf', 'events.isolog');
+  const sedfdc = join(dir, 'sedfdc', 'events.isolog');
+
+  beforeAll(() => {
+    expect(isosim('run', 'table1-sedf', '--duration', '1.5', '--out', join(dir, 'sedf')).code).toBe(0);
+    expect(isosim('run', 'table1-sedfdc', '--duration', '1.5', '--out', join(dir, 'sedfdc')).code).toBe(0);
+  }, 60_000);
+
+  it('verifies a log, and reports where a damaged one stops being sound', () => {
+    const ok = isosim('verify', sedf);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/verified/);
+    const bytes = readFileSync(sedf);
+    const bad = Buffer.from(bytes);
+    bad[Math.floor(bad.length / 2)] ^= 0xff;
+    const broken = join(dir, 'broken.isolog');
+    writeFileSync(broken, bad);
+    const r = isosim('verify', broken);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /DAMAGED\s+at byte \d+: block digest does not match \(corrupted\); records 0\.\.\d+ are verified/,
+    );
+  });
+
+  it('prints the state at a record, an actor alone, and the first record where a predicate holds', () => {
+    const at = isosim('replay', sedfdc, '--at', '5000');
+    expect(at.code).toBe(0);
+    expect(at.out).toContain('state after 5000 of');
+    expect(at.out).toMatch(/Dom-0\.netback\s+(idle|polling)/);
+    const one = isosim('replay', sedfdc, '--at', '5000', '--actor', 'nic0');
+    expect(one.out).toMatch(/nic0: (armed|throttled|masked)/);
+    const u = isosim('replay', sedfdc, '--until', 'type=sched.debt', '--next', '2', '--prev', '2');
+    expect(u.code).toBe(0);
+    expect(u.out).toMatch(/'type=sched\.debt' first holds at record \d+:\n\s+#\d+ {2}t=\S+ {2}sched\.debt/);
+    const none = isosim('replay', sedf, '--until', 'type=sched.debt');
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('holds nowhere');
+    const bad = isosim('replay', sedf, '--until', 'combined(Dom-9) > 1');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^error: --until: .*no domain Dom-9/);
+  });
+
+  it('finds where SEDF and SEDF-DC part, and says when two logs are the same', () => {
+    const d = isosim('diff', sedf, sedfdc, '--context', '2');
+    expect(d.code).toBe(1);
+    expect(d.out).toMatch(/first difference at record \d+/);
+    expect(d.out).toMatch(/^> #\d+/m);
+    const same = isosim('diff', sedf, sedf);
+    expect(same.code).toBe(0);
+    expect(same.out).toMatch(/^same: \d+ records, identical/);
+  });
+
+  it('re-runs the scenario in a log and gets the same hash', () => {
+    const r = isosim('resim', sedfdc);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('identical: the run reproduces');
+  });
+
+  it('exports a Perfetto trace with pCPU slices, onBehalfOf, counters, flows', () => {
+    const out = join(dir, 'trace.json');
+    const r = isosim('export', sedfdc, '--perfetto', out);
+    expect(r.code).toBe(0);
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: Record<string, unknown>[] };
+    const ev = trace.traceEvents;
+    const slices = ev.filter((e) => e.ph === 'X' && e.pid === 1);
+    expect(new Set(slices.map((e) => e.name))).toContain('Dom-1');
+    const behalf = slices.filter((e) => (e.args as { onBehalfOf?: string }).onBehalfOf !== undefined);
+    expect(new Set(behalf.map((e) => (e.args as { onBehalfOf: string }).onBehalfOf))).toEqual(
+      new Set(['Dom-0', 'Dom-1', 'Dom-2']),
+    );
+    expect(ev.some((e) => e.ph === 'C' && String(e.name).includes('debt'))).toBe(true);
+    expect(ev.some((e) => e.ph === 'C' && String(e.name).includes('tx ring'))).toBe(true);
+    const starts = new Set(ev.filter((e) => e.ph === 's').map((e) => e.id));
+    const ends = ev.filter((e) => e.ph === 'f');
+    expect(ends.length).toBeGreaterThan(100);
+    for (const e of ends) expect(starts.has(e.id)).toBe(true);
+    for (const e of slices) expect(e.dur as number).toBeGreaterThanOrEqual(0);
+  });
+
+  it('rejects a missing log and a bad export request cleanly', () => {
+    const r = isosim('replay', join(dir, 'nope.isolog'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: .*nope\.isolog: log: does not exist/);
+    const e = isosim('export', sedf);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/give exactly one/);
+  });
+});
