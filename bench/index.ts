@@ -162,7 +162,7 @@ function replayBench(): void {
   // Deterministic "random" record numbers spread over the log.
   const seeks: number[] = [];
   for (let i = 0; i < 20; i++) {
-    const n = Math.floor(((i * 7919 + 13) % 1000) / 1000 * first.records);
+    const n = Math.floor((((i * 7919 + 13) % 1000) / 1000) * first.records);
     const a = process.hrtime.bigint();
     Replay.open(path).seek(n);
     seeks.push(Number(process.hrtime.bigint() - a) / 1e6);

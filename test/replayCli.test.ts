@@ -97,6 +97,18 @@ describe('replay commands', () => {
     expect(ends.length).toBeGreaterThan(100);
     for (const e of ends) expect(starts.has(e.id)).toBe(true);
     for (const e of slices) expect(e.dur as number).toBeGreaterThanOrEqual(0);
+    // The driver domain's work by guest adds up to the ground truth of the run.
+    const metrics = JSON.parse(readFileSync(join(dir, 'sedfdc', 'metrics.json'), 'utf8')) as {
+      durationS: number;
+      domains: Record<string, { iddPctTrue: number }>;
+    };
+    for (const guest of ['Dom-1', 'Dom-2']) {
+      let us = 0;
+      for (const e of behalf)
+        if ((e.args as { onBehalfOf: string }).onBehalfOf === guest) us += e.dur as number;
+      const pct = us / 1e4 / metrics.durationS;
+      expect(pct).toBeCloseTo(metrics.domains[guest].iddPctTrue, 1);
+    }
   });
 
   it('rejects a missing log and a bad export request cleanly', () => {

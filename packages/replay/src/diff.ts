@@ -61,15 +61,7 @@ function readRange(path: string, from: number, to: number): DecodedRecord[] {
   scanLog(path, {
     onRecord: (r, d) => {
       if (r.seq >= to) return false;
-      if (r.seq >= from) {
-        const rec = decodeRecord(r, d);
-        const names = d.types[r.type]?.fields ?? [];
-        // Show interned strings as strings.
-        names.forEach((f, i) => {
-          if (f.endsWith('Name')) (rec.fields as Record<string, unknown>)[f] = d.name(r.values[i]);
-        });
-        out.push(rec);
-      }
+      if (r.seq >= from) out.push(decodeRecord(r, d));
       return undefined;
     },
   });

@@ -59,14 +59,18 @@ export interface DecodedRecord {
   readonly type: string;
   readonly source: string;
   readonly target: string;
-  readonly fields: Record<string, number>;
+  /** Payload by field name; fields named `…Name` hold interned strings and come resolved. */
+  readonly fields: Record<string, number | string>;
 }
 
 export function decodeRecord(r: LogRecord, d: LogDictionary): DecodedRecord {
   const names = d.types[r.type]?.fields ?? [];
-  const fields: Record<string, number> = {};
-  for (let i = 0; i < r.fieldCount; i++) fields[names[i] ?? `f${i}`] = r.values[i];
-  // Fields whose name ends in `Name` hold interned strings (see docs/log-format.md).
+  const fields: Record<string, number | string> = {};
+  for (let i = 0; i < r.fieldCount; i++) {
+    const name = names[i] ?? `f${i}`;
+    // Fields whose name ends in `Name` hold interned strings (see docs/log-format.md).
+    fields[name] = name.endsWith('Name') ? d.name(r.values[i]) : r.values[i];
+  }
   return {
     seq: r.seq,
     timeNs: r.timeNs,
@@ -75,11 +79,6 @@ export function decodeRecord(r: LogRecord, d: LogDictionary): DecodedRecord {
     target: d.name(r.target),
     fields,
   };
-}
-
-/** A field's value as text: interned strings resolved for fields named `…Name`. */
-export function fieldText(name: string, value: number, d: LogDictionary): string {
-  return name.endsWith('Name') ? d.name(value) : String(value);
 }
 
 export interface OpenOptions {

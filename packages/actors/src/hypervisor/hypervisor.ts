@@ -223,8 +223,10 @@ export class Hypervisor {
       }
       // The next item's end, handled here at once if nothing else comes first.
       const at = this.timerAt(p);
+      const principal = this.headPrincipal(p);
+      const k = this.kernel;
       if (
-        !this.kernel.dispatchInPlace(at, Priority.SCHEDULER, this.endpoint, this.timerType, this.endpoint, p)
+        !k.dispatchInPlace(at, Priority.SCHEDULER, this.endpoint, this.timerType, this.endpoint, p, principal)
       ) {
         this.postTimer(p, at);
         return;

@@ -406,9 +406,11 @@ export const exportCmd: CommandSpec = {
     "driver domain's work by guest served, counters, ShareGuard and drop events, interrupt\n" +
     "arrows; docs/replay.md). --xentrace OUT.bin: records in Xen's trace.h layout for\n" +
     "Xen's own trace tools (docs/xentrace.md).",
-  usage: 'isosim export LOG (--perfetto OUT.json | --xentrace OUT.bin)',
+  usage: 'isosim export LOG (--perfetto OUT.json [--from S] [--to S] | --xentrace OUT.bin)',
   options: {
     perfetto: { type: 'string', help: 'Chrome trace-event JSON output', placeholder: 'OUT' },
+    from: { type: 'string', help: 'Perfetto: only events from S simulated seconds on', placeholder: 'S' },
+    to: { type: 'string', help: 'Perfetto: only events up to S simulated seconds', placeholder: 'S' },
     xentrace: { type: 'string', help: 'xentrace binary output', placeholder: 'OUT' },
   },
   async run({ values, positionals }) {
@@ -423,7 +425,22 @@ export const exportCmd: CommandSpec = {
     }
     if (values.perfetto !== undefined) {
       const out = String(values.perfetto);
-      const r = exportPerfetto(path, out);
+      const seconds = (name: string, v: string | boolean | undefined): number | undefined => {
+        if (v === undefined) return undefined;
+        const x = Number(v);
+        if (!(x >= 0))
+          throw new IsosimError(
+            'isosim export',
+            `--${name}`,
+            `'${String(v)}' is not a time`,
+            'give seconds ≥ 0',
+          );
+        return Math.round(x * 1e9);
+      };
+      const r = exportPerfetto(path, out, {
+        fromNs: seconds('from', values.from),
+        toNs: seconds('to', values.to),
+      });
       console.log(
         `wrote ${out}: ${r.events} trace events from ${r.records} records${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
       );

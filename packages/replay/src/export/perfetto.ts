@@ -65,8 +65,46 @@ class JsonStream {
 
 const us = (ns: number): number => ns / 1000;
 
-export function exportPerfetto(logPath: string, outPath: string): PerfettoResult {
-  const out = new JsonStream(outPath);
+/** One trace event (the format's fields; the rest in `args`). */
+interface TraceEvent {
+  readonly ph: string;
+  readonly ts?: number;
+  readonly dur?: number;
+  readonly [key: string]: unknown;
+}
+
+export interface PerfettoOptions {
+  /** Only events in [fromNs, toNs] (default: the whole run); the state is still folded from 0. */
+  readonly fromNs?: number;
+  readonly toNs?: number;
+}
+
+export function exportPerfetto(
+  logPath: string,
+  outPath: string,
+  options: PerfettoOptions = {},
+): PerfettoResult {
+  const fromNs = options.fromNs ?? 0;
+  const toNs = options.toNs ?? Number.POSITIVE_INFINITY;
+  const stream = new JsonStream(outPath);
+  let now = 0;
+  // Metadata always; timed events only inside the window (slices clipped to it).
+  const out = {
+    push(e: TraceEvent): void {
+      const ts = e.ts ?? 0;
+      if (e.ph === 'M') {
+        stream.push(e);
+      } else if (e.ph === 'X') {
+        const end = ts + (e.dur ?? 0);
+        if (end < us(fromNs) || ts > us(toNs)) return;
+        const a = Math.max(ts, us(fromNs));
+        const b = Math.min(end, us(toNs));
+        stream.push({ ...e, ts: a, dur: b - a });
+      } else if (now >= fromNs && now <= toNs) {
+        stream.push(e);
+      }
+    },
+  };
   const world = new World();
   let names: string[] = [];
   const dom = (id: number): string => names[id] ?? `dom${id}`;
@@ -78,7 +116,7 @@ export function exportPerfetto(logPath: string, outPath: string): PerfettoResult
   const flows = new Map<string, number[]>();
   let flowId = 0;
   const counter = (name: string, ts: number, value: number): void => {
-    if (last.get(name) === value) return;
+    if (last.get(name) === value && ts > fromNs) return;
     last.set(name, value);
     out.push({ name, ph: 'C', pid: COUNTERS_PID, ts: us(ts), args: { value } });
   };
@@ -121,6 +159,8 @@ export function exportPerfetto(logPath: string, outPath: string): PerfettoResult
     onRecord: (r, d) => {
       const type = d.typeName(r.type);
       const t = r.timeNs;
+      now = t;
+      if (t > toNs + 1e9) return false;
       switch (type) {
         case 'sched.init':
           for (let p = 0; p < r.values[0]; p++)
@@ -227,11 +267,11 @@ export function exportPerfetto(logPath: string, outPath: string): PerfettoResult
       return undefined;
     },
   });
-  for (let p = 0; p < open.length; p++) closeSlice(p, world.s.timeNs);
-  out.close();
+  for (let p = 0; p < open.length; p++) closeSlice(p, Math.min(world.s.timeNs, toNs));
+  stream.close();
   return {
     records: result.records,
-    events: out.events,
+    events: stream.events,
     complete: result.complete,
     ...(result.damage ? { damage: `${result.damage.message} at byte ${result.damage.offset}` } : {}),
   };
