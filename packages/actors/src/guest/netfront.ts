@@ -64,7 +64,15 @@ export class Netfront {
   }
 
   private enqueue(p: Packet): void {
-    if (this.backlog.length > 0 || !this.vif.txFront.putRequest(p)) {
+    // As Linux's netfront does in its transmit path (xennet_tx_buf_gc): reclaim the
+    // slots of completed sends before deciding the ring is full.
+    const ring = this.vif.txFront;
+    let queued = this.backlog.length === 0 && ring.putRequest(p);
+    if (!queued) {
+      this.reclaimTx();
+      queued = this.backlog.length === 0 && ring.putRequest(p);
+    }
+    if (!queued) {
       if (this.backlog.length >= TXQUEUE_LEN) {
         this.stats.drop('guest-txqueue-full');
         p.flow.dropped?.(p, 'guest-txqueue-full');
@@ -94,14 +102,7 @@ export class Netfront {
   private poll(): void {
     this.vif.guestChannels.clearPending(this.vif.guestPort);
     // Transmit completions free ring slots: move queued packets into the ring.
-    let freed = 0;
-    while (this.vif.txFront.takeResponse() !== undefined) freed++;
-    if (freed > 0 && this.backlog.length > 0) {
-      let moved = 0;
-      while (moved < this.backlog.length && this.vif.txFront.putRequest(this.backlog[moved])) moved++;
-      this.backlog.splice(0, moved);
-      if (moved > 0) this.pushTx();
-    }
+    this.reclaimTx();
     const batch: Packet[] = [];
     for (let p = this.vif.rxFront.takeResponse(); p !== undefined; p = this.vif.rxFront.takeResponse())
       batch.push(p);
@@ -121,10 +122,25 @@ export class Netfront {
   }
 
   private hasWork(): boolean {
-    return (
-      this.vif.rxFront.unconsumedResponses() > 0 ||
-      (this.backlog.length > 0 && this.vif.txFront.unconsumedResponses() > 0)
-    );
+    return this.vif.rxFront.unconsumedResponses() > 0 || this.vif.txFront.unconsumedResponses() > 0;
+  }
+
+  /**
+   * Takes the responses of completed sends, freeing their ring slots, and moves queued
+   * packets into the freed slots. Completions are work whether or not packets wait:
+   * going idle with unconsumed responses would leave the response event index unarmed
+   * (ring.h's final check arms it only when nothing is pending), and a later full ring
+   * would then never be woken (found by the conservation property, docs/verification.md).
+   */
+  private reclaimTx(): void {
+    let freed = 0;
+    while (this.vif.txFront.takeResponse() !== undefined) freed++;
+    if (freed > 0 && this.backlog.length > 0) {
+      let moved = 0;
+      while (moved < this.backlog.length && this.vif.txFront.putRequest(this.backlog[moved])) moved++;
+      this.backlog.splice(0, moved);
+      if (moved > 0) this.pushTx();
+    }
   }
 
   private rearm(): void {

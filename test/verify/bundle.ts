@@ -1,0 +1,90 @@
+/**
+ * Properties that leave something to debug. `verify` runs a fast-check property over
+ * generated hosts; when it fails, the shrunk host is written as a counterexample
+ * bundle before the test fails:
+ *
+ *   out/counterexamples/<property>-<seed>/
+ *     scenario.json   the host, as a scenario file (`isosim run` opens it)
+ *     events.isolog   its run's log (`isosim replay`, `isosim verify` open it)
+ *     metrics.json    the run's figures
+ *     failure.txt     the property, the seed, fast-check's path, the violations
+ *
+ * docs/verification.md walks through one.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
+import { runAndWrite } from '../../packages/cli/src/scenario/runScenario.ts';
+import type { HostGen } from './hosts.ts';
+import type { CheckResult } from './invariants.ts';
+
+export const RUNS = Number(process.env.ISOSIM_PROPERTY_RUNS ?? 8);
+export const SEED = Number(process.env.ISOSIM_PROPERTY_SEED ?? 20261124);
+export const BUNDLES = process.env.ISOSIM_COUNTEREXAMPLES ?? join('out', 'counterexamples');
+
+/** Totals over all properties in this process, printed by `pnpm verify:deep`. */
+export const tally: { property: string; hosts: number; instances: number }[] = [];
+
+export interface Verified {
+  hosts: number;
+  instances: number;
+  /** Largest `worst` over every check (how close the bounds came to binding). */
+  worst: number;
+}
+
+/**
+ * Checks `check` on `runs` generated hosts. `check` returns the host as a scenario and
+ * the results of its invariant checks; a violation fails the property. On failure
+ * (after shrinking) writes the bundle and throws an error naming it.
+ */
+export function verify(
+  property: string,
+  arb: fc.Arbitrary<HostGen>,
+  check: (h: HostGen) => { scenario: Record<string, unknown>; results: CheckResult[] },
+  options: { runs?: number; seed?: number; bundles?: string } = {},
+): Verified {
+  const seed = options.seed ?? SEED;
+  const out: Verified = { hosts: 0, instances: 0, worst: Number.NEGATIVE_INFINITY };
+  const details = fc.check(
+    fc.property(arb, (h) => {
+      const { results } = check(h);
+      out.hosts++;
+      for (const r of results) {
+        out.instances += r.checked;
+        out.worst = Math.max(out.worst, r.worst);
+      }
+      const bad = results.filter((r) => r.violations.length > 0);
+      return bad.length === 0;
+    }),
+    { seed, numRuns: options.runs ?? RUNS },
+  );
+  tally.push({ property, hosts: out.hosts, instances: out.instances });
+  if (!details.failed) return out;
+  const host = details.counterexample?.[0] as HostGen | undefined;
+  if (host === undefined)
+    throw details.errorInstance ?? new Error(`${property}: failed without a counterexample`);
+  const { scenario, results } = check(host);
+  const dir = join(
+    options.bundles ?? BUNDLES,
+    `${property.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${seed}`,
+  );
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+  const s = parseScenario(scenario, join(dir, 'scenario.json'));
+  runAndWrite(s, dir, s.seed);
+  const lines = [
+    `property: ${property}`,
+    `fast-check seed: ${seed}, path: ${details.counterexamplePath}, after ${details.numRuns} runs and ${details.numShrinks} shrinks`,
+    '',
+    ...results.flatMap((r) => r.violations.slice(0, 20).map((v) => `${r.name}: ${v}`)),
+    '',
+    `replay: isosim replay ${join(dir, 'events.isolog')} --until '...'`,
+    `re-run: isosim run ${join(dir, 'scenario.json')}`,
+  ];
+  writeFileSync(join(dir, 'failure.txt'), `${lines.join('\n')}\n`);
+  const first = results.find((r) => r.violations.length > 0);
+  throw new Error(
+    `${property} fails on a generated host (bundle: ${dir}): ${first?.name}: ${first?.violations[0]}`,
+  );
+}

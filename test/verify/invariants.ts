@@ -1,0 +1,213 @@
+/**
+ * The isolation invariants, each a check over one run of a generated host. Every
+ * check returns how many instances it examined and the violations it found (with
+ * enough detail to start debugging), so a property can count what it verified and a
+ * counterexample can say what broke. The bounds (ε) and why they hold are in
+ * docs/verification.md; the numbers here must match it.
+ */
+import { type ActorSchedulerPort, IDLE, type SystemConfig, XenSystem } from '@isosim/actors';
+import { Kernel, type LogSink, LogWriter, logHeader, NS_PER_MS, NS_PER_S } from '@isosim/core';
+import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
+import type { Scenario } from '../../packages/cli/src/scenario/schema.ts';
+import { toSystemConfig } from '../../packages/cli/src/scenario/toConfig.ts';
+
+export interface CheckResult {
+  readonly name: string;
+  checked: number;
+  readonly violations: string[];
+  /** Largest (observed − bound without ε) / ε over the instances: how close ε came to binding. */
+  worst: number;
+}
+
+export interface Run {
+  readonly scenario: Scenario;
+  readonly cfg: SystemConfig;
+  readonly sys: XenSystem;
+  readonly durationNs: number;
+  /** Per vCPU: own CPU in each of its periods (SEDF), filled during the run. */
+  readonly perPeriod: Map<number, number[]>;
+  readonly digest: string | undefined;
+}
+
+/** Runs a scenario object (validated as a file would be) with its own seed. */
+export function runHost(json: unknown, options: { sink?: LogSink } = {}): Run {
+  const scenario = parseScenario(json, 'generated host');
+  const cfg = toSystemConfig(scenario);
+  const log = options.sink
+    ? new LogWriter(options.sink, logHeader(scenario.name, scenario.seed, { spec: scenario }))
+    : undefined;
+  const sys = new XenSystem(new Kernel({ seed: scenario.seed, log }), cfg);
+  const perPeriod = new Map<number, number[]>();
+  const since: number[] = [];
+  sys.xen.observers.push({
+    switched(pcpu, prev, _next, _ran, now) {
+      if (prev !== IDLE) {
+        const v = sys.xen.vcpus[prev];
+        const sedf = vcpuConfig(cfg, v.domain.id).sedf;
+        if (sedf !== undefined) {
+          const row = perPeriod.get(prev) ?? [];
+          for (let t = since[pcpu]; t < now; ) {
+            const k = Math.floor(t / sedf.periodNs);
+            const end = Math.min(now, (k + 1) * sedf.periodNs);
+            row[k] = (row[k] ?? 0) + end - t;
+            t = end;
+          }
+          perPeriod.set(prev, row);
+        }
+      }
+      since[pcpu] = now;
+    },
+  });
+  sys.start();
+  const durationNs = Math.round(scenario.durationS * NS_PER_S);
+  sys.kernel.runUntil(durationNs);
+  sys.xen.settle();
+  const digest = log?.close().digest;
+  return { scenario, cfg, sys, durationNs, perPeriod, digest };
+}
+
+function vcpuConfig(cfg: SystemConfig, domain: number) {
+  return (domain === 0 ? cfg.idd : cfg.guests[domain - 1]).vcpus[0];
+}
+
+function result(name: string): CheckResult {
+  return { name, checked: 0, violations: [], worst: Number.NEGATIVE_INFINITY };
+}
+
+/** 1. SEDF hard reservations: own CPU in every period of every vCPU ≤ its slice, exactly. */
+export function hardReservations(run: Run): CheckResult {
+  const r = result('hard reservations');
+  for (const [vcpu, row] of run.perPeriod) {
+    const d = run.sys.xen.vcpus[vcpu].domain.id;
+    const sedf = vcpuConfig(run.cfg, d).sedf;
+    if (sedf === undefined) continue;
+    row.forEach((ns, k) => {
+      r.checked++;
+      if (ns > sedf.sliceNs)
+        r.violations.push(`vCPU ${vcpu} (domain ${d}) ran ${ns} ns in period ${k}, slice ${sedf.sliceNs}`);
+    });
+  }
+  return r;
+}
+
+/** Feedback interval of debt collection, and the warm-up before the bound applies. */
+export const FEEDBACK_NS = 500 * NS_PER_MS;
+
+/**
+ * 2. SEDF-DC / Credit-DC: combined CPU (own + IDD ground truth) of every guest over
+ * every window [a, b) with b − a ≥ 2T, a ≥ T (T the feedback interval), on the
+ * accounting's 100 ms grid, ≤ share·(b − a) + ε, with
+ *   SEDF-DC:   ε = 2s + 2D          (s the slice, D the most IDD time for the guest in one T)
+ *   Credit-DC: ε = 2·cap·30 ms + 2D + 10 ms   (30 ms accounting period, 10 ms tick)
+ */
+export function combinedShare(run: Run): CheckResult {
+  const r = result('combined CPU within share + ε');
+  const acc = run.sys.xen.accounting;
+  const B = acc.bucketNs;
+  const T = FEEDBACK_NS;
+  const D_END = run.durationNs;
+  run.cfg.guests.forEach((g, i) => {
+    const id = i + 1;
+    const v = g.vcpus[0];
+    let share: number;
+    let base: number;
+    if (v.sedf !== undefined) {
+      share = v.sedf.sliceNs / v.sedf.periodNs;
+      base = 2 * v.sedf.sliceNs;
+    } else if (v.credit !== undefined && v.credit.capPct > 0) {
+      share = v.credit.capPct / 100;
+      base = 2 * share * 30 * NS_PER_MS + 10 * NS_PER_MS;
+    } else {
+      return;
+    }
+    let D = 0;
+    for (let a = 0; a < D_END; a += T) D = Math.max(D, acc.iddBetween(id, a, a + T));
+    const eps = base + 2 * D;
+    for (let a = T; a < D_END; a += B) {
+      for (let b = a + 2 * T; b <= D_END; b += B) {
+        const combined = acc.cpuBetween(id, a, b) + acc.iddBetween(id, a, b);
+        const over = combined - share * (b - a);
+        r.checked++;
+        r.worst = Math.max(r.worst, over / eps);
+        if (over > eps)
+          r.violations.push(
+            `Dom-${id} combined ${combined} ns in [${a}, ${b}) > ${share} x ${b - a} + ε ${eps}`,
+          );
+      }
+    }
+  });
+  return r;
+}
+
+/**
+ * 3. ShareGuard: for each block ShareGuard decides at time t (on the use it measured
+ * over [t − T, t)), the IDD's CPU for that guest over [t − T, t + t_def) is at most
+ * limit·(T + t_def) + ε, ε = the IDD work already queued for the guest when the block
+ * starts plus the cost of dropping its packets in netback during the block:
+ *   ε = 64·(send cost) + (packets dropped)·(drop cost), bounded here by 2 ms + 1% of t_def.
+ */
+export function shareGuardLimits(run: Run): CheckResult {
+  const r = result('ShareGuard limit over t + t_def');
+  const sg = run.sys.shareGuard;
+  if (sg === undefined) return r;
+  const T = sg.periodNs;
+  for (const a of sg.actions) {
+    if (a.kind !== 'block') continue;
+    const limit = sg.limits.find((l) => l.guest === a.guest)?.limit ?? 0;
+    const from = a.timeNs - T;
+    const to = Math.min(a.timeNs + a.tdefNs, run.durationNs);
+    if (to - a.timeNs < a.tdefNs) continue; // the block outlasts the run
+    const used = iddExact(run, a.guest, from, to);
+    const eps = 2 * NS_PER_MS + 0.01 * a.tdefNs;
+    const over = used - limit * (to - from);
+    r.checked++;
+    r.worst = Math.max(r.worst, over / eps);
+    if (over > eps)
+      r.violations.push(
+        `Dom-${a.guest}: IDD ${used} ns in [${from}, ${to}) > ${limit} x ${to - from} + ε ${eps}`,
+      );
+  }
+  return r;
+}
+
+function iddExact(run: Run, guest: number, from: number, to: number): number {
+  // Block times and t_def are multiples of ShareGuard's period, itself a multiple of the
+  // accounting's 100 ms buckets, so the bucket series is exact here.
+  return run.sys.xen.accounting.iddBetween(guest, from, to);
+}
+
+/**
+ * 4. Conservation: per pCPU, busy + idle = elapsed; debt added = paid + outstanding;
+ * after every workload has stopped and the host has drained, packets offered =
+ * delivered + dropped (nothing left in flight).
+ */
+export function conservation(run: Run, drained: boolean): CheckResult {
+  const r = result('conservation');
+  const acc = run.sys.xen.accounting;
+  for (let p = 0; p < run.sys.xen.pcpus; p++) {
+    r.checked++;
+    if (acc.busyNs[p] + acc.idleNs[p] !== run.durationNs)
+      r.violations.push(`pCPU ${p}: busy ${acc.busyNs[p]} + idle ${acc.idleNs[p]} ≠ ${run.durationNs}`);
+  }
+  const ledger = (run.sys.scheduler as ActorSchedulerPort).debtLedger?.();
+  if (ledger !== undefined) {
+    r.checked++;
+    if (ledger.addedNs !== ledger.paidNs + ledger.outstandingNs)
+      r.violations.push(
+        `debt added ${ledger.addedNs} ≠ paid ${ledger.paidNs} + outstanding ${ledger.outstandingNs}`,
+      );
+  }
+  if (drained) {
+    for (const g of run.sys.guests) {
+      const s = g.stats;
+      r.checked++;
+      const offered = s.offered[0] + s.offered[1];
+      const done = s.delivered[0] + s.delivered[1] + s.dropCount();
+      if (offered !== done)
+        r.violations.push(
+          `${g.domain.name}: offered ${offered} ≠ delivered ${s.delivered[0] + s.delivered[1]} + dropped ${s.dropCount()} (in flight after draining)`,
+        );
+    }
+  }
+  return r;
+}
