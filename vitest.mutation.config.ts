@@ -1,0 +1,18 @@
+/**
+ * The tests Stryker runs against each mutant (`pnpm mutation`): the unit and property
+ * tests of the schedulers, the hypervisor's accounting and ShareGuard. Fast ones only:
+ * Stryker runs them once per mutant.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'packages/actors/src/scheduler/*.test.ts',
+      'packages/actors/src/hypervisor/*.test.ts',
+      'packages/actors/src/control/*.test.ts',
+      'test/verify/sedf.model.test.ts',
+    ],
+    testTimeout: 60_000,
+  },
+});
