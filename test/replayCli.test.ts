@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scanLog } from '@isosim/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'isosim.js');
@@ -109,6 +110,58 @@ describe('replay commands', () => {
       const pct = us / 1e4 / metrics.durationS;
       expect(pct).toBeCloseTo(metrics.domains[guest].iddPctTrue, 1);
     }
+  });
+
+  it("exports Xen's trace.h layout: CPU_CHANGE batches, DOM_ADD, WAKE/BLOCK, the three SWITCH records", () => {
+    const out = join(dir, 'trace.bin');
+    const r = isosim('export', sedfdc, '--xentrace', out);
+    expect(r.code).toBe(0);
+    const b = readFileSync(out);
+    const count = new Map<number, number>();
+    let off = 0;
+    let lastTsc = 0n;
+    while (off < b.length) {
+      const h = b.readUInt32LE(off);
+      const event = h & 0x0fffffff;
+      const extra = (h >>> 28) & 7;
+      const cycles = h >>> 31 === 1;
+      if (event === 0x0001f003) {
+        // TRC_TRACE_CPU_CHANGE: [cpu, bytes of the batch that follows], no TSC.
+        expect(cycles).toBe(false);
+        expect(extra).toBe(2);
+        expect(b.readUInt32LE(off + 4)).toBe(0);
+        const bytes = b.readUInt32LE(off + 8);
+        off += 12;
+        const end = off + bytes;
+        while (off < end) {
+          const hh = b.readUInt32LE(off);
+          expect(hh >>> 31).toBe(1);
+          const tsc = BigInt(b.readUInt32LE(off + 4)) + (BigInt(b.readUInt32LE(off + 8)) << 32n);
+          expect(tsc >= lastTsc).toBe(true);
+          lastTsc = tsc;
+          const ev = hh & 0x0fffffff;
+          count.set(ev, (count.get(ev) ?? 0) + 1);
+          off += 12 + 4 * ((hh >>> 28) & 7);
+        }
+        expect(off).toBe(end);
+      } else {
+        throw new Error(`record outside a CPU batch at byte ${off}`);
+      }
+    }
+    // Against the log: one SWITCH per change of vCPU, a DOM_ADD per domain.
+    let switches = 0;
+    scanLog(sedfdc, {
+      onRecord: (rec, d) => {
+        if (d.typeName(rec.type) === 'cpu.switch' && rec.values[1] !== rec.values[2]) switches++;
+        return undefined;
+      },
+    });
+    expect(count.get(0x0002800a)).toBe(switches);
+    expect(count.get(0x0002800e)).toBe(switches);
+    expect(count.get(0x0002800f)).toBe(switches);
+    expect(count.get(0x00028001)).toBe(4);
+    expect(count.get(0x00028004)).toBeGreaterThan(10);
+    expect(count.get(0x00028006)).toBeGreaterThan(10);
   });
 
   it('rejects a missing log and a bad export request cleanly', () => {

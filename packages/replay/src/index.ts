@@ -2,6 +2,8 @@ export type { LogDiff } from './diff.ts';
 export { diffLogs } from './diff.ts';
 export type { PerfettoResult } from './export/perfetto.ts';
 export { exportPerfetto } from './export/perfetto.ts';
+export type { XentraceResult } from './export/xentrace.ts';
+export { exportXentrace } from './export/xentrace.ts';
 export type { Predicate } from './query.ts';
 export { domainNames, parseQuery } from './query.ts';
 export type { DecodedRecord, LogIndex, OpenOptions, Snapshot } from './replay.ts';

@@ -12,6 +12,7 @@ import {
   diffLogs,
   domainNames,
   exportPerfetto,
+  exportXentrace,
   parseQuery,
   Replay,
   type World,
@@ -413,7 +414,7 @@ export const exportCmd: CommandSpec = {
     to: { type: 'string', help: 'Perfetto: only events up to S simulated seconds', placeholder: 'S' },
     xentrace: { type: 'string', help: 'xentrace binary output', placeholder: 'OUT' },
   },
-  async run({ values, positionals }) {
+  run({ values, positionals }) {
     const path = onePath('export', positionals);
     if ((values.perfetto === undefined) === (values.xentrace === undefined)) {
       throw new IsosimError(
@@ -447,17 +448,6 @@ export const exportCmd: CommandSpec = {
       return r.complete ? 0 : 1;
     }
     const out = String(values.xentrace);
-    const { exportXentrace } = (await import('@isosim/replay')) as unknown as {
-      exportXentrace?: (a: string, b: string) => { records: number; cpus: number; damage?: string };
-    };
-    if (exportXentrace === undefined) {
-      throw new IsosimError(
-        'isosim export',
-        '--xentrace',
-        'is not available in this build',
-        'use --perfetto',
-      );
-    }
     const r = exportXentrace(path, out);
     console.log(
       `wrote ${out}: ${r.records} trace records on ${r.cpus} CPUs${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
