@@ -1,194 +1,335 @@
 /**
  * Export a log as a binary trace in the layout Xen's `xentrace` writes, so that Xen's
- * own trace tools (xentrace_format, xenalyze) read a simulated run.
+ * own trace tools (xenalyze, and the older xentrace_format) read a simulated run.
+ * docs/xentrace.md has the byte layout, the events and how to read the file.
  *
- * Layout (xen/include/public/trace.h, tools/xentrace/xentrace.c; little-endian):
- * - a record is a 32-bit header word — event id in bits 0–27, the number of extra
- *   words in bits 28–30, bit 31 set when a TSC follows — then the TSC as two 32-bit
- *   words (low, high), then the extra words;
- * - the records of one physical CPU come in batches, each preceded by a
- *   `TRC_TRACE_CPU_CHANGE` record without TSC whose two extra words are the CPU and the
- *   byte count of the batch, as xentrace writes each per-CPU buffer window.
+ * Layout (xen/include/public/trace.h `struct t_rec`; little-endian, as on x86):
+ * - a record is a 32-bit header word (event id in bits 0–27, the number of extra
+ *   words in bits 28–30, bit 31 set when a TSC follows), then the TSC as two 32-bit
+ *   words (low, high), then the extra words. Every record here carries a TSC.
+ * - the file is a sequence of windows, as tools/xentrace/xentrace.c writes them: a
+ *   `TRC_TRACE_CPU_CHANGE` record without TSC whose two extra words are the CPU and
+ *   the byte count of the window, then that many bytes of that CPU's records. Like
+ *   xentrace's polling loop, the export writes rounds: every CPU that has records
+ *   gets one window, in CPU order; a round is written when one CPU's pending records
+ *   reach `WINDOW_BYTES`, and at the end. Each CPU's records are in time order.
  *
- * Events, with the extra words Xen 4.x's scheduler gives them (xen/common/schedule.c,
- * before the TRACE_TIME packing of 4.19):
- * - `TRC_SCHED_DOM_ADD` [domid] when a domain's first vCPU joins the scheduler;
- * - `TRC_SCHED_WAKE` / `TRC_SCHED_BLOCK` [domid, vcpuid] when a vCPU becomes runnable /
- *   blocks (from `vcpu.state`);
- * - on every switch to a different vCPU (`cpu.switch`): `TRC_SCHED_SWITCH_INFPREV`
- *   [prev domid, prev vcpuid, ns it ran], `TRC_SCHED_SWITCH_INFNEXT` [next domid, next
- *   vcpuid, ns it waited runnable (0 if it was not), its slice ns], `TRC_SCHED_SWITCH`
- *   [prev domid, prev vcpuid, next domid, next vcpuid]. The idle vCPU is domain
- *   DOMID_IDLE with the pCPU's number as vCPU id, as Xen's idle vCPUs are.
- * Times in extra words are nanoseconds truncated to 32 bits, as Xen's are. The TSC is
- * the simulated time at `cpuKhz` (default 2.8 GHz, the paper's machines).
+ * Events, with the extra words xen/common/sched/core.c gives them (one u32 per
+ * argument of its TRACE_TIME calls; the same words as Xen 4.x's TRACE_nD calls):
+ * - `TRC_SCHED_DOM_ADD` [domid]: a domain's first vCPU joins the scheduler;
+ * - `TRC_SCHED_WAKE` [domid, vcpuid]: a vCPU goes from blocked to runnable;
+ * - `TRC_SCHED_BLOCK` [domid, vcpuid]: a vCPU blocks;
+ * - per change of vCPU on a pCPU (`cpu.switch` with prev ≠ next), in this order:
+ *   `TRC_SCHED_SWITCH_INFPREV` [prev domid, prev vcpuid, ns prev ran since it was
+ *   switched in], `TRC_SCHED_SWITCH_INFNEXT` [next domid, next vcpuid, ns next waited
+ *   since it became runnable, next's slice ns], `TRC_SCHED_SWITCH` [prev domid, prev
+ *   vcpuid, next domid, next vcpuid];
+ * - per decision that keeps the vCPU (`cpu.switch` with prev = next):
+ *   `TRC_SCHED_SWITCH_INFCONT` [domid, vcpuid, ns it ran since switched in, slice ns].
+ * The idle vCPU of pCPU p is domain DOMID_IDLE, vCPU p, as Xen's idle vCPUs are. A
+ * vCPU's id is its place among its domain's vCPUs in the order they first appear.
+ * Times in extra words are nanoseconds cut to 32 bits, as Xen's are. The TSC is the
+ * simulated time at `cpuKhz` (default 2.8 GHz, the paper's machines).
+ *
+ * Memory stays flat: the log is streamed, and only one window per CPU and one output
+ * chunk are held. The file is written as `outPath.partial` and renamed at the end.
  */
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { xentrace } from '@isosim/actors';
-import { scanLog } from '@isosim/core';
+import { IsosimError, scanLog } from '@isosim/core';
 
-const { DOMID_IDLE, TRC_SCHED_BLOCK, TRC_SCHED_DOM_ADD, TRC_SCHED_SWITCH, TRC_TRACE_CPU_CHANGE } = xentrace;
-const { TRC_SCHED_SWITCH_INFNEXT, TRC_SCHED_SWITCH_INFPREV, TRC_SCHED_WAKE } = xentrace;
+const { DOMID_IDLE, TRC_TRACE_CPU_CHANGE, TRC_SCHED_DOM_ADD, TRC_SCHED_WAKE, TRC_SCHED_BLOCK } = xentrace;
+const { TRC_SCHED_SWITCH, TRC_SCHED_SWITCH_INFPREV, TRC_SCHED_SWITCH_INFNEXT, TRC_SCHED_VERBOSE } = xentrace;
 
+/** trace.h: `TRC_SCHED_SWITCH_INFCONT` (TRC_SCHED_VERBOSE + 17); @isosim/actors does not define it. */
+export const TRC_SCHED_SWITCH_INFCONT = TRC_SCHED_VERBOSE + 17;
+
+/** trace.h: the extra-word count sits at bit 28 of the header word. */
 export const TRACE_EXTRA_SHIFT = 28;
+/** trace.h `TRC_HD_CYCLE_FLAG`: a TSC follows the header word. */
 export const TRACE_CYCLES_FLAG = 0x80000000;
+/** xentrace.c `CPU_CHANGE_HEADER`: TRC_TRACE_CPU_CHANGE with two extra words, no TSC. */
+export const CPU_CHANGE_HEADER = (TRC_TRACE_CPU_CHANGE | (2 << TRACE_EXTRA_SHIFT)) >>> 0;
+/** 2.8 GHz, the clock of the paper's machines. */
+export const DEFAULT_CPU_KHZ = 2_800_000;
+/** A CPU's pending records are written out as a window once they reach this many bytes. */
+export const WINDOW_BYTES = 128 * 1024;
+
+const MAX_RECORD_BYTES = 12 + 4 * 7;
+const CPU_CHANGE_BYTES = 12;
+const OUT_CHUNK_BYTES = 1 << 20;
+const TWO_32 = 0x1_0000_0000;
+const IDLE = -1;
+
+/** vCPU states as `vcpu.state` logs them (hypervisor.ts). */
+const BLOCKED = 0;
+const RUNNABLE = 1;
+const RUNNING = 2;
+
+export interface XentraceOptions {
+  /** The TSC rate, kHz (a positive whole number; default 2,800,000, i.e. 2.8 GHz). */
+  readonly cpuKhz?: number;
+}
 
 export interface XentraceResult {
+  /** Trace records written, not counting the CPU_CHANGE record in front of each window. */
   readonly records: number;
+  /** Physical CPUs of the run (the scheduler's `sched.init`, or the highest seen + 1). */
   readonly cpus: number;
+  /** Log records of types the export does not translate. */
   readonly skipped: number;
+  /** Set when the log is damaged part-way: what was verified before it was exported. */
   readonly damage?: string;
 }
 
-/** Per-CPU record bytes, flushed as batches behind CPU_CHANGE records. */
-class Writer {
-  private readonly fd: number;
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  private batchCpu = -1;
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
+/** Per-CPU windows of encoded records, written out in rounds through a chunked writer. */
+class TraceFile {
+  readonly partial: string;
   records = 0;
+  private fd: number;
+  private readonly out = Buffer.allocUnsafe(OUT_CHUNK_BYTES);
+  private outLen = 0;
+  private readonly windows: Buffer[] = [];
+  private readonly lengths: number[] = [];
 
   constructor(readonly path: string) {
-    this.fd = openSync(`${path}.partial`, 'w');
-  }
-
-  record(cpu: number, event: number, tsc: bigint, extra: readonly number[]): void {
-    if (cpu !== this.batchCpu) this.endBatch(cpu);
-    const b = Buffer.alloc(12 + 4 * extra.length);
-    b.writeUInt32LE(
-      ((event & 0x0fffffff) | (extra.length << TRACE_EXTRA_SHIFT) | TRACE_CYCLES_FLAG) >>> 0,
-      0,
-    );
-    b.writeUInt32LE(Number(tsc & 0xffffffffn), 4);
-    b.writeUInt32LE(Number((tsc >> 32n) & 0xffffffffn), 8);
-    extra.forEach((x, i) => {
-      b.writeUInt32LE(x >>> 0, 12 + 4 * i);
-    });
-    this.batch.push(b);
-    this.batchBytes += b.length;
-    this.records++;
-  }
-
-  /** Closes the current CPU's batch (writing its CPU_CHANGE record first) and starts `next`'s. */
-  endBatch(next: number): void {
-    if (this.batchCpu >= 0 && this.batchBytes > 0) {
-      const h = Buffer.alloc(12);
-      h.writeUInt32LE((TRC_TRACE_CPU_CHANGE | (2 << TRACE_EXTRA_SHIFT)) >>> 0, 0);
-      h.writeUInt32LE(this.batchCpu, 4);
-      h.writeUInt32LE(this.batchBytes, 8);
-      this.push(h);
-      for (const b of this.batch) this.push(b);
+    this.partial = `${path}.partial`;
+    try {
+      this.fd = openSync(this.partial, 'w');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new IsosimError(
+        this.partial,
+        'xentrace output',
+        `cannot create (${code})`,
+        'give a path in a directory that exists and is writable',
+      );
     }
-    this.batch = [];
-    this.batchBytes = 0;
-    this.batchCpu = next;
   }
 
-  private push(b: Buffer): void {
-    this.chunks.push(b);
-    this.size += b.length;
-    if (this.size > 1 << 20) this.flush();
+  /** Appends one record with a TSC to `cpu`'s window. */
+  record(cpu: number, event: number, tsc: number, extra: readonly number[]): void {
+    let w = this.windows[cpu];
+    if (w === undefined) {
+      w = Buffer.allocUnsafe(WINDOW_BYTES + MAX_RECORD_BYTES);
+      this.windows[cpu] = w;
+      this.lengths[cpu] = 0;
+    }
+    let o = this.lengths[cpu];
+    const lo = tsc % TWO_32;
+    w.writeUInt32LE((event | (extra.length << TRACE_EXTRA_SHIFT) | TRACE_CYCLES_FLAG) >>> 0, o);
+    w.writeUInt32LE(lo, o + 4);
+    w.writeUInt32LE((tsc - lo) / TWO_32, o + 8);
+    o += 12;
+    for (const x of extra) {
+      w.writeUInt32LE(x >>> 0, o);
+      o += 4;
+    }
+    this.lengths[cpu] = o;
+    this.records++;
+    if (o >= WINDOW_BYTES) this.round();
+  }
+
+  /** Writes every CPU's pending records, each behind its CPU_CHANGE record, in CPU order. */
+  round(): void {
+    for (let cpu = 0; cpu < this.windows.length; cpu++) {
+      const len = this.lengths[cpu];
+      if (len === undefined || len === 0) continue;
+      if (this.outLen + CPU_CHANGE_BYTES > OUT_CHUNK_BYTES) this.flush();
+      this.out.writeUInt32LE(CPU_CHANGE_HEADER, this.outLen);
+      this.out.writeUInt32LE(cpu, this.outLen + 4);
+      this.out.writeUInt32LE(len, this.outLen + 8);
+      this.outLen += CPU_CHANGE_BYTES;
+      this.copy(this.windows[cpu], len);
+      this.lengths[cpu] = 0;
+    }
+  }
+
+  private copy(from: Buffer, len: number): void {
+    let done = 0;
+    while (done < len) {
+      if (this.outLen === OUT_CHUNK_BYTES) this.flush();
+      const n = Math.min(len - done, OUT_CHUNK_BYTES - this.outLen);
+      from.copy(this.out, this.outLen, done, done + n);
+      this.outLen += n;
+      done += n;
+    }
   }
 
   private flush(): void {
-    if (this.chunks.length === 0) return;
-    writeSync(this.fd, Buffer.concat(this.chunks));
-    this.chunks.length = 0;
-    this.size = 0;
+    let done = 0;
+    while (done < this.outLen) done += writeSync(this.fd, this.out, done, this.outLen - done);
+    this.outLen = 0;
   }
 
-  close(): void {
-    this.endBatch(-1);
+  /** Writes what is pending and puts the file in place. */
+  finish(): void {
+    this.round();
     this.flush();
     closeSync(this.fd);
-    renameSync(`${this.path}.partial`, this.path);
+    this.fd = -1;
+    renameSync(this.partial, this.path);
+  }
+
+  /** Drops the partial file (after a failure). */
+  abandon(): void {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Already closed or unusable: the file is removed either way.
+      }
+      this.fd = -1;
+    }
+    rmSync(this.partial, { force: true });
   }
 }
 
+interface VcpuInfo {
+  readonly domain: number;
+  /** Its place among its domain's vCPUs. */
+  readonly id: number;
+  /** The pCPU its WAKE/BLOCK records go to: its sched.add's, else the first it ran on. */
+  pcpu: number;
+  state: number;
+  runnableSinceNs: number;
+  /** How long it had been runnable when it last started running. */
+  waitedNs: number;
+}
+
+/**
+ * Writes the scheduler's story of the log at `logPath` as a xentrace binary at
+ * `outPath`. Throws `IsosimError` if the log cannot be read at all; a log damaged
+ * part-way is exported up to the damage, which the result reports.
+ */
 export function exportXentrace(
   logPath: string,
   outPath: string,
-  options: { cpuKhz?: number } = {},
+  options: XentraceOptions = {},
 ): XentraceResult {
-  const khz = BigInt(options.cpuKhz ?? 2_800_000);
-  const out = new Writer(outPath);
-  const tsc = (ns: number): bigint => (BigInt(ns) * khz) / 1_000_000n;
-  /** Per global vCPU index: domain, vCPU id within its domain, pCPU, state, since when. */
-  const vcpus: {
-    domain: number;
-    id: number;
-    pcpu: number;
-    state: number;
-    sinceNs: number;
-    /** At its last stop running: how long it ran. At its last start: how long it waited runnable. */
-    ranNs: number;
-    waitedNs: number;
-  }[] = [];
-  const perDomain = new Map<number, number>();
-  const idleSince: number[] = [];
-  let pcpus = 0;
-  let skipped = 0;
-  const ids = (v: number, pcpu: number): [number, number] =>
-    v < 0 ? [DOMID_IDLE, pcpu] : [vcpus[v]?.domain ?? DOMID_IDLE, vcpus[v]?.id ?? 0];
-
-  const result = scanLog(logPath, {
-    onRecord: (r, d) => {
-      const type = d.typeName(r.type);
-      const t = r.timeNs;
-      switch (type) {
-        case 'sched.init':
-          pcpus = r.values[0];
-          return undefined;
-        case 'sched.add': {
-          const domain = r.values[0];
-          const pcpu = r.values[1];
-          const id = perDomain.get(domain) ?? 0;
-          perDomain.set(domain, id + 1);
-          vcpus.push({ domain, id, pcpu, state: 0, sinceNs: t, ranNs: 0, waitedNs: 0 });
-          pcpus = Math.max(pcpus, pcpu + 1);
-          if (id === 0) out.record(pcpu, TRC_SCHED_DOM_ADD, tsc(t), [domain]);
-          return undefined;
-        }
-        case 'vcpu.state': {
-          const v = vcpus[r.values[0]];
-          if (v === undefined) return undefined;
-          const state = r.values[2];
-          if (state === 1 && v.state === 0) out.record(v.pcpu, TRC_SCHED_WAKE, tsc(t), [v.domain, v.id]);
-          else if (state === 0 && v.state !== 0)
-            out.record(v.pcpu, TRC_SCHED_BLOCK, tsc(t), [v.domain, v.id]);
-          if (v.state === 2 && state !== 2) v.ranNs = t - v.sinceNs;
-          if (state === 2) v.waitedNs = v.state === 1 ? t - v.sinceNs : 0;
-          v.state = state;
-          v.sinceNs = t;
-          return undefined;
-        }
-        case 'cpu.switch': {
-          const [p, prev, next, runNs] = [r.values[0], r.values[1], r.values[2], r.values[3]];
-          if (prev === next) return undefined;
-          const [pd, pv] = ids(prev, p);
-          const [nd, nv] = ids(next, p);
-          // vcpu.state records for both came just before this switch (hypervisor.ts).
-          const ranNs = prev >= 0 ? (vcpus[prev]?.ranNs ?? 0) : t - (idleSince[p] ?? 0);
-          const waited = next >= 0 ? (vcpus[next]?.waitedNs ?? 0) : 0;
-          if (next < 0) idleSince[p] = t;
-          out.record(p, TRC_SCHED_SWITCH_INFPREV, tsc(t), [pd, pv, ranNs]);
-          out.record(p, TRC_SCHED_SWITCH_INFNEXT, tsc(t), [nd, nv, waited, runNs]);
-          out.record(p, TRC_SCHED_SWITCH, tsc(t), [pd, pv, nd, nv]);
-          return undefined;
-        }
-        default:
-          skipped++;
-          return undefined;
-      }
-    },
-  });
-  out.close();
-  return {
-    records: out.records,
-    cpus: pcpus,
-    skipped,
-    ...(result.damage ? { damage: `${result.damage.message} at byte ${result.damage.offset}` } : {}),
+  const khz = options.cpuKhz ?? DEFAULT_CPU_KHZ;
+  if (!Number.isSafeInteger(khz) || khz <= 0) {
+    throw new IsosimError(
+      'exportXentrace',
+      'cpuKhz',
+      `is ${khz}`,
+      'give the TSC rate in kHz as a positive whole number (2800000 for 2.8 GHz)',
+    );
+  }
+  /** round(ns × kHz / 10^6), exact while the TSC is below 2^53. */
+  const tscOf = (ns: number): number => {
+    const ms = Math.floor(ns / 1e6);
+    const tsc = ms * khz + Math.round(((ns - ms * 1e6) * khz) / 1e6);
+    if (!Number.isSafeInteger(tsc)) {
+      throw new IsosimError(
+        logPath,
+        'record time',
+        `${ns} ns at ${khz} kHz overflows the TSC`,
+        'lower cpuKhz',
+      );
+    }
+    return tsc;
   };
+
+  const vcpus: (VcpuInfo | undefined)[] = [];
+  const vcpusOfDomain = new Map<number, number>();
+  /** Per pCPU: when what runs there now (a vCPU or idle) was switched in. */
+  const runningSince: number[] = [];
+  let added = 0;
+  let cpus = 0;
+  let skipped = 0;
+
+  const file = new TraceFile(outPath);
+  const newVcpu = (index: number, domain: number, pcpu: number, t: number): VcpuInfo => {
+    const id = vcpusOfDomain.get(domain) ?? 0;
+    vcpusOfDomain.set(domain, id + 1);
+    const v: VcpuInfo = { domain, id, pcpu, state: BLOCKED, runnableSinceNs: t, waitedNs: 0 };
+    vcpus[index] = v;
+    if (id === 0) file.record(Math.max(pcpu, 0), TRC_SCHED_DOM_ADD, tscOf(t), [domain]);
+    return v;
+  };
+  const seeCpu = (pcpu: number): void => {
+    cpus = Math.max(cpus, pcpu + 1);
+  };
+
+  try {
+    const result = scanLog(logPath, {
+      onRecord: (r, d) => {
+        const t = r.timeNs;
+        const a = r.values;
+        switch (d.typeName(r.type)) {
+          case 'sched.init':
+            cpus = Math.max(cpus, a[0]);
+            break;
+          case 'sched.add': {
+            // The n-th vCPU added is global vCPU n (schedulerPort.ts).
+            const index = added++;
+            const v = vcpus[index];
+            if (v === undefined) newVcpu(index, a[0], a[1], t);
+            else v.pcpu = a[1];
+            seeCpu(a[1]);
+            break;
+          }
+          case 'vcpu.state': {
+            const v = vcpus[a[0]] ?? newVcpu(a[0], a[1], -1, t);
+            const from = v.state;
+            const to = a[2];
+            const cpu = Math.max(v.pcpu, 0);
+            if (to === RUNNABLE && from === BLOCKED)
+              file.record(cpu, TRC_SCHED_WAKE, tscOf(t), [v.domain, v.id]);
+            if (to === BLOCKED && from !== BLOCKED)
+              file.record(cpu, TRC_SCHED_BLOCK, tscOf(t), [v.domain, v.id]);
+            if (to === RUNNABLE && from !== RUNNABLE) v.runnableSinceNs = t;
+            if (to === RUNNING && from !== RUNNING)
+              v.waitedNs = from === RUNNABLE ? t - v.runnableSinceNs : 0;
+            v.state = to;
+            break;
+          }
+          case 'cpu.switch': {
+            const p = a[0];
+            const prev = a[1];
+            const next = a[2];
+            seeCpu(p);
+            const pv = prev === IDLE ? undefined : vcpus[prev];
+            const nv = next === IDLE ? undefined : vcpus[next];
+            if ((prev !== IDLE && pv === undefined) || (next !== IDLE && nv === undefined)) {
+              skipped++; // a vCPU the log never introduced: its domain is unknown
+              break;
+            }
+            if (nv !== undefined && nv.pcpu < 0) nv.pcpu = p;
+            const pd = pv?.domain ?? DOMID_IDLE;
+            const pi = pv?.id ?? p;
+            const tsc = tscOf(t);
+            // Xen's "now - state_entry_time": since it was switched in, across decisions that kept it.
+            const ranNs = t - (runningSince[p] ?? 0);
+            if (prev === next) {
+              file.record(p, TRC_SCHED_SWITCH_INFCONT, tsc, [pd, pi, ranNs, a[3]]);
+              break;
+            }
+            const nd = nv?.domain ?? DOMID_IDLE;
+            const ni = nv?.id ?? p;
+            file.record(p, TRC_SCHED_SWITCH_INFPREV, tsc, [pd, pi, ranNs]);
+            file.record(p, TRC_SCHED_SWITCH_INFNEXT, tsc, [nd, ni, nv?.waitedNs ?? 0, a[3]]);
+            file.record(p, TRC_SCHED_SWITCH, tsc, [pd, pi, nd, ni]);
+            runningSince[p] = t;
+            break;
+          }
+          default:
+            skipped++;
+        }
+        return undefined;
+      },
+    });
+    file.finish();
+    const damage = result.damage;
+    return {
+      records: file.records,
+      cpus,
+      skipped,
+      ...(damage ? { damage: `${damage.message} at byte ${damage.offset} (record ${damage.seq})` } : {}),
+    };
+  } catch (err) {
+    file.abandon();
+    throw err;
+  }
 }
