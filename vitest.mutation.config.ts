@@ -1,7 +1,9 @@
 /**
  * The tests Stryker runs against each mutant (`pnpm mutation`): the unit and property
  * tests of the schedulers, the hypervisor's accounting and ShareGuard. Fast ones only:
- * Stryker runs them once per mutant.
+ * Stryker runs them once per mutant. A test here must import the mutated files by path:
+ * `@isosim/actors` resolves through node_modules to the original source, not Stryker's
+ * mutated copy, and would see no mutant at all.
  */
 import { defineConfig } from 'vitest/config';
 

@@ -24,7 +24,7 @@ export const SEED = Number(process.env.ISOSIM_PROPERTY_SEED ?? 20261124);
 export const BUNDLES = process.env.ISOSIM_COUNTEREXAMPLES ?? join('out', 'counterexamples');
 
 /** Totals over all properties in this process, printed by `pnpm verify:deep`. */
-export const tally: { property: string; hosts: number; instances: number }[] = [];
+export const tally: { property: string; hosts: number; instances: number; worst: number }[] = [];
 
 export interface Verified {
   hosts: number;
@@ -59,7 +59,7 @@ export function verify(
     }),
     { seed, numRuns: options.runs ?? RUNS },
   );
-  tally.push({ property, hosts: out.hosts, instances: out.instances });
+  tally.push({ property, hosts: out.hosts, instances: out.instances, worst: out.worst });
   if (!details.failed) return out;
   const host = details.counterexample?.[0] as HostGen | undefined;
   if (host === undefined)

@@ -143,8 +143,9 @@ export function combinedShare(run: Run): CheckResult {
  * 3. ShareGuard: for each block ShareGuard decides at time t (on the use it measured
  * over [t − T, t)), the IDD's CPU for that guest over [t − T, t + t_def) is at most
  * limit·(T + t_def) + ε, ε = the IDD work already queued for the guest when the block
- * starts plus the cost of dropping its packets in netback during the block:
- *   ε = 64·(send cost) + (packets dropped)·(drop cost), bounded here by 2 ms + 1% of t_def.
+ * starts (up to NAPI_BUDGET = 64 sends, ~0.9 ms on p4-2.8) plus the driver's cost for
+ * inbound packets that still arrive during the block (dropped after the driver paid):
+ * 2 ms + 1% of t_def.
  */
 export function shareGuardLimits(run: Run): CheckResult {
   const r = result('ShareGuard limit over t + t_def');

@@ -381,3 +381,138 @@ describe('SEDF parameters and misuse', () => {
     expect(() => sedf.doSchedule(st, 0, 0, { vcpu: v, ranNs: 0, runnable: true })).toThrow(InvariantError);
   });
 });
+
+describe('SEDF edge cases', () => {
+  it('waking a vCPU that is already runnable changes nothing and preempts nothing', () => {
+    const st = sedf.init(1, 0);
+    const a = sedf.addVcpu(st, spec(0, 2 * MS, 10 * MS), 0);
+    const b = sedf.addVcpu(st, spec(0, 2 * MS, 5 * MS), 0);
+    sedf.wake(st, a, 0);
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: true })).toEqual({
+      vcpu: a,
+      runNs: 2 * MS,
+    });
+    sedf.wake(st, b, MS);
+    sedf.sleep(st, b, MS);
+    const before = structuredClone(st.vcpus);
+    // b is blocked again; a is running: waking a is a no-op even past its deadline.
+    expect(sedf.wake(st, a, 12 * MS)).toBe(false);
+    expect(st.vcpus).toEqual(before);
+  });
+
+  it('a driver that comes late finds the period containing NOW, not the next one', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 2 * MS, 10 * MS), 0);
+    sedf.wake(st, v, 0);
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: true })).toEqual({
+      vcpu: v,
+      runNs: 2 * MS,
+    });
+    // The driver reschedules 35 ms later instead of at 2 ms (it ran 2 ms: its slice).
+    const d = sedf.doSchedule(st, 0, 35 * MS, { vcpu: v, ranNs: 2 * MS, runnable: true });
+    expect(st.vcpus[v]).toMatchObject({ deadlineNs: 40 * MS, remainingNs: 2 * MS, queue: 'run' });
+    expect(d).toEqual({ vcpu: v, runNs: 2 * MS });
+  });
+
+  it('a vCPU with a zero slice never runs and sets the next release', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 0, 10 * MS), 0);
+    expect(sedf.wake(st, v, 0)).toBe(true); // the pCPU idles: it is asked to decide
+    expect(st.vcpus[v].queue).toBe('wait');
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: true })).toEqual({
+      vcpu: IDLE,
+      runNs: 10 * MS,
+    });
+    expect(sedf.doSchedule(st, 0, 10 * MS, { vcpu: IDLE, ranNs: 0, runnable: true })).toEqual({
+      vcpu: IDLE,
+      runNs: 10 * MS,
+    });
+    expect(st.vcpus[v]).toMatchObject({ deadlineNs: 20 * MS, queue: 'wait' });
+  });
+
+  it('idles for at most a second with nothing runnable, and is called sedf', () => {
+    const st = sedf.init(2, 0);
+    sedf.addVcpu(st, spec(1, 1 * MS, 10 * MS), 0);
+    expect(sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: true })).toEqual({
+      vcpu: IDLE,
+      runNs: 1e9,
+    });
+    expect(sedf.name).toBe('sedf');
+  });
+
+  it('without debt collection configured, debt is recorded but never paid', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 2 * MS, 10 * MS), 0);
+    sedf.addDebt?.(st, v, 5 * MS, 0);
+    sedf.wake(st, v, 0);
+    for (let t = 0; t < 50 * MS; t += 10 * MS) {
+      // Each period: the whole slice, then idle until the next period.
+      expect(sedf.doSchedule(st, 0, t, { vcpu: IDLE, ranNs: 0, runnable: true })).toEqual({
+        vcpu: v,
+        runNs: 2 * MS,
+      });
+      expect(sedf.doSchedule(st, 0, t + 2 * MS, { vcpu: v, ranNs: 2 * MS, runnable: true })).toEqual({
+        vcpu: IDLE,
+        runNs: 8 * MS,
+      });
+    }
+    expect(sedf.debtLedger?.(st)).toEqual({ addedNs: 5 * MS, paidNs: 0, outstandingNs: 5 * MS });
+    expect(() => sedf.addDebt?.(st, v, -1, 0)).toThrow(InvariantError);
+    expect(() => sedf.addDebt?.(st, v, 0.5, 0)).toThrow(InvariantError);
+    sedf.addDebt?.(st, v, 0, 0);
+    expect(() => sedf.addDebt?.(st, 7, 1, 0)).toThrow(/no vCPU 7/);
+    expect(() => sedf.doSchedule(st, 3, 0, { vcpu: IDLE, ranNs: 0, runnable: true })).toThrow(/no pCPU 3/);
+  });
+});
+
+describe('SEDF: slack up to the next release, adjust of a runnable vCPU, messages', () => {
+  it('an extratime quantum ends at the next release if that comes first', () => {
+    const st = sedf.init(1, 0);
+    const a = sedf.addVcpu(st, spec(0, 1 * MS, 10 * MS, true), 0);
+    const b = sedf.addVcpu(st, spec(0, 1 * MS, 10 * MS, false), 0);
+    sedf.wake(st, a, 0);
+    sedf.wake(st, b, 0);
+    const idle = { vcpu: IDLE, ranNs: 0, runnable: true };
+    expect(sedf.doSchedule(st, 0, 0, idle)).toEqual({ vcpu: a, runNs: 1 * MS });
+    expect(sedf.doSchedule(st, 0, MS, { vcpu: a, ranNs: MS, runnable: true })).toEqual({
+      vcpu: b,
+      runNs: MS,
+    });
+    // Both used up; a runs in slack until b's next period, 0.3 ms away.
+    const at = 10 * MS - 300_000;
+    expect(sedf.doSchedule(st, 0, at, { vcpu: b, ranNs: at - MS, runnable: true })).toEqual({
+      vcpu: a,
+      runNs: Math.min(EXTRA_QUANTUM_NS, 300_000),
+    });
+  });
+
+  it('adjust of a runnable vCPU keeps the CPU used this period: a smaller slice may leave nothing', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 4 * MS, 10 * MS), 0);
+    sedf.wake(st, v, 0);
+    sedf.doSchedule(st, 0, 0, { vcpu: IDLE, ranNs: 0, runnable: true });
+    sedf.doSchedule(st, 0, 3 * MS, { vcpu: v, ranNs: 3 * MS, runnable: true }); // 1 ms left
+    sedf.adjust(st, v, { sedf: { sliceNs: 5 * MS, periodNs: 20 * MS, extratime: false } }, 3 * MS);
+    expect(st.vcpus[v]).toMatchObject({ remainingNs: 2 * MS, deadlineNs: 20 * MS, queue: 'run' });
+    sedf.adjust(st, v, { sedf: { sliceNs: 2 * MS, periodNs: 20 * MS, extratime: false } }, 3 * MS);
+    expect(st.vcpus[v]).toMatchObject({ remainingNs: 0, queue: 'wait' });
+    sedf.adjust(st, v, { sedf: { sliceNs: 4 * MS, periodNs: 20 * MS, extratime: false } }, 3 * MS);
+    expect(st.vcpus[v]).toMatchObject({ remainingNs: MS, queue: 'run' });
+  });
+
+  it('says which vCPU the driver got wrong', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 1 * MS, 10 * MS), 0);
+    expect(() => sedf.doSchedule(st, 0, 0, { vcpu: v, ranNs: 0, runnable: true })).toThrow(
+      'sedf: pCPU 0 was running -1, the driver says 0',
+    );
+  });
+
+  it('without debt collection, periods missed while blocked pay nothing either', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 2 * MS, 10 * MS), 0);
+    sedf.addDebt?.(st, v, 5 * MS, 0);
+    sedf.wake(st, v, 35 * MS);
+    expect(st.vcpus[v]).toMatchObject({ remainingNs: 2 * MS, deadlineNs: 40 * MS, debtNs: 5 * MS });
+  });
+});

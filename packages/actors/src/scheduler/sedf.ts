@@ -72,6 +72,8 @@ export interface SedfVcpu {
   deadlineNs: number;
   /** Slice left in the current period. */
   remainingNs: number;
+  /** Used this period beyond the slice, after `adjust` shrank the slice below it. */
+  overNs: number;
   /** CPU the IDD spent on this vCPU's behalf, still to be paid (SEDF-DC). */
   debtNs: number;
   /** Spread-debt: most debt a period may pay (-1: no limit), and what is left of it. */
@@ -154,6 +156,7 @@ function periodEndContaining(v: SedfVcpu, nowNs: number): number {
 /** Starts the period ending at `deadlineNs` with a fresh slice; queues the vCPU. */
 function startPeriod(st: SedfState, v: SedfVcpu, deadlineNs: number): void {
   v.remainingNs = freshSlice(st, v);
+  v.overNs = 0;
   v.deadlineNs = deadlineNs;
   v.queue = v.remainingNs > 0 ? 'run' : 'wait';
 }
@@ -265,6 +268,7 @@ export const sedf: SchedulerOps<SedfState> = {
       extratime: params.extratime,
       deadlineNs: nowNs + params.periodNs,
       remainingNs: params.sliceNs,
+      overNs: 0,
       debtNs: 0,
       spreadNs: -1,
       spreadLeftNs: 0,
@@ -353,14 +357,16 @@ export const sedf: SchedulerOps<SedfState> = {
     if (p === undefined) return;
     checkParams(p, 'sedf.adjust');
     // Keep the current period's start and the CPU already used in it; the period
-    // takes its new length and the slice its new size (used time stays used).
-    const usedNs = v.sliceNs - v.remainingNs;
+    // takes its new length and the slice its new size (used time stays used, also
+    // past a smaller slice: a later larger one gives back only what was not used).
+    const usedNs = v.sliceNs - v.remainingNs + v.overNs;
     const startNs = v.deadlineNs - v.periodNs;
     v.sliceNs = p.sliceNs;
     v.periodNs = p.periodNs;
     v.extratime = p.extratime;
     v.deadlineNs = startNs + p.periodNs;
     v.remainingNs = Math.max(0, p.sliceNs - usedNs);
+    v.overNs = Math.max(0, usedNs - p.sliceNs);
     if (v.queue !== 'blocked') v.queue = v.remainingNs > 0 ? 'run' : 'wait';
   },
 

@@ -406,7 +406,7 @@ export const exportCmd: CommandSpec = {
     'ui.perfetto.dev or chrome://tracing (a track per pCPU, a slice per running domain, the\n' +
     "driver domain's work by guest served, counters, ShareGuard and drop events, interrupt\n" +
     "arrows; docs/replay.md). --xentrace OUT.bin: records in Xen's trace.h layout for\n" +
-    "Xen's own trace tools (docs/xentrace.md).",
+    "Xen's own trace tools, e.g. xenalyze (docs/xentrace.md).",
   usage: 'isosim export LOG (--perfetto OUT.json [--from S] [--to S] | --xentrace OUT.bin)',
   options: {
     perfetto: { type: 'string', help: 'Chrome trace-event JSON output', placeholder: 'OUT' },

@@ -48,8 +48,12 @@ export function formatReport(s: Scenario, m: Metrics): string {
     ]);
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  lines.push(head.map((h, i) => (i === 0 || i === 6 ? h.padEnd(widths[i]) : pad(h, widths[i]))).join('  '));
-  for (const r of rows)
-    lines.push(r.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]) : pad(c, widths[i]))).join('  '));
+  const row = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]) : pad(c, widths[i])))
+      .join('  ')
+      .trimEnd();
+  lines.push(row(head));
+  for (const r of rows) lines.push(row(r));
   return lines.join('\n');
 }
