@@ -27,10 +27,22 @@ export interface Run {
   /** Per vCPU: own CPU in each of its periods (SEDF), filled during the run. */
   readonly perPeriod: Map<number, number[]>;
   readonly digest: string | undefined;
+  /** With `drain`: whether the host went quiet before DRAIN_LIMIT_NS. */
+  readonly drained: boolean;
 }
 
-/** Runs a scenario object (validated as a file would be) with its own seed. */
-export function runHost(json: unknown, options: { sink?: LogSink } = {}): Run {
+/** How long `runHost` may run past the scenario's end waiting for the host to drain. */
+export const DRAIN_LIMIT_NS = 60 * NS_PER_S;
+const DRAIN_STEP_NS = 100 * NS_PER_MS;
+
+/**
+ * Runs a scenario object (validated as a file would be) with its own seed. With
+ * `drain`, keeps running past the scenario's end, in 100 ms steps, until the host is
+ * quiet: every vCPU blocked at two steps in a row and no packet delivered or dropped
+ * between them (a guest with little CPU can take seconds to send what it queued), for
+ * at most DRAIN_LIMIT_NS; `drained` says whether it got there.
+ */
+export function runHost(json: unknown, options: { sink?: LogSink; drain?: boolean } = {}): Run {
   const scenario = parseScenario(json, 'generated host');
   const cfg = toSystemConfig(scenario);
   const log = options.sink
@@ -59,11 +71,26 @@ export function runHost(json: unknown, options: { sink?: LogSink } = {}): Run {
     },
   });
   sys.start();
-  const durationNs = Math.round(scenario.durationS * NS_PER_S);
+  let durationNs = Math.round(scenario.durationS * NS_PER_S);
   sys.kernel.runUntil(durationNs);
+  let drained = false;
+  if (options.drain) {
+    const moved = () =>
+      sys.guests.reduce((n, g) => n + g.stats.delivered[0] + g.stats.delivered[1] + g.stats.dropCount(), 0);
+    const quiet = () => sys.xen.vcpus.every((v) => v.state === 'blocked');
+    let last = quiet() ? moved() : -1;
+    const limit = durationNs + DRAIN_LIMIT_NS;
+    while (!drained && durationNs < limit) {
+      durationNs += DRAIN_STEP_NS;
+      sys.kernel.runUntil(durationNs);
+      const now = quiet() ? moved() : -1;
+      drained = now >= 0 && now === last;
+      last = now;
+    }
+  }
   sys.xen.settle();
   const digest = log?.close().digest;
-  return { scenario, cfg, sys, durationNs, perPeriod, digest };
+  return { scenario, cfg, sys, durationNs, perPeriod, digest, drained };
 }
 
 function vcpuConfig(cfg: SystemConfig, domain: number) {
@@ -182,7 +209,7 @@ function iddExact(run: Run, guest: number, from: number, to: number): number {
  * after every workload has stopped and the host has drained, packets offered =
  * delivered + dropped (nothing left in flight).
  */
-export function conservation(run: Run, drained: boolean): CheckResult {
+export function conservation(run: Run): CheckResult {
   const r = result('conservation');
   const acc = run.sys.xen.accounting;
   for (let p = 0; p < run.sys.xen.pcpus; p++) {
@@ -198,7 +225,10 @@ export function conservation(run: Run, drained: boolean): CheckResult {
         `debt added ${ledger.addedNs} ≠ paid ${ledger.paidNs} + outstanding ${ledger.outstandingNs}`,
       );
   }
-  if (drained) {
+  if (run.scenario.durationS * NS_PER_S < run.durationNs) {
+    r.checked++;
+    if (!run.drained)
+      r.violations.push(`the host did not go quiet within ${DRAIN_LIMIT_NS / NS_PER_S} s of the end`);
     for (const g of run.sys.guests) {
       const s = g.stats;
       r.checked++;

@@ -97,7 +97,7 @@ describe('isolation invariants on generated hosts', () => {
   it('4. conservation: CPU time, debt, and packets once the host has drained', () => {
     const v = verify('conservation', hostArb(), (h) => {
       const scenario = toScenario(h, 'conservation', 7, 1, 3);
-      return { scenario, results: [conservation(runHost(scenario), true)] };
+      return { scenario, results: [conservation(runHost(scenario, { drain: true }))] };
     });
     expect(v.instances).toBeGreaterThan(3 * RUNS);
   });

@@ -1,3 +1,4 @@
+import { InvariantError, IsosimError } from '@isosim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -384,5 +385,264 @@ describe('Credit priorities and parking', () => {
           expect(c.atNs + c.decision.runNs).toBeLessThanOrEqual((Math.floor(c.atNs / TICK_NS) + 1) * TICK_NS);
       },
     });
+  });
+});
+
+describe('splitCredits: limits, carried remainders and rounding, exactly', () => {
+  const e = (weight: number, limitNs: number, remainder = 0): ShareEntry => ({ weight, limitNs, remainder });
+
+  it('an entry whose share is exactly its limit is full and comes back with remainder 0', () => {
+    // 20 * 1 >= 10 * 2: full at 10. The other gets 10 - 1 (carried) = 9, plus the last ns.
+    expect(splitCredits(20, [e(1, 10, 1), e(1, 100, -1)])).toEqual({
+      sharesNs: [10, 10],
+      remainders: [0, -1],
+    });
+    // Every entry full: only the limits are handed out, remainders all 0.
+    expect(splitCredits(50, [e(1, 10, 1), e(3, 20, -1)])).toEqual({ sharesNs: [10, 20], remainders: [0, 0] });
+  });
+
+  it('carries remainders in, unless one would exceed its tiny share: then it drops them all', () => {
+    // pot 0: 0 - 1 < 0, carry dropped: nothing for anyone, remainders 0.
+    expect(splitCredits(0, [e(1, 10, -1), e(1, 10, 1)])).toEqual({ sharesNs: [0, 0], remainders: [0, 0] });
+    // pot 1: 1 - 1 = 0 is not below zero, carry kept: (0, 2) / 2 = (0, 1).
+    expect(splitCredits(1, [e(1, 100, -1), e(1, 100, 1)])).toEqual({ sharesNs: [0, 1], remainders: [0, 0] });
+    // pot 1, W 3: 1 - 2 < 0, carry dropped: 1/3 each, the last ns to the first of equals.
+    expect(splitCredits(1, [e(1, 100, -2), e(1, 100, 1), e(1, 100, 1)])).toEqual({
+      sharesNs: [1, 0, 0],
+      remainders: [-2, 1, 1],
+    });
+    // pot 2, W 4: 2 * 2 - 3 = 1 >= 0, carry kept: a = (1, 7), q = (0, 1), r = (1, 3).
+    expect(splitCredits(2, [e(2, 100, -3), e(2, 100, 3)])).toEqual({ sharesNs: [0, 2], remainders: [1, -1] });
+  });
+
+  it('hands the last ns to the largest remainders, ties to the lower index, never past a limit', () => {
+    expect(splitCredits(1, [e(1, 100), e(2, 100)])).toEqual({ sharesNs: [0, 1], remainders: [1, -1] });
+    expect(splitCredits(2, [e(1, 100), e(1, 100), e(1, 100)])).toEqual({
+      sharesNs: [1, 1, 0],
+      remainders: [-1, -1, 2],
+    });
+    // W 7, a = 3 w = (3, 9, 6, 3): q = (0, 1, 0, 0), r = (3, 2, 6, 3); 2 ns left: entries 2 and 0.
+    expect(splitCredits(3, [e(1, 100), e(3, 100), e(2, 100), e(1, 100)])).toEqual({
+      sharesNs: [1, 1, 1, 0],
+      remainders: [-4, 2, -1, 3],
+    });
+    // W 3, a = (31, 28, 28): q = (10, 9, 9), r = 1 each; entry 0 is at its limit 10: skipped.
+    expect(splitCredits(29, [e(1, 10, 2), e(1, 100, -1), e(1, 100, -1)])).toEqual({
+      sharesNs: [10, 10, 9],
+      remainders: [1, -2, 1],
+    });
+  });
+
+  it('throws an InvariantError when carried remainders out of range leave ns it cannot place', () => {
+    // a = 4 - 3 = 1: 1 ns, then one more for the only entry; 2 ns left over.
+    expect(() => splitCredits(4, [e(1, 5, -3)])).toThrow(InvariantError);
+    expect(() => splitCredits(4, [e(1, 5, -3)])).toThrow(
+      'splitCredits: 2 ns left with every entry at its limit',
+    );
+  });
+});
+
+describe('Credit accounting, queues and driver checks, exactly', () => {
+  /** Runs ticks and accountings due by `t` (adjust with no change does nothing else). */
+  const tickTo = (st: CreditState, t: number) => credit.adjust(st, 0, {}, t);
+  /** Puts `v` on the active list at `t` without using CPU (dispatched, blocks after 0 ns). */
+  const activate = (st: CreditState, v: number, t: number) => {
+    expect(credit.wake(st, v, t)).toBe(true);
+    expect(credit.doSchedule(st, 0, t, none).vcpu).toBe(v);
+    expect(credit.doSchedule(st, 0, t, { vcpu: v, ranNs: 0, runnable: false }).vcpu).toBe(IDLE);
+  };
+
+  it('starts from a fresh, well-defined state', () => {
+    expect(credit.name).toBe('credit');
+    const st = credit.init(2, 7);
+    const pc = { running: IDLE, dispatchedNs: 7, chargedToNs: 7, sliceEndNs: 7, tickled: false, runq: [] };
+    expect(st).toEqual({
+      vcpus: [],
+      pcpus: [pc, pc],
+      nextTickNs: 7 + TICK_NS,
+      ticks: 0,
+      accountings: 0,
+      shareKey: '',
+      ledger: { issuedNs: 0, burnedNs: 0, forfeitedNs: 0, debtNs: 0 },
+      debt: { mode: 'off', spread: false, feedbackNs: 500 * MS },
+      debtLedger: { addedNs: 0, paidNs: 0 },
+    });
+    expect(credit.addVcpu(st, spec(1, 5, 20, 4), 7)).toBe(0);
+    expect(st.vcpus[0]).toEqual({
+      domain: 4,
+      pcpu: 1,
+      weight: 5,
+      capPct: 20,
+      creditNs: 0,
+      pri: UNDER,
+      blocked: true,
+      parked: false,
+      active: false,
+      shareRemainder: 0,
+      earnedNs: 0,
+      debtNs: 0,
+    });
+    expect(() => credit.addVcpu(st, spec(0.5), 7)).toThrow(/^credit: pcpu: 0.5 is not a pCPU/);
+  });
+
+  it('shares only among active vCPUs: one never charged earns nothing', () => {
+    const st = credit.init(2, 0);
+    const a = credit.addVcpu(st, spec(0), 0);
+    const b = credit.addVcpu(st, spec(0), 0);
+    activate(st, a, 0);
+    tickTo(st, 30 * MS);
+    expect(st.ticks).toBe(3);
+    expect(st.accountings).toBe(1);
+    // Pot 2 x 30 ms, but one period is a's peak: the rest is not handed out.
+    expect(st.vcpus[a]).toMatchObject({ creditNs: TSLICE_NS, earnedNs: TSLICE_NS, active: true });
+    expect(st.vcpus[b]).toMatchObject({ creditNs: 0, earnedNs: 0, active: false });
+    expect(st.ledger.issuedNs).toBe(TSLICE_NS);
+  });
+
+  it('carries share remainders while the sharing set is unchanged; above its peak a vCPU is halved', () => {
+    const st = credit.init(1, 0);
+    const a = credit.addVcpu(st, spec(0, 1), 0);
+    const b = credit.addVcpu(st, spec(0, 6), 0);
+    activate(st, a, 0);
+    activate(st, b, 0);
+    // W 7: a = 30e6 -> 4285714 r 2; b = 180e6 -> 25714285 r 5, plus the last ns: r -2.
+    tickTo(st, 30 * MS);
+    expect([st.vcpus[a].creditNs, st.vcpus[b].creditNs]).toEqual([4_285_714, 25_714_286]);
+    expect([st.vcpus[a].shareRemainder, st.vcpus[b].shareRemainder]).toEqual([2, -2]);
+    // Same set: carried. a = 30e6 + 2 -> r 4 gets the last ns; b = 180e6 - 2 -> r 3.
+    tickTo(st, 60 * MS);
+    expect(st.vcpus[a]).toMatchObject({ earnedNs: 8_571_429, shareRemainder: -3 });
+    expect(st.vcpus[b]).toMatchObject({ earnedNs: 51_428_571, shareRemainder: 3 });
+    // b is above its peak: halved (floor) and off the active list.
+    expect(st.vcpus[b]).toMatchObject({ creditNs: 25_714_285, active: false });
+    expect(st.ledger.forfeitedNs).toBe(25_714_286);
+    expect(ledgerHolds(st)).toBe(true);
+  });
+
+  it('resets carried remainders when weights change, even with the same number of sharers', () => {
+    const st = credit.init(1, 0);
+    const a = credit.addVcpu(st, spec(0, 1), 0);
+    const b = credit.addVcpu(st, spec(0, 6), 0);
+    activate(st, a, 0);
+    activate(st, b, 0);
+    tickTo(st, 30 * MS);
+    expect([st.vcpus[a].shareRemainder, st.vcpus[b].shareRemainder]).toEqual([2, -2]);
+    credit.adjust(st, a, { credit: { weight: 6, capPct: 0 } }, 30 * MS);
+    credit.adjust(st, b, { credit: { weight: 1, capPct: 0 } }, 30 * MS);
+    // Fresh: a = 180e6 -> r 5, gets the last ns (r -2); b = 30e6 -> r 2.
+    tickTo(st, 60 * MS);
+    expect([st.vcpus[a].creditNs, st.vcpus[b].creditNs]).toEqual([TSLICE_NS, TSLICE_NS]);
+    expect([st.vcpus[a].shareRemainder, st.vcpus[b].shareRemainder]).toEqual([-2, 2]);
+  });
+
+  it('re-sorts runqueues after accounting: FIFO among equals, then by the new priorities', () => {
+    const st = credit.init(1, 0);
+    credit.configureDebt?.(st, { mode: 'immediate', spread: false, feedbackNs: 500 * MS });
+    const x = credit.addVcpu(st, spec(0, 1), 0);
+    const y = credit.addVcpu(st, spec(0, 1000), 0);
+    credit.addDebt?.(st, x, 30 * MS, 0);
+    credit.addDebt?.(st, y, 30 * MS, 0);
+    // W 1001: x earns 29970 (r 30), y 29970029 + the last ns (r 971 - 1001): both still OVER.
+    tickTo(st, 30 * MS);
+    expect(st.vcpus[x]).toMatchObject({ creditNs: -29_970_030, pri: OVER });
+    expect(st.vcpus[y]).toMatchObject({ creditNs: -29_970, pri: OVER });
+    // Waking OVER: no BOOST, FIFO.
+    expect(credit.wake(st, x, 31 * MS)).toBe(true);
+    expect(credit.wake(st, y, 32 * MS)).toBe(true);
+    expect([st.vcpus[x].pri, st.vcpus[y].pri]).toEqual([OVER, OVER]);
+    expect(st.pcpus[0].runq).toEqual([x, y]);
+    // 60 ms: x stays OVER, y goes UNDER (-29970 + 29970030): y now first.
+    tickTo(st, 60 * MS);
+    expect(st.vcpus[x]).toMatchObject({ creditNs: -29_940_060, pri: OVER });
+    expect(st.vcpus[y]).toMatchObject({ creditNs: 29_940_060, pri: UNDER });
+    expect(st.pcpus[0].runq).toEqual([y, x]);
+    expect(credit.doSchedule(st, 0, 60 * MS, none)).toEqual({ vcpu: y, runNs: TICK_NS });
+  });
+
+  it('sleep takes a vCPU off its runqueue (head or middle); waking it again puts it back', () => {
+    const st = credit.init(1, 0);
+    const [a, b, c] = [0, 1, 2].map(() => credit.addVcpu(st, spec(0), 0));
+    for (const v of [a, b, c]) credit.wake(st, v, 0);
+    expect(st.pcpus[0].runq).toEqual([a, b, c]);
+    credit.sleep(st, b, 0);
+    expect(st.pcpus[0].runq).toEqual([a, c]);
+    credit.sleep(st, a, 0);
+    expect(st.pcpus[0].runq).toEqual([c]);
+    credit.sleep(st, a, 0); // not queued: nothing to remove
+    expect(st.pcpus[0].runq).toEqual([c]);
+    expect(st.vcpus[a].blocked).toBe(true);
+    expect(credit.doSchedule(st, 0, 0, none).vcpu).toBe(c);
+    expect(credit.wake(st, b, MS)).toBe(false); // BOOST does not preempt BOOST
+    expect(st.pcpus[0].runq).toEqual([b]);
+  });
+
+  it('wake: a second wake, or waking the vCPU still on the pCPU, queues nothing', () => {
+    const st = credit.init(1, 0);
+    const a = credit.addVcpu(st, spec(0), 0);
+    expect(credit.wake(st, a, 0)).toBe(true);
+    expect(credit.wake(st, a, 0)).toBe(false);
+    expect(st.pcpus[0].runq).toEqual([a]);
+    expect(credit.doSchedule(st, 0, 0, none).vcpu).toBe(a);
+    credit.sleep(st, a, MS); // paused while on the pCPU, then woken before it is descheduled
+    expect(credit.wake(st, a, 2 * MS)).toBe(false);
+    expect(st.vcpus[a].blocked).toBe(false);
+    expect(st.pcpus[0].runq).toEqual([]);
+    expect(credit.doSchedule(st, 0, 3 * MS, { vcpu: a, ranNs: 3 * MS, runnable: true })).toEqual({
+      vcpu: a,
+      runNs: 7 * MS,
+    });
+  });
+
+  it('a decision ends at the end of the 30 ms slice when that comes before the next tick', () => {
+    const st = credit.init(1, 0);
+    const a = credit.addVcpu(st, spec(0), 0);
+    credit.wake(st, a, 5 * MS);
+    expect(credit.doSchedule(st, 0, 5 * MS, none)).toEqual({ vcpu: a, runNs: 5 * MS });
+    const ran = (t: number, ns: number) =>
+      credit.doSchedule(st, 0, t, { vcpu: a, ranNs: ns, runnable: true });
+    expect(ran(10 * MS, 5 * MS)).toEqual({ vcpu: a, runNs: 10 * MS });
+    expect(ran(20 * MS, 10 * MS)).toEqual({ vcpu: a, runNs: 10 * MS });
+    expect(ran(30 * MS, 10 * MS)).toEqual({ vcpu: a, runNs: 5 * MS }); // slice ends at 35 ms
+    expect(ran(35 * MS, 5 * MS)).toEqual({ vcpu: a, runNs: 5 * MS }); // new slice, to the tick
+    expect(st.pcpus[0].sliceEndNs).toBe(65 * MS);
+  });
+
+  it('adjust parks a vCPU capped while in debt, keeps it parked under a new cap, unparks it uncapped', () => {
+    const st = credit.init(1, 0);
+    const a = credit.addVcpu(st, spec(0), 0);
+    const b = credit.addVcpu(st, spec(0), 0);
+    credit.wake(st, a, 0);
+    credit.wake(st, b, 0);
+    expect(credit.doSchedule(st, 0, 0, none).vcpu).toBe(a);
+    expect(credit.doSchedule(st, 0, 10 * MS, { vcpu: a, ranNs: 10 * MS, runnable: true }).vcpu).toBe(a);
+    credit.adjust(st, a, { credit: { weight: 256, capPct: 50 } }, 12 * MS);
+    expect(st.vcpus[a]).toMatchObject({ creditNs: -10 * MS, parked: true });
+    expect(credit.doSchedule(st, 0, 12 * MS, { vcpu: a, ranNs: 2 * MS, runnable: true }).vcpu).toBe(b);
+    expect(st.pcpus[0].runq).toEqual([]);
+    credit.adjust(st, a, { pcpu: 0, credit: { weight: 256, capPct: 40 } }, 13 * MS); // its own pCPU: fine
+    expect(st.vcpus[a].parked).toBe(true);
+    expect(st.pcpus[0].runq).toEqual([]);
+    credit.adjust(st, a, { credit: { weight: 256, capPct: 0 } }, 14 * MS);
+    expect(st.vcpus[a]).toMatchObject({ creditNs: -12 * MS, parked: false });
+    expect(st.pcpus[0].runq).toEqual([a]);
+  });
+
+  it('refuses an unknown vCPU or pCPU, a driver that misreports the run, and time going backwards', () => {
+    const st = credit.init(1, 0);
+    const a = credit.addVcpu(st, spec(0), 0);
+    expect(() => credit.wake(st, 5, 0)).toThrow(InvariantError);
+    expect(() => credit.wake(st, 5, 0)).toThrow('credit: no vCPU 5');
+    expect(() => credit.sleep(st, 5, 0)).toThrow('credit: no vCPU 5');
+    expect(() => credit.doSchedule(st, 3, 0, none)).toThrow('credit: no pCPU 3');
+    credit.wake(st, a, 0);
+    expect(credit.doSchedule(st, 0, 0, none).vcpu).toBe(a);
+    expect(() => credit.doSchedule(st, 0, 5 * MS, { vcpu: a, ranNs: 4 * MS, runnable: true })).toThrow(
+      'credit: pCPU 0 runs 0 since 0 ns; the driver says 0 ran 4000000 ns at 5000000',
+    );
+    expect(credit.doSchedule(st, 0, 6 * MS, { vcpu: a, ranNs: 6 * MS, runnable: true }).vcpu).toBe(a);
+    expect(() => credit.doSchedule(st, 0, 5 * MS, { vcpu: a, ranNs: -MS, runnable: true })).toThrow(
+      'credit: charging vCPU 0 -1000000 ns',
+    );
+    expect(() => credit.addVcpu(st, { domain: 1, pcpu: 1 }, 6 * MS)).toThrow(IsosimError);
   });
 });

@@ -265,8 +265,8 @@ function account(st: CreditState): void {
     v.creditNs += sharesNs[k];
     v.earnedNs += sharesNs[k];
     st.ledger.issuedNs += sharesNs[k];
-    if (v.debtNs > 0) {
-      // Credit-DC, next-quantum: the debt comes out of the credit just handed out.
+    if (v.debtNs > 0 && st.debt.mode !== 'off') {
+      // Credit-DC: outstanding debt comes out of the credit just handed out.
       const c = Math.min(v.debtNs, sharesNs[k]);
       v.debtNs -= c;
       v.creditNs -= c;
@@ -495,8 +495,10 @@ export const credit: SchedulerOps<CreditState> = {
     catchUp(st, nowNs);
     const v = vcpuOf(st, vcpu);
     st.debtLedger.addedNs += debtNs;
-    if (st.debt.mode === 'off') return;
-    if (st.debt.mode === 'next-quantum') {
+    if (st.debt.mode !== 'immediate') {
+      // 'off' records it and never takes it (as SEDF does); 'next-quantum' takes it from
+      // the next accountings. Either way it is outstanding until paid, so switching
+      // modes keeps added = paid + outstanding.
       v.debtNs += debtNs;
       return;
     }
@@ -514,8 +516,6 @@ export const credit: SchedulerOps<CreditState> = {
   debtLedger(st: CreditState) {
     let outstandingNs = 0;
     for (const v of st.vcpus) outstandingNs += v.debtNs;
-    // With debt collection off, debt is recorded and dropped: count it as outstanding.
-    if (st.debt.mode === 'off') outstandingNs = st.debtLedger.addedNs - st.debtLedger.paidNs;
     return { ...st.debtLedger, outstandingNs };
   },
 };
