@@ -23,7 +23,7 @@
  * max(1, floor(debt / floor(t / p))) a period.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 // Imported by path, not as @isosim/actors: Stryker mutates the sandbox's copy of the
 // source, and the package name resolves to the original through node_modules.
 import { sedf } from '../../packages/actors/src/scheduler/sedf.ts';
@@ -323,9 +323,11 @@ function setupRun(
   return { model: m, real };
 }
 
+let runs = 0;
 function check(mode: Mode, spread: boolean, seed: number): void {
   fc.assert(
     fc.property(vcpusArb, commandsArb(mode !== 'off'), (vs, cmds) => {
+      runs++;
       const { model, real } = setupRun(mode, spread, vs);
       fc.modelRun(() => ({ model, real }), cmds);
     }),
@@ -334,6 +336,12 @@ function check(mode: Mode, spread: boolean, seed: number): void {
 }
 
 describe('SEDF against a reference model (fast-check commands)', () => {
+  afterAll(() => {
+    if (process.env.ISOSIM_VERIFY_REPORT)
+      console.log(
+        `SEDF model: ${runs} command sequences, ${seen.decisions} decisions predicted (${seen.ties} ties), ${(seen.paidNs / 1e9).toFixed(1)} s of debt paid as predicted`,
+      );
+  });
   it('predicts every decision and every preemption of plain SEDF exactly', () => {
     const before = { ...seen };
     check('off', false, 42);

@@ -516,3 +516,19 @@ describe('SEDF: slack up to the next release, adjust of a runnable vCPU, message
     expect(st.vcpus[v]).toMatchObject({ remainingNs: 2 * MS, deadlineNs: 40 * MS, debtNs: 5 * MS });
   });
 });
+
+describe('SEDF-DC: spread-debt switched off again', () => {
+  it('a debt added after spread-debt is turned off is paid without the per-period limit', () => {
+    const st = sedf.init(1, 0);
+    const v = sedf.addVcpu(st, spec(0, 4 * MS, 10 * MS), 0);
+    sedf.configureDebt?.(st, { mode: 'immediate', spread: true, feedbackNs: 500 * MS });
+    sedf.addDebt?.(st, v, 100 * MS, 0); // 50 periods a feedback: at most 2 ms a period
+    expect(st.vcpus[v]).toMatchObject({ spreadNs: 2 * MS, spreadLeftNs: 2 * MS });
+    sedf.configureDebt?.(st, { mode: 'immediate', spread: false, feedbackNs: 500 * MS });
+    sedf.addDebt?.(st, v, 1, 0);
+    expect(st.vcpus[v].spreadNs).toBe(-1);
+    sedf.wake(st, v, 0); // pays min(debt, r) = the whole 4 ms slice at once
+    expect(st.vcpus[v]).toMatchObject({ remainingNs: 0, debtNs: 96 * MS + 1, queue: 'wait' });
+    expect(() => sedf.addDebt?.(st, v, -5, 0)).toThrow('sedf: debt -5 for vCPU 0');
+  });
+});
