@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
 import { runAndWrite } from '../../packages/cli/src/scenario/runScenario.ts';
+import type { CheckResult } from '../../packages/cli/src/verify/invariants.ts';
 import type { HostGen } from './hosts.ts';
-import type { CheckResult } from './invariants.ts';
 
 export const RUNS = Number(process.env.ISOSIM_PROPERTY_RUNS ?? 8);
 export const SEED = Number(process.env.ISOSIM_PROPERTY_SEED ?? 20261124);

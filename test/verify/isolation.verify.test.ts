@@ -11,9 +11,15 @@ import { FileSink, MemorySink } from '@isosim/core';
 import { Replay } from '@isosim/replay';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  combinedShare,
+  conservation,
+  hardReservations,
+  runHost,
+  shareGuardLimits,
+} from '../../packages/cli/src/verify/invariants.ts';
 import { RUNS, tally, verify } from './bundle.ts';
 import { type HostGen, hostArb, toScenario } from './hosts.ts';
-import { combinedShare, conservation, hardReservations, runHost, shareGuardLimits } from './invariants.ts';
 
 const DURATION_S = 4;
 

@@ -6,6 +6,7 @@
  */
 import { IsosimError } from '@isosim/core';
 import { type CommandSpec, helpText, parse } from './args.ts';
+import { check } from './commands/check.ts';
 import { demo } from './commands/demo.ts';
 import { fig6 } from './commands/fig6.ts';
 import { logExport, logInfo } from './commands/log.ts';
@@ -19,6 +20,7 @@ const COMMANDS: readonly CommandSpec[] = [
   run,
   list,
   paper,
+  check,
   verify,
   replay,
   diff,

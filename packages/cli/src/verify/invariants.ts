@@ -7,13 +7,17 @@
  */
 import { type ActorSchedulerPort, IDLE, type SystemConfig, XenSystem } from '@isosim/actors';
 import { Kernel, type LogSink, LogWriter, logHeader, NS_PER_MS, NS_PER_S } from '@isosim/core';
-import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
-import type { Scenario } from '../../packages/cli/src/scenario/schema.ts';
-import { toSystemConfig } from '../../packages/cli/src/scenario/toConfig.ts';
+import { parseScenario } from '../scenario/load.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { toSystemConfig } from '../scenario/toConfig.ts';
+import { VERSIONS } from '../versions.ts';
 
 export interface CheckResult {
   readonly name: string;
   checked: number;
+  /** Instances that broke the bound. */
+  failures: number;
+  /** The first MAX_KEPT of them, described. */
   readonly violations: string[];
   /** Largest (observed − bound without ε) / ε over the instances: how close ε came to binding. */
   worst: number;
@@ -42,11 +46,31 @@ const DRAIN_STEP_NS = 100 * NS_PER_MS;
  * between them (a guest with little CPU can take seconds to send what it queued), for
  * at most DRAIN_LIMIT_NS; `drained` says whether it got there.
  */
-export function runHost(json: unknown, options: { sink?: LogSink; drain?: boolean } = {}): Run {
-  const scenario = parseScenario(json, 'generated host');
+export function runHost(json: unknown, options: RunOptions = {}): Run {
+  return runChecked(parseScenario(json, 'generated host'), options);
+}
+
+export interface RunOptions {
+  /** Where the event log goes (none: no log). */
+  readonly sink?: LogSink;
+  readonly drain?: boolean;
+  /** Called after each simulated second with the fraction of the scenario done. */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+/** `runHost` for a scenario already validated (`loadScenario`, `parseScenario`). */
+export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
   const cfg = toSystemConfig(scenario);
+  // The same header and the same steps as `isosim run`, so that without draining the log
+  // is the one `isosim run` writes for this scenario and seed (and `isosim resim` reruns it).
+  const w = scenario.window;
+  const window = w && w.endS <= scenario.durationS ? w : { startS: 0, endS: scenario.durationS };
+  const asRun = { ...scenario, window };
   const log = options.sink
-    ? new LogWriter(options.sink, logHeader(scenario.name, scenario.seed, { spec: scenario }))
+    ? new LogWriter(
+        options.sink,
+        logHeader(scenario.name, scenario.seed, { spec: asRun, versions: VERSIONS }),
+      )
     : undefined;
   const sys = new XenSystem(new Kernel({ seed: scenario.seed, log }), cfg);
   const perPeriod = new Map<number, number[]>();
@@ -72,7 +96,11 @@ export function runHost(json: unknown, options: { sink?: LogSink; drain?: boolea
   });
   sys.start();
   let durationNs = Math.round(scenario.durationS * NS_PER_S);
-  sys.kernel.runUntil(durationNs);
+  for (let t = Math.min(NS_PER_S, durationNs); ; t = Math.min(t + NS_PER_S, durationNs)) {
+    sys.kernel.runUntil(t);
+    options.onProgress?.(t / durationNs);
+    if (t === durationNs) break;
+  }
   let drained = false;
   if (options.drain) {
     const moved = () =>
@@ -89,6 +117,7 @@ export function runHost(json: unknown, options: { sink?: LogSink; drain?: boolea
     }
   }
   sys.xen.settle();
+  sys.xenmon.sample();
   const digest = log?.close().digest;
   return { scenario, cfg, sys, durationNs, perPeriod, digest, drained };
 }
@@ -98,7 +127,15 @@ function vcpuConfig(cfg: SystemConfig, domain: number) {
 }
 
 function result(name: string): CheckResult {
-  return { name, checked: 0, violations: [], worst: Number.NEGATIVE_INFINITY };
+  return { name, checked: 0, failures: 0, violations: [], worst: Number.NEGATIVE_INFINITY };
+}
+
+/** How many violations a check describes (it counts them all). */
+export const MAX_KEPT = 100;
+
+function fail(r: CheckResult, what: string): void {
+  r.failures++;
+  if (r.violations.length < MAX_KEPT) r.violations.push(what);
 }
 
 /** 1. SEDF hard reservations: own CPU in every period of every vCPU ≤ its slice, exactly. */
@@ -111,13 +148,13 @@ export function hardReservations(run: Run): CheckResult {
     row.forEach((ns, k) => {
       r.checked++;
       if (ns > sedf.sliceNs)
-        r.violations.push(`vCPU ${vcpu} (domain ${d}) ran ${ns} ns in period ${k}, slice ${sedf.sliceNs}`);
+        fail(r, `vCPU ${vcpu} (domain ${d}) ran ${ns} ns in period ${k}, slice ${sedf.sliceNs}`);
     });
   }
   return r;
 }
 
-/** Feedback interval of debt collection, and the warm-up before the bound applies. */
+/** Feedback interval of debt collection when a host has none configured (the paper's). */
 export const FEEDBACK_NS = 500 * NS_PER_MS;
 
 /**
@@ -126,13 +163,15 @@ export const FEEDBACK_NS = 500 * NS_PER_MS;
  * accounting's 100 ms grid, ≤ share·(b − a) + ε, with
  *   SEDF-DC:   ε = 2s + 2D          (s the slice, D the most IDD time for the guest in one T)
  *   Credit-DC: ε = 2·cap·30 ms + 2D + 10 ms   (30 ms accounting period, 10 ms tick)
+ * Window sums come from prefix sums over the buckets, so a long run costs O(buckets²).
  */
 export function combinedShare(run: Run): CheckResult {
   const r = result('combined CPU within share + ε');
   const acc = run.sys.xen.accounting;
   const B = acc.bucketNs;
-  const T = FEEDBACK_NS;
-  const D_END = run.durationNs;
+  const T = run.cfg.mechanisms?.debt?.feedbackNs ?? FEEDBACK_NS;
+  const buckets = Math.ceil(run.durationNs / B);
+  const step = Math.max(1, Math.round(T / B));
   run.cfg.guests.forEach((g, i) => {
     const id = i + 1;
     const v = g.vcpus[0];
@@ -147,18 +186,28 @@ export function combinedShare(run: Run): CheckResult {
     } else {
       return;
     }
+    // prefix[k]: combined ns in buckets [0, k); idd[k]: IDD ns for the guest in [0, k).
+    const prefix = new Array<number>(buckets + 1).fill(0);
+    const idd = new Array<number>(buckets + 1).fill(0);
+    for (let k = 0; k < buckets; k++) {
+      const own = acc.cpuSeries[k]?.[id] ?? 0;
+      const forIt = acc.iddSeries[k]?.[id] ?? 0;
+      prefix[k + 1] = prefix[k] + own + forIt;
+      idd[k + 1] = idd[k] + forIt;
+    }
     let D = 0;
-    for (let a = 0; a < D_END; a += T) D = Math.max(D, acc.iddBetween(id, a, a + T));
+    for (let k = 0; k < buckets; k += step) D = Math.max(D, idd[Math.min(buckets, k + step)] - idd[k]);
     const eps = base + 2 * D;
-    for (let a = T; a < D_END; a += B) {
-      for (let b = a + 2 * T; b <= D_END; b += B) {
-        const combined = acc.cpuBetween(id, a, b) + acc.iddBetween(id, a, b);
-        const over = combined - share * (b - a);
+    for (let a = step; a < buckets; a++) {
+      for (let b = a + 2 * step; b <= buckets; b++) {
+        const combined = prefix[b] - prefix[a];
+        const over = combined - share * (b - a) * B;
         r.checked++;
         r.worst = Math.max(r.worst, over / eps);
         if (over > eps)
-          r.violations.push(
-            `Dom-${id} combined ${combined} ns in [${a}, ${b}) > ${share} x ${b - a} + ε ${eps}`,
+          fail(
+            r,
+            `Dom-${id} combined ${combined} ns in [${a * B}, ${b * B}) > ${share} x ${(b - a) * B} + ε ${eps}`,
           );
       }
     }
@@ -191,9 +240,7 @@ export function shareGuardLimits(run: Run): CheckResult {
     r.checked++;
     r.worst = Math.max(r.worst, over / eps);
     if (over > eps)
-      r.violations.push(
-        `Dom-${a.guest}: IDD ${used} ns in [${from}, ${to}) > ${limit} x ${to - from} + ε ${eps}`,
-      );
+      fail(r, `Dom-${a.guest}: IDD ${used} ns in [${from}, ${to}) > ${limit} x ${to - from} + ε ${eps}`);
   }
   return r;
 }
@@ -215,27 +262,25 @@ export function conservation(run: Run): CheckResult {
   for (let p = 0; p < run.sys.xen.pcpus; p++) {
     r.checked++;
     if (acc.busyNs[p] + acc.idleNs[p] !== run.durationNs)
-      r.violations.push(`pCPU ${p}: busy ${acc.busyNs[p]} + idle ${acc.idleNs[p]} ≠ ${run.durationNs}`);
+      fail(r, `pCPU ${p}: busy ${acc.busyNs[p]} + idle ${acc.idleNs[p]} ≠ ${run.durationNs}`);
   }
   const ledger = (run.sys.scheduler as ActorSchedulerPort).debtLedger?.();
   if (ledger !== undefined) {
     r.checked++;
     if (ledger.addedNs !== ledger.paidNs + ledger.outstandingNs)
-      r.violations.push(
-        `debt added ${ledger.addedNs} ≠ paid ${ledger.paidNs} + outstanding ${ledger.outstandingNs}`,
-      );
+      fail(r, `debt added ${ledger.addedNs} ≠ paid ${ledger.paidNs} + outstanding ${ledger.outstandingNs}`);
   }
   if (run.scenario.durationS * NS_PER_S < run.durationNs) {
     r.checked++;
-    if (!run.drained)
-      r.violations.push(`the host did not go quiet within ${DRAIN_LIMIT_NS / NS_PER_S} s of the end`);
+    if (!run.drained) fail(r, `the host did not go quiet within ${DRAIN_LIMIT_NS / NS_PER_S} s of the end`);
     for (const g of run.sys.guests) {
       const s = g.stats;
       r.checked++;
       const offered = s.offered[0] + s.offered[1];
       const done = s.delivered[0] + s.delivered[1] + s.dropCount();
       if (offered !== done)
-        r.violations.push(
+        fail(
+          r,
           `${g.domain.name}: offered ${offered} ≠ delivered ${s.delivered[0] + s.delivered[1]} + dropped ${s.dropCount()} (in flight after draining)`,
         );
     }

@@ -1,0 +1,189 @@
+/**
+ * `isosim check`: runs one scenario and checks the isolation invariants of
+ * docs/verification.md on it, the same checks the property suite runs on generated
+ * hosts. For a policy someone is about to build: does this host, with these shares,
+ * slices, limits and loads, keep its promises?
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileSink } from '@isosim/core';
+import { type CommandSpec, intOption, secondsOption } from '../args.ts';
+import { Progress } from '../progress.ts';
+import { builtinNames, loadScenario } from '../scenario/load.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import {
+  type CheckResult,
+  combinedShare,
+  conservation,
+  hardReservations,
+  runChecked,
+  shareGuardLimits,
+} from '../verify/invariants.ts';
+
+interface Row {
+  readonly label: string;
+  /** The check, or why it does not apply to this host. */
+  readonly result: CheckResult | string;
+  /** Whether the host claims it (a violation of an unclaimed bound is shown, not failed). */
+  readonly claimed: boolean;
+}
+
+/** Whether every workload stops before the end, so that the host can drain and packets balance. */
+function stopsBeforeEnd(s: Scenario): boolean {
+  return s.domains.every((d) =>
+    (d.workloads ?? []).every((w) => w.stopS !== undefined && w.stopS <= s.durationS),
+  );
+}
+
+function closest(r: CheckResult, exact: boolean): string {
+  if (exact) return 'exact';
+  return Number.isFinite(r.worst) ? `${r.worst.toFixed(2)} of ε` : '-';
+}
+
+export const check: CommandSpec = {
+  name: 'check',
+  brief: 'runs a scenario and checks the isolation invariants on it (docs/verification.md)',
+  summary:
+    'Runs a scenario (a built-in name or a JSON file) and checks on it the invariants the\n' +
+    'verification suite checks on generated hosts: 1 hard reservations (SEDF: own CPU in every\n' +
+    'period <= slice), 2 combined CPU (own + driver domain for it) <= share + ε over every window\n' +
+    '>= 2t (claimed only with debt collection; shown for any host), 3 ShareGuard limits over each\n' +
+    't + t_def, 4 conservation of CPU time, debt and (when every workload stops before the end, so\n' +
+    'the host can drain) packets. Prints a table; "closest" is how near the worst instance came\n' +
+    'to its bound (1 = at share + ε). Writes the event log to DIR/events.isolog for\n' +
+    '`isosim replay`. Exit status 1 if a claimed invariant is violated.',
+  usage: 'isosim check <name|file> [--seed N] [--duration S] [--out DIR] [--json]',
+  options: {
+    seed: { type: 'string', help: "root seed (default: the scenario's)", placeholder: 'N' },
+    duration: { type: 'string', help: "simulated seconds (default: the scenario's)", placeholder: 'S' },
+    out: {
+      type: 'string',
+      help: 'where the event log goes (default out/check/<scenario>)',
+      placeholder: 'DIR',
+    },
+    json: { type: 'boolean', help: 'print the results as JSON instead of a table' },
+  },
+  run({ values, positionals }) {
+    if (positionals.length !== 1) {
+      console.error(`usage: isosim check <name|file>; built-ins: ${builtinNames().join(', ')}`);
+      return 2;
+    }
+    const loaded = loadScenario(positionals[0]);
+    const seed = intOption('check', 'seed', values.seed, loaded.seed);
+    const durationS =
+      values.duration === undefined
+        ? loaded.durationS
+        : secondsOption('check', 'duration', values.duration, loaded.durationS, 3600);
+    // As `isosim run` does: a --duration measures the whole run (so the log is the same).
+    const s: Scenario = {
+      ...loaded,
+      seed,
+      durationS,
+      window: values.duration === undefined ? loaded.window : undefined,
+    };
+    const out = String(values.out ?? join('out', 'check', s.name));
+    mkdirSync(out, { recursive: true });
+    const logPath = join(out, 'events.isolog');
+    const drain = stopsBeforeEnd(s);
+    const progress = new Progress(`check ${s.name}`);
+    const run = runChecked(s, {
+      sink: new FileSink(logPath),
+      drain,
+      onProgress: (f) => progress.update(f, `${(f * durationS).toFixed(0)}/${durationS} s simulated`),
+    });
+    progress.done();
+
+    const sedf = s.host.scheduler === 'sedf';
+    const debt = s.mechanisms.debt !== undefined;
+    const rows: Row[] = [
+      {
+        label: '1 hard reservations',
+        result: sedf ? hardReservations(run) : 'Credit: no periods',
+        claimed: true,
+      },
+      {
+        label: `2 combined <= share + ε${debt ? '' : ' (no debt collection)'}`,
+        result: combinedShare(run),
+        claimed: debt,
+      },
+      {
+        label: '3 ShareGuard <= limit + ε',
+        result: s.mechanisms.shareGuard ? shareGuardLimits(run) : 'no ShareGuard',
+        claimed: true,
+      },
+      {
+        label: `4 conservation${drain ? '' : ' (CPU, debt)'}`,
+        result: conservation(run),
+        claimed: true,
+      },
+    ];
+    const failed = rows.some((r) => r.claimed && typeof r.result !== 'string' && r.result.failures > 0);
+
+    if (values.json) {
+      const json = rows.map((r) => ({
+        invariant: r.label,
+        claimed: r.claimed,
+        ...(typeof r.result === 'string'
+          ? { applies: false, why: r.result }
+          : {
+              applies: true,
+              checked: r.result.checked,
+              violations: r.result.failures,
+              worst: Number.isFinite(r.result.worst) ? r.result.worst : null,
+              first: r.result.violations.slice(0, 5),
+            }),
+      }));
+      console.log(
+        JSON.stringify(
+          {
+            scenario: s.name,
+            seed,
+            durationS,
+            log: logPath,
+            hash: run.digest,
+            ok: !failed,
+            invariants: json,
+          },
+          null,
+          2,
+        ),
+      );
+      return failed ? 1 : 0;
+    }
+
+    const extra = run.durationNs / 1e9 - durationS;
+    console.log(
+      `${s.name}: seed ${seed}, ${durationS} s simulated${drain ? `, then ${extra.toFixed(1)} s to drain` : ''}; log hash ${run.digest}`,
+    );
+    if (!drain)
+      console.log('(packets are not balanced: some workload runs to the end, so the host cannot drain)');
+    const table = rows.map((r) => {
+      if (typeof r.result === 'string') return [r.label, '-', '-', r.result];
+      const n = r.result.failures;
+      const verdict = n === 0 ? 'holds' : r.claimed ? 'VIOLATED' : 'exceeded (not claimed)';
+      return [
+        r.label,
+        String(r.result.checked),
+        String(n),
+        closest(r.result, r.label.startsWith('1') || r.label.startsWith('4')),
+        verdict,
+      ];
+    });
+    const head = ['invariant', 'instances', 'violations', 'closest', ''];
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => (t[i] ?? '').length)));
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => (i === 0 || i >= 3 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd();
+    console.log(`\n${line(head)}`);
+    for (const t of table) console.log(line(t));
+    for (const r of rows) {
+      if (typeof r.result === 'string' || r.result.failures === 0) continue;
+      console.log(`\n${r.label}: ${r.result.failures} violation(s); the first:`);
+      for (const v of r.result.violations.slice(0, 3)) console.log(`  ${v}`);
+    }
+    console.log(`\nlog: ${logPath} (isosim replay ${logPath} --until '...')`);
+    return failed ? 1 : 0;
+  },
+};
