@@ -90,6 +90,38 @@ describe('isosim check', () => {
     expect(r.out).toMatch(/4 conservation\s+\d+\s+0\s+exact\s+holds/);
   });
 
+  it('checks Credit caps on a Credit-DC host', () => {
+    const file = join(dir, 'credit.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'credit',
+        description: 'a capped web server and a capped CPU hog under Credit-DC',
+        host: { profile: 'p4-2.8', pcpus: 1, scheduler: 'credit' },
+        domains: [
+          { name: 'Dom-0', role: 'idd', vcpus: [{ pcpu: 0, credit: { weight: 256, capPct: 40 } }] },
+          {
+            name: 'Dom-1',
+            vcpus: [{ pcpu: 0, credit: { weight: 256, capPct: 30 } }],
+            workloads: [{ kind: 'web', rate: 500, fileBytes: 20480, timeoutS: 2 }],
+          },
+          {
+            name: 'Dom-2',
+            vcpus: [{ pcpu: 0, credit: { weight: 256, capPct: 20 } }],
+            workloads: [{ kind: 'cpu' }],
+          },
+        ],
+        mechanisms: { debt: { mode: 'immediate', feedbackMs: 500 } },
+        durationS: 3,
+        seed: 1,
+      }),
+    );
+    const r = isosim('check', file, '--out', join(dir, 'credit'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/1 Credit caps\s+\d{4,}\s+0\s+\d\.\d\d of a tick\s+holds/);
+    expect(r.out).toMatch(/2 combined <= share \+ ε\s+\d+\s+0\s/);
+  });
+
   it('rejects a missing scenario and a bad option cleanly', () => {
     const a = isosim('check', join(dir, 'nope.json'));
     expect(a.code).toBe(2);

@@ -81,6 +81,7 @@ export function verify(
     '',
     `replay: isosim replay ${join(dir, 'events.isolog')} --until '...'`,
     `re-run: isosim run ${join(dir, 'scenario.json')}`,
+    `check:  isosim check ${join(dir, 'scenario.json')}`,
   ];
   writeFileSync(join(dir, 'failure.txt'), `${lines.join('\n')}\n`);
   const first = results.find((r) => r.violations.length > 0);

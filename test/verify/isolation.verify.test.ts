@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   combinedShare,
   conservation,
+  creditCaps,
   hardReservations,
   runHost,
   shareGuardLimits,
@@ -39,6 +40,15 @@ describe('isolation invariants on generated hosts', () => {
       return { scenario, results: [hardReservations(runHost(scenario))] };
     });
     expect(v.instances).toBeGreaterThan(100 * RUNS);
+  });
+
+  it('1b. Credit caps: own CPU in any m accounting periods ≤ m·cap·30 ms + one tick, exactly', () => {
+    const v = verify('credit-caps', hostArb({ schedulers: ['credit', 'credit-dc'] }), (h) => {
+      const scenario = toScenario(h, 'credit-caps', DURATION_S, 1);
+      return { scenario, results: [creditCaps(runHost(scenario))] };
+    });
+    expect(v.instances).toBeGreaterThan(1000 * RUNS);
+    expect(v.worst).toBeLessThanOrEqual(1);
   });
 
   it('2. SEDF-DC and Credit-DC: combined CPU over every window ≥ 2T ≤ share + ε', () => {

@@ -79,12 +79,12 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
     switched(pcpu, prev, _next, _ran, now) {
       if (prev !== IDLE) {
         const v = sys.xen.vcpus[prev];
-        const sedf = vcpuConfig(cfg, v.domain.id).sedf;
-        if (sedf !== undefined) {
+        const periodNs = periodOf(cfg, v.domain.id);
+        if (periodNs !== undefined) {
           const row = perPeriod.get(prev) ?? [];
           for (let t = since[pcpu]; t < now; ) {
-            const k = Math.floor(t / sedf.periodNs);
-            const end = Math.min(now, (k + 1) * sedf.periodNs);
+            const k = Math.floor(t / periodNs);
+            const end = Math.min(now, (k + 1) * periodNs);
             row[k] = (row[k] ?? 0) + end - t;
             t = end;
           }
@@ -126,6 +126,18 @@ function vcpuConfig(cfg: SystemConfig, domain: number) {
   return (domain === 0 ? cfg.idd : cfg.guests[domain - 1]).vcpus[0];
 }
 
+/** Credit's accounting period (`CSCHED_MSECS_PER_TSLICE`) and tick. */
+export const CREDIT_PERIOD_NS = 30 * NS_PER_MS;
+export const CREDIT_TICK_NS = 10 * NS_PER_MS;
+
+/** The period a vCPU's own CPU is summed over: its SEDF period, or Credit's accounting period if capped. */
+function periodOf(cfg: SystemConfig, domain: number): number | undefined {
+  const v = vcpuConfig(cfg, domain);
+  if (v.sedf !== undefined) return v.sedf.periodNs;
+  if (v.credit !== undefined && v.credit.capPct > 0) return CREDIT_PERIOD_NS;
+  return undefined;
+}
+
 function result(name: string): CheckResult {
   return { name, checked: 0, failures: 0, violations: [], worst: Number.NEGATIVE_INFINITY };
 }
@@ -150,6 +162,38 @@ export function hardReservations(run: Run): CheckResult {
       if (ns > sedf.sliceNs)
         fail(r, `vCPU ${vcpu} (domain ${d}) ran ${ns} ns in period ${k}, slice ${sedf.sliceNs}`);
     });
+  }
+  return r;
+}
+
+/**
+ * 1b. Credit caps: a capped vCPU gets at most Q = cap·30 ms of credit per accounting
+ * period and is charged at every 10 ms tick, so in any m consecutive accounting
+ * periods (on the scheduler's grid, which starts at 0) it runs at most m·Q + 10 ms
+ * (the proof is in the header of scheduler/credit.ts). Exact: no ε.
+ */
+export function creditCaps(run: Run): CheckResult {
+  const r = result('Credit caps');
+  for (const [vcpu, row] of run.perPeriod) {
+    const d = run.sys.xen.vcpus[vcpu].domain.id;
+    const c = vcpuConfig(run.cfg, d).credit;
+    if (c === undefined || c.capPct <= 0) continue;
+    const q = (c.capPct * CREDIT_PERIOD_NS) / 100;
+    const prefix = [0];
+    for (let k = 0; k < row.length; k++) prefix.push(prefix[k] + (row[k] ?? 0));
+    for (let a = 0; a < row.length; a++) {
+      for (let b = a + 1; b <= row.length; b++) {
+        const ran = prefix[b] - prefix[a];
+        const bound = (b - a) * q + CREDIT_TICK_NS;
+        r.checked++;
+        r.worst = Math.max(r.worst, (ran - (b - a) * q) / CREDIT_TICK_NS);
+        if (ran > bound)
+          fail(
+            r,
+            `vCPU ${vcpu} (domain ${d}) ran ${ran} ns in accounting periods [${a}, ${b}), cap ${c.capPct}%: bound ${bound}`,
+          );
+      }
+    }
   }
   return r;
 }
