@@ -1,21 +1,11 @@
 /**
  * `isosim check`: the verification suite's invariants on one scenario, from the CLI.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'isosim.js');
-
-function isosim(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: '1' },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+import { isosim } from './isosim.ts';
 
 interface Invariant {
   invariant: string;

@@ -2,21 +2,11 @@
  * The CLI as a user meets it: bad input gets one clear line naming the field and the
  * fix, a non-zero exit and no stack trace; good input writes a log that reads back.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'isosim.js');
-
-function isosim(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: '1' },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+import { isosim } from './isosim.ts';
 
 function expectCleanError(r: { code: number; err: string }, ...needles: string[]): void {
   expect(r.code).toBe(2);

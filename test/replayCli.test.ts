@@ -2,22 +2,12 @@
  * Replay debugging as a user meets it: verify, replay, diff, resim and export on real
  * runs of a built-in scenario, and clean errors for bad input.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanLog } from '@isosim/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'isosim.js');
-
-function isosim(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: '1' },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+import { isosim } from './isosim.ts';
 
 describe('replay commands', () => {
   const dir = mkdtempSync(join(tmpdir(), 'isosim-replay-cli-'));
