@@ -52,7 +52,7 @@ export interface Decision {
 
 /**
  * Debt collection (the paper's SEDF-DC, section 4, and its extensions here):
- * - `off`: plain scheduler; debt is ignored.
+ * - `off`: plain scheduler; debt added is recorded as outstanding and never paid.
  * - `immediate`: debt is paid from the remaining slice at every scheduler invocation
  *   and on wake (spec steps 1 and 6), and from the fresh slice of a new period (step 3).
  * - `next-quantum`: debt is paid only from the next quantum: a fresh slice, or the time
