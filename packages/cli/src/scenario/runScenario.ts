@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ActorEngine, DROP_REASONS, XenSystem } from '@isosim/actors';
-import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { type ActorEngine, DROP_REASONS, type SystemConfig, XenSystem } from '@isosim/actors';
+import { FileSink, IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
 import { plotsFor } from './plots.ts';
@@ -53,12 +53,21 @@ export interface RunOptions {
   readonly engine?: ActorEngine;
 }
 
-/** Runs `s`; `wallS` is how long it took (kept out of the metrics, which must repeat). */
-export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: Metrics; wallS: number } {
-  const seed = options.seed ?? s.seed;
-  const durationS = options.durationS ?? s.durationS;
-  const window: [number, number] =
-    s.window && options.durationS === undefined ? [s.window.startS, s.window.endS] : [0, durationS];
+/**
+ * The host of `s` on a fresh kernel, logging to `sink` (none: no log) under the header
+ * every run writes: the scenario as run (seed, length, measurement window), so that
+ * `isosim resim` can run it again from the log alone. The window is the scenario's if
+ * `ownWindow`, else the whole run.
+ */
+export function buildRun(
+  s: Scenario,
+  seed: number,
+  durationS: number,
+  ownWindow: boolean,
+  sink?: LogSink,
+  engine?: ActorEngine,
+): { cfg: SystemConfig; sys: XenSystem; kernel: Kernel; log?: LogWriter; window: [number, number] } {
+  const window: [number, number] = s.window && ownWindow ? [s.window.startS, s.window.endS] : [0, durationS];
   if (window[1] > durationS) {
     throw new IsosimError(
       s.name,
@@ -67,23 +76,33 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
       'give a longer --duration',
     );
   }
-  // The header holds the scenario as run (seed, length, window), so that `isosim resim`
-  // can run it again from the log alone.
   const asRun = { ...s, seed, durationS, window: { startS: window[0], endS: window[1] } };
   const header = logHeader(s.name, seed, { spec: asRun, versions: VERSIONS });
-  const log = options.out
-    ? new LogWriter(new FileSink(join(options.out, 'events.isolog')), header)
-    : undefined;
+  const log = sink ? new LogWriter(sink, header) : undefined;
   const kernel = new Kernel({ seed, log });
-  const sys = new XenSystem(kernel, { ...toSystemConfig(s), engine: options.engine });
+  const cfg: SystemConfig = { ...toSystemConfig(s), engine };
+  return { cfg, sys: new XenSystem(kernel, cfg), kernel, log, window };
+}
+
+/** Runs `kernel` to `endNs` a simulated second at a time, reporting the fraction done. */
+export function runSeconds(kernel: Kernel, endNs: number, onProgress?: (fraction: number) => void): void {
+  for (let t = Math.min(NS_PER_S, endNs); ; t = Math.min(t + NS_PER_S, endNs)) {
+    kernel.runUntil(t);
+    onProgress?.(t / endNs);
+    if (t === endNs) return;
+  }
+}
+
+/** Runs `s`; `wallS` is how long it took (kept out of the metrics, which must repeat). */
+export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: Metrics; wallS: number } {
+  const seed = options.seed ?? s.seed;
+  const durationS = options.durationS ?? s.durationS;
+  const sink = options.out ? new FileSink(join(options.out, 'events.isolog')) : undefined;
+  const run = buildRun(s, seed, durationS, options.durationS === undefined, sink, options.engine);
+  const { sys, kernel, log, window } = run;
   sys.start();
   const t0 = process.hrtime.bigint();
-  const endNs = Math.round(durationS * NS_PER_S);
-  for (let sec = 1; sec * NS_PER_S < endNs; sec++) {
-    kernel.runUntil(sec * NS_PER_S);
-    options.onProgress?.((sec * NS_PER_S) / endNs, kernel.dispatched);
-  }
-  kernel.runUntil(endNs);
+  runSeconds(kernel, Math.round(durationS * NS_PER_S), (f) => options.onProgress?.(f, kernel.dispatched));
   sys.xen.settle();
   sys.xenmon.sample();
   const summary = log?.close();

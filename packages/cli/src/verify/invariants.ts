@@ -5,12 +5,11 @@
  * counterexample can say what broke. The bounds (ε) and why they hold are in
  * docs/verification.md; the numbers here must match it.
  */
-import { type ActorSchedulerPort, IDLE, type SystemConfig, XenSystem } from '@isosim/actors';
-import { Kernel, type LogSink, LogWriter, logHeader, NS_PER_MS, NS_PER_S } from '@isosim/core';
+import { type ActorSchedulerPort, IDLE, type SystemConfig, type XenSystem } from '@isosim/actors';
+import { type LogSink, NS_PER_MS, NS_PER_S } from '@isosim/core';
 import { parseScenario } from '../scenario/load.ts';
+import { buildRun, runSeconds } from '../scenario/runScenario.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { toSystemConfig } from '../scenario/toConfig.ts';
-import { VERSIONS } from '../versions.ts';
 
 export interface CheckResult {
   readonly name: string;
@@ -60,19 +59,9 @@ export interface RunOptions {
 
 /** `runHost` for a scenario already validated (`loadScenario`, `parseScenario`). */
 export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
-  const cfg = toSystemConfig(scenario);
-  // The same header and the same steps as `isosim run`, so that without draining the log
-  // is the one `isosim run` writes for this scenario and seed (and `isosim resim` reruns it).
-  const w = scenario.window;
-  const window = w && w.endS <= scenario.durationS ? w : { startS: 0, endS: scenario.durationS };
-  const asRun = { ...scenario, window };
-  const log = options.sink
-    ? new LogWriter(
-        options.sink,
-        logHeader(scenario.name, scenario.seed, { spec: asRun, versions: VERSIONS }),
-      )
-    : undefined;
-  const sys = new XenSystem(new Kernel({ seed: scenario.seed, log }), cfg);
+  // Built and run as `isosim run` builds and runs it, so that without draining the log
+  // is the one `isosim run` writes for this scenario and seed.
+  const { cfg, sys, kernel, log } = buildRun(scenario, scenario.seed, scenario.durationS, true, options.sink);
   const perPeriod = new Map<number, number[]>();
   const since: number[] = [];
   sys.xen.observers.push({
@@ -96,11 +85,7 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
   });
   sys.start();
   let durationNs = Math.round(scenario.durationS * NS_PER_S);
-  for (let t = Math.min(NS_PER_S, durationNs); ; t = Math.min(t + NS_PER_S, durationNs)) {
-    sys.kernel.runUntil(t);
-    options.onProgress?.(t / durationNs);
-    if (t === durationNs) break;
-  }
+  runSeconds(kernel, durationNs, options.onProgress);
   let drained = false;
   if (options.drain) {
     const moved = () =>
@@ -110,7 +95,7 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
     const limit = durationNs + DRAIN_LIMIT_NS;
     while (!drained && durationNs < limit) {
       durationNs += DRAIN_STEP_NS;
-      sys.kernel.runUntil(durationNs);
+      kernel.runUntil(durationNs);
       const now = quiet() ? moved() : -1;
       drained = now >= 0 && now === last;
       last = now;
