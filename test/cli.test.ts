@@ -2,11 +2,12 @@
  * The CLI as a user meets it: bad input gets one clear line naming the field and the
  * fix, a non-zero exit and no stack trace; good input writes a log that reads back.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isosim } from './isosim.ts';
+import { BIN, isosim } from './isosim.ts';
 
 function expectCleanError(r: { code: number; err: string }, ...needles: string[]): void {
   expect(r.code).toBe(2);
@@ -56,6 +57,22 @@ describe('isosim CLI', () => {
     const r = isosim('log', 'info', path);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/damage\s+at byte \d+, record \d+: .*corrupted/);
+  });
+
+  it('stops quietly when the reader of its output goes away', () => {
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" "${BIN}" run fig6-sedf --duration 2 --out "${join(dir, 'pipe')}" | head -1`,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CI: '1' },
+      },
+    );
+    expect(r.stdout).toMatch(/^fig6-sedf: /);
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
   });
 
   it('rejects bad input with one clear line and no stack trace', () => {

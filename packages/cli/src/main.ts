@@ -68,6 +68,13 @@ export function main(argv: readonly string[]): number | Promise<number> {
   return command.run(args);
 }
 
+// The reader went away (`isosim run … | head`): stop quietly. A write to a closed pipe
+// fails asynchronously, as an 'error' event on stdout, not as an exception below.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
