@@ -23,6 +23,8 @@ import {
 
 interface Row {
   readonly label: string;
+  /** What `worst` is measured in: nothing (an exact bound), ε, or Credit ticks. */
+  readonly unit: 'exact' | 'ε' | 'tick';
   /** The check, or why it does not apply to this host. */
   readonly result: CheckResult | string;
   /** Whether the host claims it (a violation of an unclaimed bound is shown, not failed). */
@@ -36,9 +38,10 @@ function stopsBeforeEnd(s: Scenario): boolean {
   );
 }
 
-function closest(r: CheckResult, exact: boolean): string {
-  if (exact) return 'exact';
-  return Number.isFinite(r.worst) ? `${r.worst.toFixed(2)} of ε` : '-';
+function closest(r: CheckResult, unit: Row['unit']): string {
+  if (unit === 'exact') return 'exact';
+  if (!Number.isFinite(r.worst)) return '-';
+  return `${r.worst.toFixed(2)} of ${unit === 'ε' ? 'ε' : 'a tick'}`;
 }
 
 export const check: CommandSpec = {
@@ -99,20 +102,23 @@ export const check: CommandSpec = {
     const debt = s.mechanisms.debt !== undefined;
     const rows: Row[] = [
       sedf
-        ? { label: '1 hard reservations', result: hardReservations(run), claimed: true }
-        : { label: '1 Credit caps', result: creditCaps(run), claimed: true },
+        ? { label: '1 hard reservations', unit: 'exact', result: hardReservations(run), claimed: true }
+        : { label: '1 Credit caps', unit: 'tick', result: creditCaps(run), claimed: true },
       {
         label: `2 combined <= share + ε${debt ? '' : ' (no debt collection)'}`,
+        unit: 'ε',
         result: combinedShare(run),
         claimed: debt,
       },
       {
         label: '3 ShareGuard <= limit + ε',
+        unit: 'ε',
         result: s.mechanisms.shareGuard ? shareGuardLimits(run) : 'no ShareGuard',
         claimed: true,
       },
       {
         label: `4 conservation${drain ? '' : ' (CPU, debt)'}`,
+        unit: 'exact',
         result: conservation(run),
         claimed: true,
       },
@@ -161,15 +167,7 @@ export const check: CommandSpec = {
       if (typeof r.result === 'string') return [r.label, '-', '-', r.result];
       const n = r.result.failures;
       const verdict = n === 0 ? 'holds' : r.claimed ? 'VIOLATED' : 'exceeded (not claimed)';
-      return [
-        r.label,
-        String(r.result.checked),
-        String(n),
-        r.label === '1 Credit caps'
-          ? `${r.result.worst.toFixed(2)} of a tick`
-          : closest(r.result, r.label.startsWith('1') || r.label.startsWith('4')),
-        verdict,
-      ];
+      return [r.label, String(r.result.checked), String(n), closest(r.result, r.unit), verdict];
     });
     const head = ['invariant', 'instances', 'violations', 'closest', ''];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => (t[i] ?? '').length)));
