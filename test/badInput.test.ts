@@ -5,17 +5,21 @@
  * area in test/badInput/*.rows.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BIN } from './isosim.ts';
 import type { BadInputRow } from './badInput/row.ts';
 
-const modules = import.meta.glob<{ rows: readonly BadInputRow[] }>('./badInput/*.rows.ts', { eager: true });
-const rows: BadInputRow[] = Object.keys(modules)
-  .sort()
-  .flatMap((k) => [...(modules[k]?.rows ?? [])]);
+const rowsDir = join(import.meta.dirname, 'badInput');
+const rows: BadInputRow[] = [];
+for (const file of readdirSync(rowsDir)
+  .filter((f) => f.endsWith('.rows.ts'))
+  .sort()) {
+  const mod = (await import(join(rowsDir, file))) as { rows: readonly BadInputRow[] };
+  rows.push(...mod.rows);
+}
 
 function runCli(args: readonly string[], cwd: string, stdin: string | undefined, timeoutMs: number) {
   return new Promise<{ code: number | null; signal: string | null; out: string; err: string }>((resolve) => {
