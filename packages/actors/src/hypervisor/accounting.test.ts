@@ -1,6 +1,8 @@
 /**
  * The ground-truth accounting on its own: totals, the split at bucket boundaries, the
- * driver domain's work by principal, idle, and window sums over the bucket series.
+ * driver domain's work by principal, idle, and window sums over the bucket series,
+ * exact to the nanosecond at marked bounds (checked against a brute-force sum of the
+ * charged intervals).
  */
 import { describe, expect, it } from 'vitest';
 import { Accounting } from './accounting.ts';
@@ -70,5 +72,73 @@ describe('Accounting', () => {
     acc.charge(0, 1, 1, 99_999_990, 100_000_010);
     expect(acc.cpuSeries[0][1]).toBe(10);
     expect(acc.cpuSeries[1][1]).toBe(10);
+  });
+
+  /** The ns of `intervals` (pcpu, domain, principal, start, end) within [a, b), by brute force. */
+  const brute = (intervals: number[][], pick: (iv: number[]) => boolean, a: number, b: number) =>
+    intervals.reduce((n, iv) => n + (pick(iv) ? Math.max(0, Math.min(b, iv[4]) - Math.max(a, iv[3])) : 0), 0);
+
+  it('sums any window with marked or bucket-aligned bounds exactly, whatever order the pCPUs charge in', () => {
+    const acc = new Accounting(2, new Set([IDD]), 100);
+    const marks = [35, 127, 163, 250, 251, 999];
+    for (const m of [...marks].reverse()) acc.mark(m);
+    acc.mark(200); // a bucket boundary: nothing to keep
+    acc.mark(35); // twice: once
+    // Deterministic pseudo-random intervals on two pCPUs, each pCPU charging in order
+    // but the two interleaved, as the hypervisor does.
+    let x = 12345;
+    const rnd = (n: number) => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x % n;
+    };
+    const intervals: number[][] = [];
+    const at = [0, 0];
+    while (at[0] < 1000 || at[1] < 1000) {
+      const p = at[0] <= at[1] ? (rnd(3) === 0 ? 1 : 0) : 1;
+      if (at[p] >= 1000) continue;
+      const len = 1 + rnd(60);
+      const dom = rnd(4) - 1; // -1 idle, 0 the IDD, 1 and 2 guests
+      const principal = dom === IDD ? rnd(3) : dom;
+      const iv = [p, dom, principal, at[p], Math.min(1000, at[p] + len)];
+      intervals.push(iv);
+      acc.charge(iv[0], iv[1], iv[2], iv[3], iv[4]);
+      at[p] = iv[4];
+    }
+    const bounds = [0, 35, 100, 127, 163, 200, 250, 251, 300, 999, 1000, 1200];
+    for (const a of bounds)
+      for (const b of bounds) {
+        if (b < a) continue;
+        for (const d of [0, 1, 2, 3])
+          expect(acc.cpuBetween(d, a, b), `cpu ${d} [${a}, ${b})`).toBe(
+            brute(intervals, (iv) => iv[1] === d, a, b),
+          );
+        for (const g of [0, 1, 2])
+          expect(acc.iddBetween(g, a, b), `idd ${g} [${a}, ${b})`).toBe(
+            brute(intervals, (iv) => iv[1] === IDD && iv[2] === g, a, b),
+          );
+      }
+  });
+
+  it('is exact up to anything past what it has charged, without a mark', () => {
+    const acc = new Accounting(1, new Set([IDD]), 100);
+    acc.charge(0, 1, 1, 0, 163);
+    expect(acc.cpuBetween(1, 100, 163)).toBe(63);
+    expect(acc.cpuBetween(1, 0, 170)).toBe(163);
+    expect(acc.cpuBetween(1, 170, 250)).toBe(0);
+  });
+
+  it('refuses a bound it cannot know exactly, rather than rounding it to a bucket', () => {
+    const acc = new Accounting(1, new Set([IDD]), 100);
+    acc.mark(250);
+    acc.charge(0, 1, 1, 0, 330);
+    expect(acc.cpuBetween(1, 250, 330)).toBe(80);
+    expect(() => acc.cpuBetween(1, 35, 200)).toThrow(/neither a bucket boundary .* nor a mark/);
+    expect(() => acc.iddBetween(1, 0, 127)).toThrow(RangeError);
+    // Too late to mark a time whose bucket has been charged into; not too late for a later bucket.
+    expect(() => acc.mark(310)).toThrow(/already charged/);
+    expect(() => acc.mark(1.5)).toThrow(/not a time/);
+    acc.mark(420);
+    acc.charge(0, 1, 1, 330, 500);
+    expect(acc.cpuBetween(1, 250, 420)).toBe(170);
   });
 });

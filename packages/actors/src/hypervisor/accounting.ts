@@ -4,6 +4,14 @@
  * fixed buckets (100 ms by default) splits each interval at bucket boundaries, so a
  * bucket's entries plus idle sum to the bucket's length times the pCPU count.
  *
+ * Window sums (`cpuBetween`, `iddBetween`) are exact to the nanosecond. A bound is
+ * exact when it is a bucket boundary, a time registered with `mark()` before the run
+ * reached its bucket, or at or after everything charged so far (e.g. now, after
+ * `Hypervisor.settle()`); any other bound throws rather than round to a bucket. A mark
+ * keeps, per domain and per principal, the ns charged between its bucket's start and
+ * the mark, so memory stays one row per bucket plus one per mark, whatever the number
+ * of intervals.
+ *
  * Invariant (checked by tests): per pCPU, busy + idle = elapsed.
  */
 function addAt(series: number[][], bucket: number, key: number, ns: number): void {
@@ -29,6 +37,13 @@ export class Accounting {
   readonly iddSeries: number[][] = [];
   /** Per bucket: idle ns summed over pCPUs. */
   readonly idleSeries: number[] = [];
+  /** Registered marks, ascending, ns. */
+  private readonly marks: number[] = [];
+  /** Per mark (same index): ns by domain id, and IDD ns by principal, from its bucket's start to it. */
+  private readonly cpuHead: number[][] = [];
+  private readonly iddHead: number[][] = [];
+  /** The latest end of anything charged, ns. */
+  private horizonNs = 0;
 
   constructor(
     pcpus: number,
@@ -51,6 +66,8 @@ export class Accounting {
       this.cpuNs[domain] = (this.cpuNs[domain] ?? 0) + ns;
       if (this.iddDomains.has(domain)) this.iddForNs[principal] = (this.iddForNs[principal] ?? 0) + ns;
     }
+    if (endNs > this.horizonNs) this.horizonNs = endNs;
+    if (this.marks.length > 0 && domain >= 0) this.chargeHeads(domain, principal, startNs, endNs);
     let t = startNs;
     while (t < endNs) {
       const b = Math.floor(t / this.bucketNs);
@@ -66,20 +83,81 @@ export class Accounting {
     }
   }
 
-  /** ns `domain` ran within [fromNs, toNs), from the bucket series (bucket-aligned bounds). */
+  /**
+   * Makes `ns` an exact bound for window sums. Call it before the run reaches the bucket
+   * holding `ns` (before anything is charged past that bucket's start); bucket
+   * boundaries need no mark.
+   */
+  mark(ns: number): void {
+    if (!Number.isInteger(ns) || ns < 0) throw new RangeError(`accounting mark ${ns}: not a time in ns`);
+    if (ns % this.bucketNs === 0 || this.marks.includes(ns)) return;
+    const bucketStart = Math.floor(ns / this.bucketNs) * this.bucketNs;
+    if (this.horizonNs > bucketStart)
+      throw new RangeError(
+        `accounting mark ${ns} ns: time up to ${this.horizonNs} ns is already charged; mark before the run gets there`,
+      );
+    let i = this.marks.length;
+    while (i > 0 && this.marks[i - 1] > ns) i--;
+    this.marks.splice(i, 0, ns);
+    this.cpuHead.splice(i, 0, []);
+    this.iddHead.splice(i, 0, []);
+  }
+
+  /** ns `domain` ran within [fromNs, toNs), exact (see the header for which bounds are allowed). */
   cpuBetween(domain: number, fromNs: number, toNs: number): number {
-    return this.sumSeries(this.cpuSeries, domain, fromNs, toNs);
+    return this.between(this.cpuSeries, this.cpuHead, domain, fromNs, toNs);
   }
 
-  /** IDD ns spent for `principal` within [fromNs, toNs) (bucket-aligned bounds). */
+  /** IDD ns spent for `principal` within [fromNs, toNs), exact (see the header). */
   iddBetween(principal: number, fromNs: number, toNs: number): number {
-    return this.sumSeries(this.iddSeries, principal, fromNs, toNs);
+    return this.between(this.iddSeries, this.iddHead, principal, fromNs, toNs);
   }
 
-  private sumSeries(series: number[][], key: number, fromNs: number, toNs: number): number {
-    let sum = 0;
-    for (let b = Math.floor(fromNs / this.bucketNs); b * this.bucketNs < toNs; b++)
-      sum += series[b]?.[key] ?? 0;
+  private between(series: number[][], heads: number[][], key: number, fromNs: number, toNs: number): number {
+    const a = Math.max(0, fromNs);
+    if (toNs <= a || a >= this.horizonNs) return 0;
+    let sum = 0 - this.head(heads, key, a);
+    // Past the horizon nothing is charged: the buckets from a's on hold all of [a, toNs).
+    const last = toNs >= this.horizonNs ? series.length : Math.floor(toNs / this.bucketNs);
+    for (let b = Math.floor(a / this.bucketNs); b < last; b++) sum += series[b]?.[key] ?? 0;
+    if (toNs < this.horizonNs) sum += this.head(heads, key, toNs);
     return sum;
+  }
+
+  /** ns charged to `key` from the start of the bucket holding `t` to `t`. */
+  private head(heads: number[][], key: number, t: number): number {
+    if (t % this.bucketNs === 0) return 0;
+    const i = this.markIndex(t);
+    if (this.marks[i] !== t)
+      throw new RangeError(
+        `accounting: ${t} ns is neither a bucket boundary (${this.bucketNs} ns) nor a mark, and the run has passed it; mark it before the run`,
+      );
+    return heads[i][key] ?? 0;
+  }
+
+  /** Index of the first mark at or after `t`. */
+  private markIndex(t: number): number {
+    let lo = 0;
+    let hi = this.marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.marks[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Adds [startNs, endNs) to the heads of the marks whose [bucket start, mark) it overlaps. */
+  private chargeHeads(domain: number, principal: number, startNs: number, endNs: number): void {
+    const idd = this.iddDomains.has(domain);
+    for (let i = this.markIndex(startNs + 1); i < this.marks.length; i++) {
+      const m = this.marks[i];
+      const from = Math.max(startNs, Math.floor(m / this.bucketNs) * this.bucketNs);
+      if (from >= endNs) break;
+      const part = Math.min(endNs, m) - from;
+      if (part <= 0) continue;
+      this.cpuHead[i][domain] = (this.cpuHead[i][domain] ?? 0) + part;
+      if (idd) this.iddHead[i][principal] = (this.iddHead[i][principal] ?? 0) + part;
+    }
   }
 }
