@@ -1,4 +1,4 @@
-export { DebtCollector } from './control/debtCollector.ts';
+export { DebtCollector, type DebtGuest, splitByShares } from './control/debtCollector.ts';
 export type { FeedbackLoopInput } from './control/feedbackLoop.ts';
 export { feedbackLoopMachine } from './control/feedbackLoop.ts';
 export { ShareGuard } from './control/shareGuard.ts';
@@ -11,6 +11,7 @@ export type {
   PipelineResult,
 } from './examples/packetPipeline.ts';
 export { consumerMachine, PacketPipeline } from './examples/packetPipeline.ts';
+export { GuestNet, type VcpuPlacement } from './guest/guestNet.ts';
 export { Netfront } from './guest/netfront.ts';
 export { netfrontMachine } from './guest/netfrontMachine.ts';
 export { Nic } from './hardware/nic.ts';
@@ -78,13 +79,15 @@ export type {
   SystemConfig,
   VcpuConfig,
   WorkloadConfig,
+  WorkloadKindConfig,
+  WorkloadPlacement,
 } from './system/config.ts';
 export type { Fig6Options } from './system/paperHosts.ts';
 export { fig6Host } from './system/paperHosts.ts';
 export type { WeightBenchmarkResult, WeightPoint } from './system/weightBenchmark.ts';
 export { FIG4_SIZES, FIG5_RATES, measurePoint, runWeightBenchmark } from './system/weightBenchmark.ts';
 export type { GuestRuntime } from './system/xenSystem.ts';
-export { XenSystem } from './system/xenSystem.ts';
+export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
 export type { LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';

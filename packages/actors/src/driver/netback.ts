@@ -20,6 +20,12 @@
  *
  * Each packet the IDD processes is reported to `onPacket` (XenMon's per-packet
  * trace record: guest, direction, bytes).
+ *
+ * Several vCPUs (multi-queue, Linux 3.16+): a guest's vif has one queue per agreed
+ * queue (guest/guestNet.ts); queue q of every guest is served on the IDD's vCPU
+ * `q mod n` (netback's per-queue threads, spread over the backend's CPUs). The
+ * physical NIC's interrupt and the poll run on the IDD's first vCPU; each packet's
+ * work runs on the vCPU of the queue it belongs to.
  */
 import type { EventChannelSet, Kernel } from '@isosim/core';
 import type { Nic } from '../hardware/nic.ts';
@@ -50,6 +56,10 @@ export class Netback {
   outboundBlocked: (guest: number) => boolean = () => false;
   onPacket: (guest: number, direction: Direction, bytes: number) => void = () => {};
   private readonly vcpu: Vcpu;
+  /** Per vif (same index): the IDD vCPU that does its packets' work. */
+  private readonly vifVcpus: Vcpu[] = [];
+  /** Each guest's vifs by queue, for received packets. */
+  private readonly byGuest = new Map<number, Vif[]>();
   private readonly sendNs: number;
   private readonly receivedFn = (p: Packet): void => this.received(p);
   /** `ring.occupancy` (guest, tx requests waiting, rx buffers posted), logged at each poll. */
@@ -84,9 +94,20 @@ export class Netback {
     bindVirq(host, xen, this.vcpu, channels, this.actor, options.iddIrqNs);
   }
 
+  /** Serves `vif`, its packets' work on the IDD's vCPU `q mod n` for queue q. */
   attach(vif: Vif): void {
     this.vifs.push(vif);
+    this.vifVcpus.push(this.idd.vcpus[vif.queue % this.idd.vcpus.length]);
+    const queues = this.byGuest.get(vif.guest.id) ?? [];
+    queues[vif.queue] = vif;
+    this.byGuest.set(vif.guest.id, queues);
     this.sentFns.push((p: Packet) => this.complete(vif, p, false));
+  }
+
+  /** The IDD vCPU that does the work of a packet for `guest` on `queue`. */
+  private vcpuFor(guest: number, queue: number): Vcpu {
+    const vif = this.byGuest.get(guest)?.[queue];
+    return vif === undefined ? this.vcpu : this.idd.vcpus[queue % this.idd.vcpus.length];
   }
 
   private clearPending(): void {
@@ -111,7 +132,7 @@ export class Netback {
     for (let i = 0; i < NAPI_BUDGET; i++) {
       const p = this.nic.takeRx();
       if (p === undefined) break;
-      this.xen.submit(this.vcpu, {
+      this.xen.submit(this.vcpuFor(p.guest, p.queue), {
         remainingNs: this.options.iddRecvNs,
         principal: p.guest,
         onDone: this.receivedFn,
@@ -121,18 +142,19 @@ export class Netback {
     for (let v = 0; v < this.vifs.length; v++) {
       const vif = this.vifs[v];
       const sent = this.sentFns[v];
+      const vcpu = this.vifVcpus[v];
       for (let i = 0; i < NAPI_BUDGET; i++) {
         const p = vif.txBack.takeRequest();
         if (p === undefined) break;
         if (this.outboundBlocked(p.guest)) {
           const cost = this.options.outboundDropNs ?? 0;
-          this.xen.submit(this.vcpu, {
+          this.xen.submit(vcpu, {
             remainingNs: cost,
             principal: p.guest,
             onDone: () => this.complete(vif, p, true),
           });
         } else {
-          this.xen.submit(this.vcpu, { remainingNs: this.sendNs, principal: p.guest, onDone: sent, arg: p });
+          this.xen.submit(vcpu, { remainingNs: this.sendNs, principal: p.guest, onDone: sent, arg: p });
         }
       }
     }
@@ -164,7 +186,7 @@ export class Netback {
       p.flow.dropped?.(p, 'shareguard-inbound');
       return;
     }
-    const vif = this.vifs.find((v) => v.guest.id === p.guest);
+    const vif = this.byGuest.get(p.guest)?.[p.queue];
     if (vif === undefined || vif.rxBack.takeRequest() === undefined) {
       stats.drop('no-rx-buffer');
       p.flow.dropped?.(p, 'no-rx-buffer');

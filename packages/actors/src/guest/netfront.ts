@@ -1,5 +1,6 @@
 /**
- * Netfront: a guest's network driver. It keeps the rx ring stocked with receive
+ * Netfront: one queue of a guest's network driver (a single-queue guest has one). It
+ * keeps the rx ring stocked with receive
  * buffers, takes received packets in batches (each packet costing the guest
  * `guestPacketNs` of its own CPU) and hands them to their flows; it sends packets
  * through the tx ring, each costing `guestPacketNs` first, and holds them in a
@@ -20,6 +21,10 @@ export const TXQUEUE_LEN = 1000;
 export interface NetfrontOptions {
   readonly guestPacketNs: number;
   readonly guestIrqNs: number;
+  /** The vCPU this queue's interrupt is bound to (default: the guest's first). */
+  readonly vcpu?: Vcpu;
+  /** The actor's name (default `<guest>.netfront`). */
+  readonly name?: string;
 }
 
 export class Netfront {
@@ -36,8 +41,8 @@ export class Netfront {
     private readonly stats: NetStats,
     private readonly options: NetfrontOptions,
   ) {
-    this.vcpu = vif.guest.vcpus[0];
-    this.actor = host.spawn(`${vif.guest.name}.netfront`, netfrontMachine, {
+    this.vcpu = options.vcpu ?? vif.guest.vcpus[0];
+    this.actor = host.spawn(options.name ?? `${vif.guest.name}.netfront`, netfrontMachine, {
       input: { poll: () => this.poll(), hasWork: () => this.hasWork(), rearm: () => this.rearm() },
     });
     bindVirq(host, xen, this.vcpu, vif.guestChannels, this.actor, options.guestIrqNs);
@@ -47,10 +52,13 @@ export class Netfront {
 
   private readonly enqueueFn = (p: Packet): void => this.enqueue(p);
 
-  /** Sends `p` from the guest: its stack's CPU first, then the ring (or the queue). */
-  send(p: Packet): void {
+  /**
+   * Sends `p` from the guest: its stack's CPU first, on the sending thread's vCPU
+   * (default: this queue's), then the ring (or the transmit queue).
+   */
+  send(p: Packet, from: Vcpu = this.vcpu): void {
     this.stats.offered[p.direction]++;
-    this.xen.submit(this.vcpu, {
+    this.xen.submit(from, {
       remainingNs: this.options.guestPacketNs,
       principal: this.vif.guest.id,
       onDone: this.enqueueFn,

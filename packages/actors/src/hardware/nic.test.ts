@@ -22,6 +22,7 @@ function rig(rxSlots = 8, itrNs = 125_000) {
     bytes,
     flow,
     tag: 0,
+    queue: 0,
   });
   return { kernel, nic, network, stats, irqs, arrived, pkt };
 }

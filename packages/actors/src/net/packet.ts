@@ -40,6 +40,11 @@ export interface Packet {
   readonly flow: Flow;
   /** Flow-defined meaning (segment number, message kind). */
   readonly tag: number;
+  /**
+   * The guest's network queue the packet uses (multi-queue netfront/netback, chosen by
+   * the flow's hash, `net/flowHash.ts`); 0 for a single-queue guest.
+   */
+  readonly queue: number;
 }
 
 export class NetStats {

@@ -15,6 +15,8 @@ import type { Packet } from './packet.ts';
 
 export interface Vif {
   readonly guest: Domain;
+  /** Which of the guest's queues this is (multi-queue: one ring pair and port each). */
+  readonly queue: number;
   readonly rxFront: FrontRing<number, Packet>;
   readonly rxBack: BackRing<number, Packet>;
   readonly txFront: FrontRing<Packet, number>;
@@ -32,19 +34,22 @@ export function createVif(
   iddChannels: EventChannelSet,
   guestChannels: EventChannelSet,
   ringSlots: number,
+  queue = 0,
 ): Vif {
+  const suffix = queue === 0 ? '' : `.q${queue}`;
   const rx = createRing<number, Packet>(ringSlots);
   const tx = createRing<Packet, number>(ringSlots);
   return {
     guest,
+    queue,
     rxFront: rx.front,
     rxBack: rx.back,
     txFront: tx.front,
     txBack: tx.back,
     iddChannels,
-    iddPort: iddChannels.bind(`vif${guest.id}`),
+    iddPort: iddChannels.bind(`vif${guest.id}${suffix}`),
     guestChannels,
-    guestPort: guestChannels.bind('vif'),
+    guestPort: guestChannels.bind(`vif${suffix}`),
     pageFlips: 0,
   };
 }

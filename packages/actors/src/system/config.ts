@@ -12,7 +12,16 @@ export interface VcpuConfig {
   readonly credit?: CreditParams;
 }
 
-export type WorkloadConfig =
+/**
+ * Where a workload's threads run: a vCPU of its domain by index (0 = the first), or
+ * `spread` (default): each flow on the vCPU of its hash, a CPU-bound job as one thread
+ * per vCPU (guest/guestNet.ts).
+ */
+export type WorkloadPlacement = number | 'spread';
+
+export type WorkloadConfig = WorkloadKindConfig & { readonly vcpu?: WorkloadPlacement };
+
+export type WorkloadKindConfig =
   | {
       readonly kind: 'web';
       readonly rate: number;

@@ -12,6 +12,7 @@ import { DebtCollector, type DebtSource } from '../control/debtCollector.ts';
 import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
 import { ShareGuard } from '../control/shareGuard.ts';
 import { Netback } from '../driver/netback.ts';
+import { GuestNet } from '../guest/guestNet.ts';
 import { Netfront } from '../guest/netfront.ts';
 import { Nic } from '../hardware/nic.ts';
 import { ActorHost } from '../host/actorHost.ts';
@@ -35,6 +36,9 @@ import type { AccountingSource, DomainConfig, SystemConfig, WorkloadConfig } fro
 
 export interface GuestRuntime {
   readonly domain: Domain;
+  /** The guest's network device: its queues and where its threads run. */
+  readonly net: GuestNet;
+  /** Its first queue (the only one of a single-queue guest). */
   readonly netfront: Netfront;
   readonly stats: NetStats;
   readonly workloads: WorkloadEngine[];
@@ -138,7 +142,10 @@ export class XenSystem {
       port.configureDebt(debt);
       this.debtCollector = new DebtCollector(
         port,
-        this.guests.map((g) => g.domain),
+        this.guests.map((g, i) => ({
+          domain: g.domain,
+          shares: vcpuShares(config.scheduler, config.guests[i]),
+        })),
         this.iddSource(debt.source),
       );
       const collector = this.debtCollector;
@@ -177,12 +184,12 @@ export class XenSystem {
     }
   }
 
-  /** The IDD's CPU share: its SEDF slice/period, or its Credit cap, or a whole CPU. */
+  /**
+   * The IDD's CPU share, in CPUs: the sum over its vCPUs of each one's SEDF
+   * slice/period, or Credit cap, or a whole CPU (uncapped, or no parameters).
+   */
   iddShare(): number {
-    const v = this.config.idd.vcpus[0];
-    if (this.config.scheduler === 'sedf' && v?.sedf) return v.sedf.sliceNs / v.sedf.periodNs;
-    if (this.config.scheduler === 'credit' && v?.credit && v.credit.capPct > 0) return v.credit.capPct / 100;
-    return 1;
+    return domainShare(this.config.scheduler, this.config.idd);
   }
 
   /** Starts the schedulers and workloads; then run the kernel. */
@@ -211,17 +218,41 @@ export class XenSystem {
     const domain = xen.addDomain(config.name, config.vcpus);
     const stats = this.loggedStats(domain.id);
     this.stats[domain.id] = stats;
-    const channels = new EventChannelSet(kernel, `${config.name}.evtchn`);
-    const vif = createVif(domain, iddChannels, channels, sys.profile.ringSlots);
-    this.netback.attach(vif);
-    const netfront = new Netfront(kernel, host, xen, vif, stats, {
-      guestPacketNs: sys.profile.guestPacketNs,
-      guestIrqNs: sys.profile.guestIrqNs,
-    });
-    const runtime: GuestRuntime = { domain, netfront, stats, workloads: [], web: [] };
+    // One queue per vCPU both ends can serve (guest/guestNet.ts), each with its own
+    // rings and event channel, its interrupt bound to the guest's vCPU q.
+    const queues = Math.max(1, Math.min(domain.vcpus.length, this.idd.vcpus.length));
+    const netfronts: Netfront[] = [];
+    for (let q = 0; q < queues; q++) {
+      const suffix = q === 0 ? '' : `.q${q}`;
+      const channels = new EventChannelSet(kernel, `${config.name}.evtchn${suffix}`);
+      const vif = createVif(domain, iddChannels, channels, sys.profile.ringSlots, q);
+      this.netback.attach(vif);
+      netfronts.push(
+        new Netfront(kernel, host, xen, vif, stats, {
+          guestPacketNs: sys.profile.guestPacketNs,
+          guestIrqNs: sys.profile.guestIrqNs,
+          vcpu: domain.vcpus[q],
+          name: `${config.name}.netfront${suffix}`,
+        }),
+      );
+    }
+    const net = new GuestNet(xen, domain.id, domain.vcpus, netfronts);
+    const runtime: GuestRuntime = { domain, net, netfront: netfronts[0], stats, workloads: [], web: [] };
     (config.workloads ?? []).forEach((w, i) => {
       const name = `${config.name}.${w.kind}${i}`;
-      const ends = new Endpoints(kernel, `${name}.ends`, netfront, this.network);
+      const placement = w.vcpu ?? 'spread';
+      if (
+        placement !== 'spread' &&
+        !(Number.isInteger(placement) && placement >= 0 && placement < domain.vcpus.length)
+      ) {
+        throw new IsosimError(
+          `guest ${config.name}`,
+          `workloads[${i}].vcpu`,
+          `is ${placement}, but the domain has ${domain.vcpus.length} vCPU(s)`,
+          `give a vCPU index from 0 to ${domain.vcpus.length - 1}, or 'spread'`,
+        );
+      }
+      const ends = new Endpoints(kernel, `${name}.ends`, net, this.network, placement);
       const engine = this.makeWorkload(w, ends, runtime);
       runtime.workloads.push(engine);
       host.spawn(name, workloadMachine, {
@@ -256,4 +287,28 @@ export class XenSystem {
         return new UdpStream(ends, { direction: w.direction, rate: w.rate, bytes: w.bytes });
     }
   }
+}
+
+/**
+ * Each vCPU's guaranteed share of a CPU under `scheduler`: SEDF slice/period; Credit
+ * cap/100, or 1 (a whole CPU) when uncapped; 1 when the vCPU has no parameters for
+ * this scheduler (it is then unconstrained).
+ */
+export function vcpuShares(
+  scheduler: SystemConfig['scheduler'],
+  domain: Pick<DomainConfig, 'vcpus'>,
+): number[] {
+  return domain.vcpus.map((v) => {
+    if (scheduler === 'sedf' && v.sedf) return v.sedf.sliceNs / v.sedf.periodNs;
+    if (scheduler === 'credit' && v.credit && v.credit.capPct > 0) return v.credit.capPct / 100;
+    return 1;
+  });
+}
+
+/** A domain's CPU share, in CPUs: the sum of its vCPUs' (`vcpuShares`). */
+export function domainShare(
+  scheduler: SystemConfig['scheduler'],
+  domain: Pick<DomainConfig, 'vcpus'>,
+): number {
+  return vcpuShares(scheduler, domain).reduce((a, b) => a + b, 0);
 }

@@ -4,7 +4,7 @@
  * Timers for the client side are kernel events on one endpoint per workload.
  */
 import { type Delivery, type Kernel, Priority } from '@isosim/core';
-import type { Netfront } from '../guest/netfront.ts';
+import type { GuestNet, VcpuPlacement } from '../guest/guestNet.ts';
 import type { Network } from '../net/network.ts';
 import { Direction, type Flow, type Packet } from '../net/packet.ts';
 
@@ -16,21 +16,24 @@ export class Endpoints {
   constructor(
     readonly kernel: Kernel,
     readonly name: string,
-    readonly netfront: Netfront,
+    readonly net: GuestNet,
     readonly network: Network,
+    /** Where the workload's threads run (guest/guestNet.ts). */
+    readonly placement: VcpuPlacement = 0,
   ) {
-    this.guest = netfront.vif.guest.id;
+    this.guest = net.guest;
     this.timerType = kernel.type('workload.timer', ['tag']);
     this.endpoint = kernel.endpoint(name, (ev: Delivery) => (ev.ref as () => void)());
   }
 
   packet(direction: Direction, bytes: number, flow: Flow, tag: number): Packet {
-    return { id: this.network.newPacketId(), guest: this.guest, direction, bytes, flow, tag };
+    const queue = this.net.queueOf(flow);
+    return { id: this.network.newPacketId(), guest: this.guest, direction, bytes, flow, tag, queue };
   }
 
   /** The guest sends a packet out (guest CPU, then netfront → netback → NIC). */
   fromGuest(bytes: number, flow: Flow, tag: number): void {
-    this.netfront.send(this.packet(Direction.OUTBOUND, bytes, flow, tag));
+    this.net.send(this.packet(Direction.OUTBOUND, bytes, flow, tag), this.net.vcpuOf(flow, this.placement));
   }
 
   /** A client machine sends a packet to the guest. */
@@ -60,8 +63,25 @@ export class Endpoints {
     );
   }
 
-  /** Guest CPU work on behalf of the workload. */
-  work(costNs: number, onDone: () => void): void {
-    this.netfront.work(costNs, onDone);
+  /** Guest CPU work on behalf of the workload, on the vCPU that serves `flow`. */
+  work(costNs: number, onDone: () => void, flow?: Flow): void {
+    const vcpu =
+      flow === undefined
+        ? this.placement === 'spread'
+          ? 0
+          : this.placement
+        : this.net.vcpuOf(flow, this.placement);
+    this.net.work(vcpu, costNs, onDone);
+  }
+
+  /** Guest CPU work on vCPU `vcpu` (index in the domain). */
+  workOn(vcpu: number, costNs: number, onDone: () => void): void {
+    this.net.work(vcpu, costNs, onDone);
+  }
+
+  /** The vCPUs a `spread` workload may use, as domain indices (one for a pinned one). */
+  threadVcpus(): number[] {
+    if (this.placement !== 'spread') return [this.placement];
+    return this.net.vcpus.map((_, i) => i);
   }
 }

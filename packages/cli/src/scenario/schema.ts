@@ -38,6 +38,12 @@ export const VcpuSchema = z
 const timing = {
   startS: z.number().min(0).default(0).describe('start, seconds from the beginning of the run'),
   stopS: z.number().positive().optional().describe('stop, seconds; absent: runs to the end'),
+  vcpu: z
+    .union([z.number().int().min(0), z.literal('spread')])
+    .optional()
+    .describe(
+      "where the workload's threads run: a vCPU of its domain by index, or 'spread' (default): each flow on the vCPU of its hash, a CPU-bound job on every vCPU",
+    ),
 };
 
 export const WorkloadSchema = z.discriminatedUnion('kind', [

@@ -17,7 +17,11 @@ function vcpu(v: Scenario['domains'][number]['vcpus'][number]): VcpuConfig {
 }
 
 function workload(w: Scenario['domains'][number]['workloads'][number]): WorkloadConfig {
-  const timing = { startNs: ns(w.startS), stopNs: w.stopS === undefined ? undefined : ns(w.stopS) };
+  const timing = {
+    startNs: ns(w.startS),
+    stopNs: w.stopS === undefined ? undefined : ns(w.stopS),
+    ...(w.vcpu === undefined ? {} : { vcpu: w.vcpu }),
+  };
   switch (w.kind) {
     case 'web':
       return {

@@ -67,8 +67,7 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
   sys.xen.observers.push({
     switched(pcpu, prev, _next, _ran, now) {
       if (prev !== IDLE) {
-        const v = sys.xen.vcpus[prev];
-        const periodNs = periodOf(cfg, v.domain.id);
+        const periodNs = periodOf(cfg, sys, prev);
         if (periodNs !== undefined) {
           const row = perPeriod.get(prev) ?? [];
           for (let t = since[pcpu]; t < now; ) {
@@ -107,8 +106,15 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
   return { scenario, cfg, sys, durationNs, perPeriod, digest, drained };
 }
 
-function vcpuConfig(cfg: SystemConfig, domain: number) {
-  return (domain === 0 ? cfg.idd : cfg.guests[domain - 1]).vcpus[0];
+/** The configuration of a domain, by id (the IDD is 0, guests from 1 in order). */
+function domainConfig(cfg: SystemConfig, domain: number) {
+  return domain === 0 ? cfg.idd : cfg.guests[domain - 1];
+}
+
+/** The configuration of one vCPU, by its global index. */
+function vcpuConfig(cfg: SystemConfig, sys: XenSystem, vcpu: number) {
+  const v = sys.xen.vcpus[vcpu];
+  return domainConfig(cfg, v.domain.id).vcpus[v.domain.vcpus.indexOf(v)];
 }
 
 /** Credit's accounting period (`CSCHED_MSECS_PER_TSLICE`) and tick. */
@@ -116,8 +122,8 @@ export const CREDIT_PERIOD_NS = 30 * NS_PER_MS;
 export const CREDIT_TICK_NS = 10 * NS_PER_MS;
 
 /** The period a vCPU's own CPU is summed over: its SEDF period, or Credit's accounting period if capped. */
-function periodOf(cfg: SystemConfig, domain: number): number | undefined {
-  const v = vcpuConfig(cfg, domain);
+function periodOf(cfg: SystemConfig, sys: XenSystem, vcpu: number): number | undefined {
+  const v = vcpuConfig(cfg, sys, vcpu);
   if (v.sedf !== undefined) return v.sedf.periodNs;
   if (v.credit !== undefined && v.credit.capPct > 0) return CREDIT_PERIOD_NS;
   return undefined;
@@ -140,7 +146,7 @@ export function hardReservations(run: Run): CheckResult {
   const r = result('hard reservations');
   for (const [vcpu, row] of run.perPeriod) {
     const d = run.sys.xen.vcpus[vcpu].domain.id;
-    const sedf = vcpuConfig(run.cfg, d).sedf;
+    const sedf = vcpuConfig(run.cfg, run.sys, vcpu).sedf;
     if (sedf === undefined) continue;
     row.forEach((ns, k) => {
       r.checked++;
@@ -161,7 +167,7 @@ export function creditCaps(run: Run): CheckResult {
   const r = result('Credit caps');
   for (const [vcpu, row] of run.perPeriod) {
     const d = run.sys.xen.vcpus[vcpu].domain.id;
-    const c = vcpuConfig(run.cfg, d).credit;
+    const c = vcpuConfig(run.cfg, run.sys, vcpu).credit;
     if (c === undefined || c.capPct <= 0) continue;
     const q = (c.capPct * CREDIT_PERIOD_NS) / 100;
     const prefix = [0];
@@ -187,11 +193,36 @@ export function creditCaps(run: Run): CheckResult {
 export const FEEDBACK_NS = 500 * NS_PER_MS;
 
 /**
+ * A guest's share and the slack of its scheduler for invariant 2, over the whole
+ * domain (every vCPU): share = Σ slice/period (SEDF) or Σ cap/100 (Credit), and
+ * base = 2 Σ s_i (SEDF) or 2·Σ cap_i·30 ms + n·10 ms (Credit: one tick per vCPU).
+ * Undefined when some vCPU is unconstrained (no slice, or an uncapped Credit vCPU).
+ */
+export function guestBound(g: SystemConfig['guests'][number]): { share: number; base: number } | undefined {
+  let share = 0;
+  let base = 0;
+  for (const v of g.vcpus) {
+    if (v.sedf !== undefined) {
+      share += v.sedf.sliceNs / v.sedf.periodNs;
+      base += 2 * v.sedf.sliceNs;
+    } else if (v.credit !== undefined && v.credit.capPct > 0) {
+      share += v.credit.capPct / 100;
+      base += 2 * (v.credit.capPct / 100) * CREDIT_PERIOD_NS + CREDIT_TICK_NS;
+    } else {
+      return undefined;
+    }
+  }
+  return g.vcpus.length === 0 ? undefined : { share, base };
+}
+
+/**
  * 2. SEDF-DC / Credit-DC: combined CPU (own + IDD ground truth) of every guest over
  * every window [a, b) with b − a ≥ 2T, a ≥ T (T the feedback interval), on the
- * accounting's 100 ms grid, ≤ share·(b − a) + ε, with
- *   SEDF-DC:   ε = 2s + 2D          (s the slice, D the most IDD time for the guest in one T)
- *   Credit-DC: ε = 2·cap·30 ms + 2D + 10 ms   (30 ms accounting period, 10 ms tick)
+ * accounting's 100 ms grid (the last bucket ends at the run's end), ≤ share·(b − a) + ε,
+ * with share and slices summed over the guest's vCPUs (`guestBound`):
+ *   SEDF-DC:   ε = 2 Σ s_i + 2D     (s_i the slices, D the most IDD time for the guest in one T)
+ *   Credit-DC: ε = 2·Σ cap_i·30 ms + n·10 ms + 2D   (30 ms accounting period, 10 ms tick)
+ * Why the sum over vCPUs holds: control/debtCollector.ts (debt split by shares).
  * Window sums come from prefix sums over the buckets, so a long run costs O(buckets²).
  */
 export function combinedShare(run: Run): CheckResult {
@@ -201,20 +232,12 @@ export function combinedShare(run: Run): CheckResult {
   const T = run.cfg.mechanisms?.debt?.feedbackNs ?? FEEDBACK_NS;
   const buckets = Math.ceil(run.durationNs / B);
   const step = Math.max(1, Math.round(T / B));
+  const edge = (k: number) => Math.min(k * B, run.durationNs);
   run.cfg.guests.forEach((g, i) => {
     const id = i + 1;
-    const v = g.vcpus[0];
-    let share: number;
-    let base: number;
-    if (v.sedf !== undefined) {
-      share = v.sedf.sliceNs / v.sedf.periodNs;
-      base = 2 * v.sedf.sliceNs;
-    } else if (v.credit !== undefined && v.credit.capPct > 0) {
-      share = v.credit.capPct / 100;
-      base = 2 * share * 30 * NS_PER_MS + 10 * NS_PER_MS;
-    } else {
-      return;
-    }
+    const bound = guestBound(g);
+    if (bound === undefined) return;
+    const { share, base } = bound;
     // prefix[k]: combined ns in buckets [0, k); idd[k]: IDD ns for the guest in [0, k).
     const prefix = new Array<number>(buckets + 1).fill(0);
     const idd = new Array<number>(buckets + 1).fill(0);
@@ -230,13 +253,14 @@ export function combinedShare(run: Run): CheckResult {
     for (let a = step; a < buckets; a++) {
       for (let b = a + 2 * step; b <= buckets; b++) {
         const combined = prefix[b] - prefix[a];
-        const over = combined - share * (b - a) * B;
+        const span = edge(b) - edge(a);
+        const over = combined - share * span;
         r.checked++;
         r.worst = Math.max(r.worst, over / eps);
         if (over > eps)
           fail(
             r,
-            `Dom-${id} combined ${combined} ns in [${a * B}, ${b * B}) > ${share} x ${(b - a) * B} + ε ${eps}`,
+            `${g.name} combined ${combined} ns in [${edge(a)}, ${edge(b)}) > ${share} x ${span} + ε ${eps}`,
           );
       }
     }
@@ -269,14 +293,16 @@ export function shareGuardLimits(run: Run): CheckResult {
     r.checked++;
     r.worst = Math.max(r.worst, over / eps);
     if (over > eps)
-      fail(r, `Dom-${a.guest}: IDD ${used} ns in [${from}, ${to}) > ${limit} x ${to - from} + ε ${eps}`);
+      fail(
+        r,
+        `${run.sys.xen.domains[a.guest]?.name ?? a.guest}: IDD ${used} ns in [${from}, ${to}) > ${limit} x ${to - from} + ε ${eps}`,
+      );
   }
   return r;
 }
 
 function iddExact(run: Run, guest: number, from: number, to: number): number {
-  // Block times and t_def are multiples of ShareGuard's period, itself a multiple of the
-  // accounting's 100 ms buckets, so the bucket series is exact here.
+  // Exact for any [from, to), aligned or not (accounting.ts).
   return run.sys.xen.accounting.iddBetween(guest, from, to);
 }
 

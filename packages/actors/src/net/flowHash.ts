@@ -1,0 +1,38 @@
+/**
+ * Flow hashing for multi-queue virtual interfaces, as Linux spreads a device's
+ * traffic over its queues: every packet of one flow (a TCP connection, a UDP stream)
+ * goes to the same queue, `hash(flow) mod queues` (netfront's `xennet_select_queue`
+ * and netback's queue choice both take `skb_get_hash(skb)`, the flow's hash).
+ *
+ * A simulated flow has no addresses and ports to hash, so each flow gets a number
+ * in the order it first sends or receives a packet on its guest (deterministic: the
+ * simulation's order), mixed by an integer finaliser (murmur3's fmix32) so that
+ * consecutive flows land on queues as a real hash would spread them, not round-robin.
+ */
+import type { Flow } from './packet.ts';
+
+/** murmur3's 32-bit finaliser: a bijection on 32-bit words with full avalanche. */
+export function mix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Numbers the flows of one guest in order of first use and hashes them. */
+export class FlowHasher {
+  private readonly ids = new WeakMap<Flow, number>();
+  private next = 0;
+
+  /** The flow's 32-bit hash (its number, mixed). */
+  hash(flow: Flow): number {
+    let id = this.ids.get(flow);
+    if (id === undefined) {
+      id = this.next++;
+      this.ids.set(flow, id);
+    }
+    return mix32(id);
+  }
+}
