@@ -44,7 +44,7 @@ const schedEvents = [
   { type: 'sched.debt', vcpu: 0, debtNs: 1 },
   { type: 'sched.dc', mode: 1, spread: 0, feedbackNs: 1 },
   { type: 'sched.sedf', vcpu: 0, sliceNs: 1, periodNs: 2, extratime: 0 },
-  { type: 'sched.credit', vcpu: 0, weight: 256, capPct: 0 },
+  { type: 'sched.credit', vcpu: 0, weight: 256, capBp: 0 },
 ];
 
 const CASES: readonly Case[] = [

@@ -30,8 +30,13 @@ import { Observable, Subject, type Subscription } from 'rxjs';
 import { InvariantError } from './errors.ts';
 import { type Delivery, type Kernel, Priority } from './kernel.ts';
 
-/** At most this many ports per receiver, so pending and mask sets fit two 32-bit words. */
-export const MAX_PORTS = 64;
+/**
+ * At most this many ports per receiver: Xen's 2-level event-channel ABI on a 64-bit
+ * guest (64 selector bits x 64-bit words, `EVTCHN_2L_NR_CHANNELS`). The driver domain
+ * binds one port per guest's vif plus one for the NIC, so this bounds a host's guests.
+ * (The FIFO ABI allows 2^17; the model does not need it.)
+ */
+export const MAX_PORTS = 4096;
 
 /** What happened to a notification (the `outcome` field of `evtchn.send`). */
 export const NotifyOutcome = {
@@ -92,7 +97,9 @@ export class EventChannelSet {
   /** Allocates the next port, labelled for diagnostics. */
   bind(label: string): number {
     if (this.bound.length >= MAX_PORTS)
-      throw new InvariantError(`${this.name}: more than ${MAX_PORTS} ports`);
+      throw new InvariantError(
+        `${this.name}: more than ${MAX_PORTS} ports (Xen's 2-level event-channel ABI on 64-bit)`,
+      );
     this.bound.push(label);
     return this.bound.length - 1;
   }

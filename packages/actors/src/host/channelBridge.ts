@@ -2,7 +2,9 @@
  * Connects an event-channel set to a hosted actor: every upcall on the set's RxJS
  * stream becomes one XState event `{ type: 'evtchn.pending', portsLo, portsHi }` (the pending ports as
  * a 64-bit set in two words), delivered at once and logged. The actor then clears the
- * ports it handles; until it does, notifications on them coalesce.
+ * ports it handles; until it does, notifications on them coalesce. Ports 64 and up (a
+ * driver domain with more than 63 guests) are not in the two words: the event still
+ * arrives, and its handler reads the channel's pending bits itself (as netback does).
  */
 import type { EventChannelSet } from '@isosim/core';
 import type { Subscription } from 'rxjs';
@@ -31,7 +33,7 @@ export function pendingEvent(ports: readonly number[]): PendingEvent {
   let hi = 0;
   for (const p of ports) {
     if (p < 32) lo |= 1 << p;
-    else hi |= 1 << (p - 32);
+    else if (p < 64) hi |= 1 << (p - 32);
   }
   return { type: 'evtchn.pending', portsLo: lo >>> 0, portsHi: hi >>> 0 };
 }

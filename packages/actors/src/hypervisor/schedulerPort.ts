@@ -50,7 +50,9 @@ export class ActorSchedulerPort implements SchedulerPort {
       this.send({ type: 'sched.sedf', vcpu, sliceNs, periodNs, extratime: extratime ? 1 : 0 });
     }
     if (spec.credit) {
-      this.send({ type: 'sched.credit', vcpu, weight: spec.credit.weight, capPct: spec.credit.capPct });
+      // Log fields are integers: the cap goes in hundredths of a percent (basis points).
+      const capBp = Math.round(spec.credit.capPct * 100);
+      this.send({ type: 'sched.credit', vcpu, weight: spec.credit.weight, capBp });
     }
     return vcpu;
   }

@@ -5,7 +5,7 @@
  */
 import { IsosimError } from '@isosim/core';
 import { describe, expect, it } from 'vitest';
-import { credit, MAX_WEIGHT } from './credit.ts';
+import { credit, MAX_WEIGHT, peakNs } from './credit.ts';
 import { sedf } from './sedf.ts';
 import type { DebtMode, VcpuSpec } from './types.ts';
 
@@ -117,11 +117,16 @@ describe('Credit refuses bad parameters, naming the field and the fix', () => {
     );
     expect(refused(() => credit.addVcpu(st, creditVcpu(1.5, 0), 0))).toMatch(/^credit: weight: 1.5 /);
     expect(refused(() => credit.addVcpu(st, creditVcpu(1, -1), 0))).toBe(
-      'credit: capPct: -1 is not a cap; give a whole percentage (0 = no cap)',
+      'credit: capPct: -1 is not a cap; give a percentage >= 0 in hundredths, such as 10.25 (0 = no cap)',
     );
-    expect(refused(() => credit.addVcpu(st, creditVcpu(1, 0.5), 0))).toMatch(/^credit: capPct: 0.5 /);
+    expect(refused(() => credit.addVcpu(st, creditVcpu(1, 0.005), 0))).toMatch(/^credit: capPct: 0.005 /);
+    expect(refused(() => credit.addVcpu(st, creditVcpu(1, Number.NaN), 0))).toMatch(/^credit: capPct: NaN /);
     expect(credit.addVcpu(st, creditVcpu(1, 0), 0)).toBe(0);
     expect(credit.addVcpu(st, creditVcpu(MAX_WEIGHT, 100), 0)).toBe(1);
+    expect(credit.addVcpu(st, creditVcpu(1, 10.25), 0)).toBe(2);
+    expect(peakNs(st.vcpus[2])).toBe(3_075_000);
+    expect(credit.addVcpu(st, creditVcpu(1, 0.29), 0)).toBe(3);
+    expect(peakNs(st.vcpus[3])).toBe(87_000);
   });
 
   it('adjust: no migration, and the same checks', () => {

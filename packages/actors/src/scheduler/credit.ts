@@ -79,7 +79,7 @@ export interface CreditVcpu {
   readonly domain: number;
   readonly pcpu: number;
   weight: number;
-  /** Percent of one pCPU; 0 = no cap. */
+  /** Percent of one pCPU, in hundredths (10.25 is allowed); 0 = no cap. */
   capPct: number;
   /** Xen's `svc->credit`, in ns of CPU. */
   creditNs: number;
@@ -202,9 +202,19 @@ function capped(v: CreditVcpu): boolean {
   return v.capPct > 0;
 }
 
-/** The most one accounting may give it (`credit_peak`, lowered to `credit_cap`). */
+/**
+ * The most one accounting may give it (`credit_peak`, lowered to `credit_cap`): with a
+ * cap in hundredths of a percent, a whole number of ns (3 000 ns per 0.01%), rounded
+ * only to undo the binary fraction of a decimal cap such as 0.29.
+ */
 export function peakNs(v: CreditVcpu): number {
-  return capped(v) ? Math.min(TSLICE_NS, (v.capPct * TSLICE_NS) / 100) : TSLICE_NS;
+  return capped(v) ? Math.min(TSLICE_NS, Math.round((v.capPct * TSLICE_NS) / 100)) : TSLICE_NS;
+}
+
+/** A cap is a percentage in hundredths: 0 (none), 0.01, …, 10.25, … */
+function isCap(capPct: number): boolean {
+  const hundredths = Math.round(capPct * 100);
+  return capPct >= 0 && Number.isSafeInteger(hundredths) && hundredths / 100 === capPct;
 }
 
 function runqInsert(st: CreditState, vcpu: number): void {
@@ -329,8 +339,13 @@ function checkParams(weight: number, capPct: number, where: string): void {
       `give a whole number in 1..${MAX_WEIGHT}`,
     );
   }
-  if (!Number.isSafeInteger(capPct) || capPct < 0) {
-    throw new IsosimError(where, 'capPct', `${capPct} is not a cap`, 'give a whole percentage (0 = no cap)');
+  if (!isCap(capPct)) {
+    throw new IsosimError(
+      where,
+      'capPct',
+      `${capPct} is not a cap`,
+      'give a percentage >= 0 in hundredths, such as 10.25 (0 = no cap)',
+    );
   }
 }
 

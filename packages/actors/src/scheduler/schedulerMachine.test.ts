@@ -36,7 +36,7 @@ function eventsFor(call: HarnessResult<unknown>['calls'][number]): SchedulerEven
           periodNs: s.periodNs,
           extratime: s.extratime ? 1 : 0,
         });
-      if (c) out.push({ type: 'sched.credit', vcpu: call.vcpu, weight: c.weight, capPct: c.capPct });
+      if (c) out.push({ type: 'sched.credit', vcpu: call.vcpu, weight: c.weight, capBp: c.capPct * 100 });
       return out;
     }
     case 'wake':

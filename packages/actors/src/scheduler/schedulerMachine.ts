@@ -39,7 +39,13 @@ export type SchedulerEvent =
       /** 0 or 1. */
       readonly extratime: number;
     }
-  | { readonly type: 'sched.credit'; readonly vcpu: number; readonly weight: number; readonly capPct: number }
+  | {
+      readonly type: 'sched.credit';
+      readonly vcpu: number;
+      readonly weight: number;
+      /** The cap in hundredths of a percent (basis points): 1025 is 10.25%; 0 = none. */
+      readonly capBp: number;
+    }
   | {
       readonly type: 'sched.dc';
       /** Index in DEBT_MODES: 0 off, 1 immediate, 2 next-quantum. */
@@ -123,7 +129,7 @@ export function applySchedulerEvent<S>(
       return;
     }
     case 'sched.credit':
-      ops.adjust(ctx.state, e.vcpu, { credit: { weight: e.weight, capPct: e.capPct } }, now);
+      ops.adjust(ctx.state, e.vcpu, { credit: { weight: e.weight, capPct: e.capBp / 100 } }, now);
       return;
     case 'sched.dc': {
       const mode = DEBT_MODES[e.mode];
