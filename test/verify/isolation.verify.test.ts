@@ -160,7 +160,14 @@ describe('isolation invariants on generated hosts', () => {
       // Plain SEDF does not bound combined CPU: the property must fail on some host.
       const arb = hostArb({ schedulers: ['sedf'], maxPcpus: 1, maxGuests: 2 }).map((h) => ({
         ...h,
-        guests: h.guests.map((g) => ({ ...g, workload: 'web' as const, intensity: 10, fileKb: 40 })),
+        guests: h.guests.map((g) => ({
+          ...g,
+          workload: 'web' as const,
+          intensity: 10,
+          fileKb: 40,
+          shareGuardPct: 0,
+        })),
+        naming: 'dom' as const,
       }));
       let error: Error | undefined;
       try {
@@ -168,8 +175,10 @@ describe('isolation invariants on generated hosts', () => {
           'combined-share-without-dc',
           arb,
           (h) => {
-            const scenario = toScenario(h, 'no-dc', 3, 1) as { domains: { workloads: { rate: number }[] }[] };
-            for (const d of scenario.domains.slice(1)) d.workloads[0].rate = 1_000;
+            const scenario = toScenario(h, 'no-dc', 3, 1) as {
+              domains: { role?: string; workloads: { rate: number }[] }[];
+            };
+            for (const d of scenario.domains) if (d.role !== 'idd') d.workloads[0].rate = 1_000;
             return { scenario, results: [combinedShare(runHost(scenario))] };
           },
           { runs: 5, seed: 3, bundles },

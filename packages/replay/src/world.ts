@@ -121,6 +121,11 @@ function schedulerHandler(name: string): Handler {
     for (let i = 0; i < fields.length; i++) e[fields[i]] = r.values[i];
     const ops = sch.kind === 'sedf' ? sedf : credit;
     applySchedulerEvent(ops as never, sch.context as never, e as unknown as SchedulerEvent, r.timeNs);
+    // A vCPU exists (blocked) from its `sched.add`, even if it never changes state.
+    if (name === 'sched.add') {
+      const index = (sch.context.state as { vcpus: unknown[] }).vcpus.length - 1;
+      w.s.vcpus[index] ??= { domain: Number(e.domain), state: 0 };
+    }
   };
 }
 

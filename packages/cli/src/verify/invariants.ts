@@ -82,8 +82,15 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
       since[pcpu] = now;
     },
   });
-  sys.start();
   let durationNs = Math.round(scenario.durationS * NS_PER_S);
+  // ShareGuard acts at multiples of its period (which need not be on the accounting's
+  // 100 ms grid); invariant 3 sums IDD time between such instants, so mark them.
+  const sgPeriod = cfg.mechanisms?.shareGuard?.periodNs;
+  if (sgPeriod !== undefined) {
+    const until = durationNs + (options.drain ? DRAIN_LIMIT_NS : 0);
+    for (let t = sgPeriod; t <= until; t += sgPeriod) sys.xen.accounting.mark(t);
+  }
+  sys.start();
   runSeconds(kernel, durationNs, options.onProgress);
   let drained = false;
   if (options.drain) {
@@ -231,7 +238,7 @@ export function combinedShare(run: Run): CheckResult {
   const B = acc.bucketNs;
   const T = run.cfg.mechanisms?.debt?.feedbackNs ?? FEEDBACK_NS;
   const buckets = Math.ceil(run.durationNs / B);
-  const step = Math.max(1, Math.round(T / B));
+  const step = Math.max(1, Math.ceil(T / B));
   const edge = (k: number) => Math.min(k * B, run.durationNs);
   run.cfg.guests.forEach((g, i) => {
     const id = i + 1;
