@@ -3,9 +3,18 @@
  * open: the simulated host as a timeline.
  *
  * - Process "pCPUs": a track per pCPU with a slice per stretch a domain runs, named
- *   after it (from `cpu.switch`); on the driver domain's slices, nested slices for
- *   each stretch of work done on a guest's behalf, `args.onBehalfOf` naming the guest
- *   (from `cpu.timer`, which names the principal of the work item it ends).
+ *   after it (from `cpu.switch`); on a driver domain's slices, nested slices for each
+ *   stretch of its work, `for <guest>` on a guest's behalf or `own work`, with
+ *   `args.onBehalfOf` naming the principal (from `cpu.timer`, which names the principal
+ *   of the work item it ends). A stretch cut short because the driver domain was
+ *   descheduled in the middle of a work item has no timer of its own: the item is
+ *   still at the head of that vCPU's queue when it runs again, so the next `cpu.timer`
+ *   on that vCPU names its principal, and the cut stretch gets its slice then
+ *   (`args.preempted`). The driver domain's work is all kernel work, which nothing
+ *   overtakes in its queue, so this is exact: per principal, the slices add up to the
+ *   hypervisor's accounting to the nanosecond. The driver domains are the scenario's
+ *   `role: "idd"` domain when the log's header has the scenario, else the domains
+ *   whose vCPUs do work for another principal (found by a first pass over the log).
  * - Process "counters": per domain, SEDF's remaining slice and outstanding debt (the
  *   scheduler context folded from the log), the driver domain's CPU for it per 100 ms
  *   (XenMon's samples: true and estimated, percent), and its ring occupancy at each
@@ -18,7 +27,7 @@
  * decimals. The output is written as a stream, one event per line.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
-import { type LogDictionary, type LogRecord, scanLog } from '@isosim/core';
+import { type LogDictionary, type LogHeader, type LogRecord, NS_PER_S, scanLog } from '@isosim/core';
 import { domainNames } from '../query.ts';
 import { World } from '../world.ts';
 
@@ -79,6 +88,57 @@ export interface PerfettoOptions {
   readonly toNs?: number;
 }
 
+/** A stretch a driver domain's vCPU ran on `pcpu` whose principal the log names later. */
+interface Stretch {
+  readonly pcpu: number;
+  readonly fromNs: number;
+  readonly toNs: number;
+}
+
+/** The scenario in a log's header, as far as the exporters read it. */
+function specOf(h: LogHeader): { durationS?: number; domains?: { name: string; role?: string }[] } {
+  return (
+    (h.scenario as { spec?: { durationS?: number; domains?: { name: string; role?: string }[] } }).spec ?? {}
+  );
+}
+
+/**
+ * The driver domains of the log at `logPath`: the scenario's `role: "idd"` domain if
+ * the header has the scenario, else every domain whose vCPUs run work for another
+ * principal (a pass over the log's `sched.add`, `vcpu.state`, `cpu.switch` and `cpu.timer`).
+ */
+export function driverDomains(logPath: string, header: LogHeader): Set<number> {
+  const names = domainNames(header);
+  const fromSpec = (specOf(header).domains ?? []).filter((d) => d.role === 'idd');
+  const found = new Set(fromSpec.map((d) => names.indexOf(d.name)).filter((id) => id >= 0));
+  if (found.size > 0) return found;
+  const domainOf: number[] = [];
+  const running: number[] = [];
+  let added = 0;
+  scanLog(logPath, {
+    onRecord: (r, d) => {
+      switch (d.typeName(r.type)) {
+        case 'sched.add':
+          domainOf[added++] ??= r.values[0];
+          break;
+        case 'vcpu.state':
+          domainOf[r.values[0]] = r.values[1];
+          break;
+        case 'cpu.switch':
+          running[r.values[0]] = r.values[2];
+          break;
+        case 'cpu.timer': {
+          const domain = domainOf[running[r.values[0]] ?? -1] ?? -1;
+          if (domain >= 0 && r.values[1] >= 0 && r.values[1] !== domain) found.add(domain);
+          break;
+        }
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 export function exportPerfetto(
   logPath: string,
   outPath: string,
@@ -107,9 +167,47 @@ export function exportPerfetto(
   };
   const world = new World();
   let names: string[] = [];
+  let drivers = new Set<number>();
+  /** The run's length from the header's scenario (ns), if it has one. */
+  let durationNs = 0;
   const dom = (id: number): string => names[id] ?? `dom${id}`;
   /** Per pCPU: the open slice (vCPU, start) and the start of the current work stretch. */
   const open: { vcpu: number; startNs: number; workNs: number }[] = [];
+  /** Per vCPU of a driver domain: stretches cut short by a deschedule, principal not yet known. */
+  const pending = new Map<number, Stretch[]>();
+  const driverDomainOf = (vcpu: number): number => {
+    const domain = vcpu >= 0 ? (world.s.vcpus[vcpu]?.domain ?? -1) : -1;
+    return drivers.has(domain) ? domain : -1;
+  };
+  const workSlice = (
+    s: Stretch,
+    vcpu: number,
+    domain: number,
+    principal: number,
+    preempted: boolean,
+  ): void => {
+    const attributed = principal >= 0;
+    out.push({
+      name: !attributed ? 'unattributed work' : principal === domain ? 'own work' : `for ${dom(principal)}`,
+      ph: 'X',
+      pid: PCPUS_PID,
+      tid: s.pcpu,
+      ts: us(s.fromNs),
+      dur: us(s.toNs - s.fromNs),
+      args: attributed
+        ? { onBehalfOf: dom(principal), vcpu, ...(preempted ? { preempted: true } : {}) }
+        : { vcpu, note: 'the log ends before this work item does, so it does not say whose work it is' },
+    });
+  };
+  /** Keeps the stretch [workNs, atNs) of the driver vCPU on `p` until a timer names its principal. */
+  const cut = (p: number, atNs: number): void => {
+    const o = open[p];
+    if (o === undefined || atNs <= o.workNs || driverDomainOf(o.vcpu) < 0) return;
+    const list = pending.get(o.vcpu) ?? [];
+    list.push({ pcpu: p, fromNs: o.workNs, toNs: atNs });
+    pending.set(o.vcpu, list);
+    o.workNs = atNs;
+  };
   /** Per (domain, counter): the last value written. */
   const last = new Map<string, number>();
   /** Per event-channel actor target: pending flow ids waiting for their delivery. */
@@ -149,6 +247,9 @@ export function exportPerfetto(
   const result = scanLog(logPath, {
     onHeader: (h) => {
       names = domainNames(h);
+      drivers = driverDomains(logPath, h);
+      const d = specOf(h).durationS;
+      if (typeof d === 'number' && Number.isFinite(d) && d > 0) durationNs = Math.round(d * NS_PER_S);
       out.push({ name: 'process_name', ph: 'M', pid: PCPUS_PID, args: { name: 'pCPUs' } });
       out.push({ name: 'process_name', ph: 'M', pid: COUNTERS_PID, args: { name: 'counters' } });
       out.push({ name: 'process_name', ph: 'M', pid: EVENTS_PID, args: { name: 'domains (not running)' } });
@@ -170,6 +271,8 @@ export function exportPerfetto(
           const p = r.values[0];
           const next = r.values[2];
           if (open[p]?.vcpu !== next) {
+            // A driver vCPU switched out with no timer now stopped in the middle of an item.
+            cut(p, t);
             closeSlice(p, t);
             open[p] = { vcpu: next, startNs: t, workNs: t };
           }
@@ -179,18 +282,13 @@ export function exportPerfetto(
           const p = r.values[0];
           const principal = r.values[1];
           const o = open[p];
-          if (o !== undefined && o.vcpu >= 0 && world.s.vcpus[o.vcpu]?.domain === 0 && principal >= 0) {
-            if (t > o.workNs) {
-              out.push({
-                name: principal === 0 ? 'own work' : `for ${dom(principal)}`,
-                ph: 'X',
-                pid: PCPUS_PID,
-                tid: p,
-                ts: us(o.workNs),
-                dur: us(t - o.workNs),
-                args: { onBehalfOf: dom(principal) },
-              });
-            }
+          const domain = o === undefined ? -1 : driverDomainOf(o.vcpu);
+          if (o !== undefined && domain >= 0 && principal >= 0) {
+            // The item this timer ends is the one every cut stretch of this vCPU was running.
+            for (const c of pending.get(o.vcpu) ?? []) workSlice(c, o.vcpu, domain, principal, true);
+            pending.delete(o.vcpu);
+            if (t > o.workNs)
+              workSlice({ pcpu: p, fromNs: o.workNs, toNs: t }, o.vcpu, domain, principal, false);
           }
           if (o !== undefined) o.workNs = t;
           break;
@@ -267,7 +365,16 @@ export function exportPerfetto(
       return undefined;
     },
   });
-  for (let p = 0; p < open.length; p++) closeSlice(p, Math.min(world.s.timeNs, toNs));
+  // A whole log ends at the run's end (the header's length), which may be after its last record.
+  const endNs = Math.min(result.complete ? Math.max(world.s.timeNs, durationNs) : world.s.timeNs, toNs);
+  for (let p = 0; p < open.length; p++) {
+    cut(p, endNs);
+    closeSlice(p, endNs);
+  }
+  for (const [vcpu, list] of pending) {
+    const domain = driverDomainOf(vcpu);
+    for (const c of list) workSlice(c, vcpu, domain, -1, false);
+  }
   stream.close();
   return {
     records: result.records,
