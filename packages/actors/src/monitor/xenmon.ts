@@ -7,6 +7,11 @@
  * is known, and logs one `xenmon.sample` record per domain per sample (gotten, and
  * for guests the estimated and true IDD time on their behalf).
  *
+ * Per sample it also keeps the estimate with the sample's span (`history`), so that
+ * `estimatedBetween` can sum it over any window: a sample that lies partly inside the
+ * window counts in proportion to the part of its span inside (XenMon knows only the
+ * sample's total, and spreading it evenly over the sample is the least it assumes).
+ *
  * Its estimate is what SEDF-DC and ShareGuard read when their source is `estimate`.
  * The sampling loop is an XState actor (control/feedbackLoop.ts) on the kernel's clock.
  */
@@ -34,6 +39,14 @@ export interface XenMonSample {
   readonly trueNs: number[];
 }
 
+/** One sample's estimate over its span [startNs, endNs). */
+export interface XenMonEstimate {
+  readonly startNs: number;
+  readonly endNs: number;
+  /** IDD ns estimated for each guest, by domain id (0 for the IDD). */
+  readonly estimatedNs: readonly number[];
+}
+
 export interface XenMonOptions {
   readonly weight: number;
   readonly iddDomain: number;
@@ -49,8 +62,8 @@ export class XenMon {
   readonly estimatedNs: number[] = [];
   /** Cumulative true IDD ns per domain id, read at the same sample ends. */
   readonly trueNs: number[] = [];
-  /** Per-second series for reports: estimated and true IDD ns per domain per second. */
-  readonly estimatedPerSecond: number[][] = [];
+  /** Every sample's estimate with its span, in time order (one small row per sample). */
+  readonly history: XenMonEstimate[] = [];
   onSample: ((s: XenMonSample) => void) | undefined;
   private readonly weightMilli: number;
   private readonly sampleType: number;
@@ -94,9 +107,6 @@ export class XenMon {
     this.xen.settle();
     const truthNow = this.xen.accounting.iddForNs;
     const trueNs: number[] = [];
-    const sec = Math.floor((now - 1) / 1e9);
-    const row = this.estimatedPerSecond[sec] ?? [];
-    this.estimatedPerSecond[sec] = row;
     for (const d of this.xen.domains) {
       const id = d.id;
       trueNs[id] = (truthNow[id] ?? 0) - (this.lastTrue[id] ?? 0);
@@ -104,14 +114,41 @@ export class XenMon {
       est[id] = e;
       this.estimatedNs[id] = (this.estimatedNs[id] ?? 0) + e;
       this.trueNs[id] = (this.trueNs[id] ?? 0) + trueNs[id];
-      row[id] = (row[id] ?? 0) + e;
       const gotten = sample.domains.get(id)?.gottenNs ?? 0;
       this.kernel.record(this.sampleType, this.endpoint, this.endpoint, id, gotten, e, trueNs[id]);
     }
     this.lastTrue = [...truthNow];
+    this.history.push({ startNs: sample.startNs, endNs: sample.endNs, estimatedNs: est });
     const s = { sample, estimatedNs: est, trueNs };
     this.onSample?.(s);
     return s;
+  }
+
+  /**
+   * IDD ns XenMon estimated for `domain` within [fromNs, toNs): the samples inside,
+   * plus each sample partly inside in proportion to the part of its span inside (not
+   * an integer then). Samples not yet taken count nothing.
+   */
+  estimatedBetween(domain: number, fromNs: number, toNs: number): number {
+    const h = this.history;
+    // The first sample that ends after fromNs (samples are in time order and abut).
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (h[mid].endNs <= fromNs) lo = mid + 1;
+      else hi = mid;
+    }
+    let sum = 0;
+    for (let i = lo; i < h.length && h[i].startNs < toNs; i++) {
+      const { startNs, endNs, estimatedNs } = h[i];
+      const e = estimatedNs[domain] ?? 0;
+      if (e === 0) continue;
+      const inside = Math.min(endNs, toNs) - Math.max(startNs, fromNs);
+      if (inside <= 0) continue;
+      sum += inside === endNs - startNs ? e : (e * inside) / (endNs - startNs);
+    }
+    return sum;
   }
 
   /** The hypervisor's trace points (TRC_SCHED_*), as `schedule.c` emits them. */

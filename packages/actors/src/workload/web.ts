@@ -26,6 +26,7 @@
  */
 import { ACK_BYTES, Direction, type DropReason, type Flow, MSS_BYTES, type Packet } from '../net/packet.ts';
 import type { Endpoints } from './endpoints.ts';
+import { EventCounter } from './eventCounter.ts';
 import type { WorkloadEngine } from './lifecycle.ts';
 
 /** Linux's minimum TCP retransmission timeout, 200 ms. */
@@ -75,20 +76,31 @@ export interface WebStats {
   /** Sum of reply latencies, ns. */
   latencyNs: number;
   retransmits: number;
-  /** Replies completed in each second of simulated time (index = second). */
+  /** Replies completed in each second of simulated time (index = second): `repliesIn.perBucket`. */
   readonly repliesPerSecond: number[];
+  /** Replies by the time they completed, to count over a window (`between`). */
+  readonly repliesIn: EventCounter;
+  /** Failed requests by the time they timed out. */
+  readonly failuresIn: EventCounter;
 }
 
-export class WebLoad implements WorkloadEngine {
-  readonly stats: WebStats = {
+function newStats(): WebStats {
+  const repliesIn = new EventCounter();
+  return {
     issued: 0,
     synDrops: 0,
     replies: 0,
     failed: 0,
     latencyNs: 0,
     retransmits: 0,
-    repliesPerSecond: [],
+    repliesPerSecond: repliesIn.perBucket,
+    repliesIn,
+    failuresIn: new EventCounter(),
   };
+}
+
+export class WebLoad implements WorkloadEngine {
+  readonly stats: WebStats = newStats();
   /** Workers serving a connection now. */
   busy = 0;
   /** Connections accepted by the kernel, waiting for a worker (in order). */
@@ -173,6 +185,7 @@ class Connection implements Flow {
       if (!this.done) {
         this.dead = true;
         this.load.stats.failed++;
+        this.load.stats.failuresIn.add(this.load.ends.kernel.nowNs);
         // httperf closes the connection; the server's worker (if any) is freed.
         this.finish();
       }
@@ -295,8 +308,7 @@ class Connection implements Flow {
       const now = ends.kernel.nowNs;
       stats.replies++;
       stats.latencyNs += now - this.startNs;
-      const sec = Math.floor(now / 1e9);
-      stats.repliesPerSecond[sec] = (stats.repliesPerSecond[sec] ?? 0) + 1;
+      stats.repliesIn.add(now);
       ends.fromClient(ACK_BYTES, this, FIN);
     }
   }

@@ -1,47 +1,88 @@
 /**
  * The numbers of `metrics.json` (docs/metrics.md) for a finished run: per-domain figures
- * over the measurement window, and the per-second series.
+ * over exactly the measurement window, and the per-second series.
+ *
+ * Ground truth (CPU, IDD time by principal) and web counts are exact to the nanosecond
+ * for any window: `markWindow` registers the window's edges and the run's end with the
+ * accounting and the web counters before the run, so that they keep the counts up to
+ * those instants (see accounting.ts, eventCounter.ts). XenMon's estimate is kept per
+ * 100 ms sample; a sample partly inside a window counts in proportion to the part of its
+ * span inside (xenmon.ts `estimatedBetween`).
+ *
+ * Records keyed by domain name are built without a prototype, so a domain named
+ * `__proto__` or `constructor` is an ordinary key.
  */
 import { DROP_REASONS, type XenSystem } from '@isosim/actors';
 import { NS_PER_S } from '@isosim/core';
 import type { DomainMetrics, SecondSample } from './runScenario.ts';
 
-/** The per-domain figures over `window` (seconds) and the per-second series of a run of `durationS`. */
+const toNs = (s: number) => Math.round(s * NS_PER_S);
+
+/** A plain record of `entries` with no prototype: any key, `__proto__` too, is its own. */
+export function recordOf<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const r = Object.create(null) as Record<string, T>;
+  for (const [k, v] of entries)
+    Object.defineProperty(r, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return r;
+}
+
+/** `r[key]` if `r` has it as its own property (never something inherited, as `constructor`). */
+export function own<T>(r: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return r !== undefined && Object.hasOwn(r, key) ? r[key] : undefined;
+}
+
+/**
+ * Registers the instants `computeMetrics` will measure between (the window's edges, the
+ * run's end) with the host's accounting and web counters. Call before the run starts.
+ */
+export function markWindow(sys: XenSystem, window: readonly [number, number], durationS: number): void {
+  const times = [toNs(window[0]), toNs(window[1]), toNs(durationS)];
+  for (const t of times) sys.xen.accounting.mark(t);
+  for (const g of sys.guests)
+    for (const w of g.web)
+      for (const t of times) {
+        w.stats.repliesIn.mark(t);
+        w.stats.failuresIn.mark(t);
+      }
+}
+
+/**
+ * The per-domain figures over `window` (seconds) and the per-second series of a run of
+ * `durationS`, once the run has ended (hypervisor settled, XenMon's last sample taken).
+ * Every second of the series covers [s, s + 1) s; the last one, if the run ends inside
+ * it, covers [s, durationS) and says so in `spanS`, its figures rates over that span.
+ */
 export function computeMetrics(
   sys: XenSystem,
-  window: [number, number],
+  window: readonly [number, number],
   durationS: number,
 ): { domains: Record<string, DomainMetrics>; series: SecondSample[] } {
   const acc = sys.xen.accounting;
-  const [a, b] = [Math.round(window[0] * NS_PER_S), Math.round(window[1] * NS_PER_S)];
-  const span = (b - a) / 100;
-  const estIn = (id: number, from: number, to: number) => {
-    let sum = 0;
-    for (let sec = Math.floor(from / NS_PER_S); sec < Math.ceil(to / NS_PER_S); sec++)
-      sum += sys.xenmon.estimatedPerSecond[sec]?.[id] ?? 0;
-    return sum;
-  };
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  const domains: Record<string, DomainMetrics> = {};
+  const pct = (ns: number, spanNs: number) => (spanNs > 0 ? (100 * ns) / spanNs : 0);
+  const perS = (n: number, spanNs: number) => (spanNs > 0 ? (n * NS_PER_S) / spanNs : 0);
+  const guestOf = new Map(sys.guests.map((g) => [g.domain.id, g]));
+  const iddId = sys.idd.id;
+
+  const [a, b] = [toNs(window[0]), toNs(window[1])];
+  const domains = new Map<string, DomainMetrics>();
   for (const d of sys.xen.domains) {
-    const cpu = acc.cpuBetween(d.id, a, b) / span;
-    const isIdd = d.id === sys.idd.id;
-    const iddTrue = isIdd ? 0 : acc.iddBetween(d.id, a, b) / span;
+    const isIdd = d.id === iddId;
+    const cpu = pct(acc.cpuBetween(d.id, a, b), b - a);
+    const iddTrue = isIdd ? 0 : pct(acc.iddBetween(d.id, a, b), b - a);
     const m: DomainMetrics = {
       cpuPct: round(cpu),
       iddPctTrue: round(iddTrue),
-      iddPctEstimated: isIdd ? 0 : round(estIn(d.id, a, b) / span),
+      iddPctEstimated: isIdd ? 0 : round(pct(sys.xenmon.estimatedBetween(d.id, a, b), b - a)),
       combinedPct: round(cpu + iddTrue),
     };
-    const g = sys.guests.find((x) => x.domain.id === d.id);
+    const g = guestOf.get(d.id);
     if (g) {
       if (g.web.length > 0) {
-        let replies = 0;
-        for (const w of g.web)
-          for (let sec = Math.floor(window[0]); sec < Math.ceil(window[1]); sec++)
-            replies += w.stats.repliesPerSecond[sec] ?? 0;
-        m.webReqPerSec = round(replies / (window[1] - window[0]));
-        m.webFailedPerSec = round(g.web.reduce((n, w) => n + w.stats.failed, 0) / durationS);
+        const replies = g.web.reduce((n, w) => n + w.stats.repliesIn.between(a, b), 0);
+        const failed = g.web.reduce((n, w) => n + w.stats.failuresIn.between(a, b), 0);
+        m.webReqPerSec = round(perS(replies, b - a));
+        m.webFailedPerSec = round(perS(failed, b - a));
       }
       m.packets = {
         offeredIn: g.stats.offered[0],
@@ -51,25 +92,36 @@ export function computeMetrics(
       };
       m.drops = Object.fromEntries(DROP_REASONS.map((r) => [r, g.stats.drops.get(r) ?? 0]));
     }
-    domains[d.name] = m;
+    domains.set(d.name, m);
   }
+
+  const endNs = toNs(durationS);
   const series: SecondSample[] = [];
-  for (let sec = 0; sec < Math.floor(durationS); sec++) {
+  for (let sec = 0; sec * NS_PER_S < endNs; sec++) {
     const from = sec * NS_PER_S;
-    const to = from + NS_PER_S;
-    const row: SecondSample['domains'] = {};
+    const to = Math.min(from + NS_PER_S, endNs);
+    const row = new Map<string, SecondSample['domains'][string]>();
     for (const d of sys.xen.domains) {
-      const g = sys.guests.find((x) => x.domain.id === d.id);
-      row[d.name] = {
-        cpuPct: round(acc.cpuBetween(d.id, from, to) / 1e7),
-        iddPctTrue: d.id === sys.idd.id ? 0 : round(acc.iddBetween(d.id, from, to) / 1e7),
-        iddPctEstimated: round((sys.xenmon.estimatedPerSecond[sec]?.[d.id] ?? 0) / 1e7),
+      const g = guestOf.get(d.id);
+      const isIdd = d.id === iddId;
+      row.set(d.name, {
+        cpuPct: round(pct(acc.cpuBetween(d.id, from, to), to - from)),
+        iddPctTrue: isIdd ? 0 : round(pct(acc.iddBetween(d.id, from, to), to - from)),
+        iddPctEstimated: isIdd ? 0 : round(pct(sys.xenmon.estimatedBetween(d.id, from, to), to - from)),
         ...(g && g.web.length > 0
-          ? { webReqPerSec: g.web.reduce((n, w) => n + (w.stats.repliesPerSecond[sec] ?? 0), 0) }
+          ? {
+              webReqPerSec: round(
+                perS(
+                  g.web.reduce((n, w) => n + w.stats.repliesIn.between(from, to), 0),
+                  to - from,
+                ),
+              ),
+            }
           : {}),
-      };
+      });
     }
-    series.push({ second: sec, domains: row });
+    const partial = to - from < NS_PER_S ? { spanS: (to - from) / NS_PER_S } : {};
+    series.push({ second: sec, ...partial, domains: recordOf(row) });
   }
-  return { domains, series };
+  return { domains: recordOf(domains), series };
 }

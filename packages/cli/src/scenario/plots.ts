@@ -1,9 +1,12 @@
 /**
  * Time-series plots as plain SVG (no dependencies), like the paper's Figs. 6–10:
  * per-domain CPU, the driver domain's CPU split by the guest it served, and web
- * throughput, one point per simulated second.
+ * throughput, one point per simulated second (a last, partial second at the middle of
+ * its true span). Names are XML-escaped, control characters shown as `\u001b`.
  */
+import { own } from './metrics.ts';
 import type { Metrics } from './runScenario.ts';
+import { xmlText } from './text.ts';
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 const W = 800;
@@ -15,7 +18,13 @@ export interface Series {
   readonly values: readonly number[];
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const esc = xmlText;
+
+/** Where the points lie on the time axis: `at[i]` seconds, the axis [0, endS]. */
+export interface TimeAxis {
+  readonly at: readonly number[];
+  readonly endS: number;
+}
 
 function niceMax(x: number): number {
   if (x <= 0) return 1;
@@ -28,13 +37,14 @@ export function lineChart(
   title: string,
   yLabel: string,
   series: readonly Series[],
-  window?: [number, number],
+  window?: readonly [number, number],
+  axis?: TimeAxis,
 ): string {
-  const n = Math.max(1, ...series.map((s) => s.values.length));
+  const n = axis && axis.endS > 0 ? axis.endS : Math.max(1, ...series.map((s) => s.values.length));
   const yMax = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
-  const x = (i: number) => M.left + (pw * (i + 0.5)) / n;
+  const x = (i: number) => M.left + (pw * (axis ? axis.at[i] : i + 0.5)) / n;
   const y = (v: number) => M.top + ph - (ph * v) / yMax;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
@@ -79,13 +89,18 @@ export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
   const names = Object.keys(m.domains);
   const guests = names.filter((n) => n !== iddName);
   const col = (name: string, key: 'cpuPct' | 'iddPctTrue' | 'iddPctEstimated') =>
-    m.series.map((s) => s.domains[name]?.[key] ?? 0);
+    m.series.map((s) => own(s.domains, name)?.[key] ?? 0);
+  const axis: TimeAxis = {
+    at: m.series.map((s) => s.second + (s.spanS ?? 1) / 2),
+    endS: m.series.reduce((end, s) => Math.max(end, s.second + (s.spanS ?? 1)), 0),
+  };
   const plots: Record<string, string> = {
     'cpu.svg': lineChart(
       `${m.scenario}: CPU by domain`,
       'CPU (% of one pCPU)',
       names.map((n) => ({ label: n, values: col(n, 'cpuPct') })),
       m.windowS,
+      axis,
     ),
     'idd.svg': lineChart(
       `${m.scenario}: ${iddName} CPU by the guest it served`,
@@ -95,24 +110,27 @@ export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
         { label: `for ${n} (XenMon)`, values: col(n, 'iddPctEstimated') },
       ]),
       m.windowS,
+      axis,
     ),
     'combined.svg': lineChart(
       `${m.scenario}: combined CPU (own + ${iddName} on its behalf)`,
       'CPU (% of one pCPU)',
       guests.map((n) => ({
         label: n,
-        values: m.series.map((s) => (s.domains[n]?.cpuPct ?? 0) + (s.domains[n]?.iddPctTrue ?? 0)),
+        values: m.series.map((s) => (own(s.domains, n)?.cpuPct ?? 0) + (own(s.domains, n)?.iddPctTrue ?? 0)),
       })),
       m.windowS,
+      axis,
     ),
   };
-  const web = guests.filter((n) => m.series.some((s) => s.domains[n]?.webReqPerSec !== undefined));
+  const web = guests.filter((n) => m.series.some((s) => own(s.domains, n)?.webReqPerSec !== undefined));
   if (web.length > 0) {
     plots['web.svg'] = lineChart(
       `${m.scenario}: web throughput`,
       'replies per second',
-      web.map((n) => ({ label: n, values: m.series.map((s) => s.domains[n]?.webReqPerSec ?? 0) })),
+      web.map((n) => ({ label: n, values: m.series.map((s) => own(s.domains, n)?.webReqPerSec ?? 0) })),
       m.windowS,
+      axis,
     );
   }
   return plots;

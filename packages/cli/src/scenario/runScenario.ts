@@ -8,7 +8,7 @@ import { type ActorEngine, type SystemConfig, XenSystem } from '@isosim/actors';
 import { FileSink, IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
-import { computeMetrics } from './metrics.ts';
+import { computeMetrics, markWindow } from './metrics.ts';
 import { plotsFor } from './plots.ts';
 import type { Scenario } from './schema.ts';
 import { toSystemConfig } from './toConfig.ts';
@@ -26,6 +26,8 @@ export interface DomainMetrics {
 
 export interface SecondSample {
   readonly second: number;
+  /** Only on a last, partial second: its length, seconds (the run ends inside it). */
+  readonly spanS?: number;
   readonly domains: Record<
     string,
     { cpuPct: number; iddPctTrue: number; iddPctEstimated: number; webReqPerSec?: number }
@@ -101,6 +103,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
   const sink = options.out ? new FileSink(join(options.out, 'events.isolog')) : undefined;
   const run = buildRun(s, seed, durationS, options.durationS === undefined, sink, options.engine);
   const { sys, kernel, log, window } = run;
+  markWindow(sys, window, durationS);
   sys.start();
   const t0 = process.hrtime.bigint();
   runSeconds(kernel, Math.round(durationS * NS_PER_S), (f) => options.onProgress?.(f, kernel.dispatched));
