@@ -17,6 +17,7 @@ import { plotsFor } from '../packages/cli/src/scenario/plots.ts';
 import { formatReport } from '../packages/cli/src/scenario/report.ts';
 import { type Metrics, runScenario } from '../packages/cli/src/scenario/runScenario.ts';
 import type { Scenario } from '../packages/cli/src/scenario/schema.ts';
+import { visible, xmlText } from '../packages/cli/src/scenario/text.ts';
 
 const A = 350_000_000;
 const B = 1_270_000_000;
@@ -268,5 +269,14 @@ describe('domain names that are not plain words', () => {
     expect(table).toContain('red\\u001b[31m\\u0007');
     for (const n of ['__proto__', 'constructor', 'toString'])
       expect(table).toMatch(new RegExp(`^${n} `, 'm'));
+  });
+
+  it('writes control characters, bidi controls and lone surrogates as \\uXXXX, and keeps the rest', () => {
+    expect(visible('a\u0000b\tc\nd\u007f\u0085\u202e\u2066e')).toBe(
+      'a\\u0000b\\u0009c\\u000ad\\u007f\\u0085\\u202e\\u2066e',
+    );
+    expect(visible('Dom-é 😀 ∑')).toBe('Dom-é 😀 ∑');
+    expect(visible('x\ud83dy\ude00')).toBe('x\\ud83dy\\ude00');
+    expect(xmlText(`<a href='x'>&"\u001b`)).toBe('&lt;a href=&apos;x&apos;&gt;&amp;&quot;\\u001b');
   });
 });
