@@ -225,7 +225,7 @@ class Connection implements Flow {
   }
 
   private process(): void {
-    this.load.ends.work(this.load.options.requestNs, () => this.sendWindow());
+    this.load.ends.work(this.load.options.requestNs, () => this.sendWindow(), this);
   }
 
   /** Frees the server side: the worker, or the place in the backlog. */
