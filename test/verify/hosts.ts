@@ -67,6 +67,8 @@ export interface HostGen {
   /** Feedback interval of debt collection and ShareGuard's period, ms (default 500). */
   readonly feedbackMs?: number;
   readonly shareGuardMs?: number;
+  /** The measurement window as fractions of the run (default: the whole run). */
+  readonly window?: readonly [number, number];
 }
 
 /** Names that are not `Dom-N` (all round-trip: printable, short). */
@@ -115,6 +117,7 @@ export function hostArb(
     extraMs: fc.constantFrom(0, 0, 37, 50.5, 99.999),
     feedbackMs: fc.constantFrom(500, 500, 333.3, 250),
     shareGuardMs: fc.constantFrom(500, 500, 437.5),
+    window: fc.constantFrom<readonly [number, number]>([0, 1], [0.25, 1], [0.0913, 0.7771], [0.5, 0.50001]),
   });
 }
 
@@ -129,6 +132,9 @@ export function layoutOf(h: HostGen): { idd: number[]; guests: number[][] } {
   );
   return { idd, guests };
 }
+
+/** Seconds to the microsecond (a window's edges: off the 100 ms grid, but exact in ns). */
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Two decimals, down: reservations stay within their pCPU. */
 const cents = (x: number) => Math.floor(x * 100) / 100;
@@ -280,13 +286,18 @@ export function toScenario(
     mechanisms.debt = { mode: 'immediate', feedbackMs: h.feedbackMs ?? 500, source: 'truth' };
   if (Object.keys(limits).length > 0)
     mechanisms.shareGuard = { periodMs: h.shareGuardMs ?? 500, limitsPct: limits, source: 'truth' };
+  const runS = durationS + (h.extraMs ?? 0) / 1000;
+  const [w0, w1] = h.window ?? [0, 1];
+  const window =
+    w0 === 0 && w1 === 1 ? {} : { window: { startS: round6(w0 * runS), endS: round6(w1 * runS) } };
   return {
+    ...window,
     name,
     description: `generated host: ${h.pcpus} pCPU(s), ${h.guests.length} guest(s), ${h.scheduler}`,
     host: { profile: 'p4-2.8', pcpus: h.pcpus, scheduler: credit ? 'credit' : 'sedf' },
     domains,
     mechanisms,
-    durationS: durationS + (h.extraMs ?? 0) / 1000,
+    durationS: runS,
     seed,
   };
 }

@@ -19,6 +19,8 @@ import {
   runHost,
   shareGuardLimits,
 } from '../../packages/cli/src/verify/invariants.ts';
+import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
+import { runScenario } from '../../packages/cli/src/scenario/runScenario.ts';
 import { RUNS, tally, verify } from './bundle.ts';
 import { type HostGen, hostArb, toScenario } from './hosts.ts';
 
@@ -116,6 +118,52 @@ describe('isolation invariants on generated hosts', () => {
       return { scenario, results: [conservation(runHost(scenario, { drain: true }))] };
     });
     expect(v.instances).toBeGreaterThan(3 * RUNS);
+  });
+
+  it('6. metrics.json covers exactly its window: no domain above its vCPUs, no pCPU above 100%', () => {
+    // Found by the independent checker (issue 12): CPU summed over the window widened to
+    // 100 ms buckets but divided by the true span showed Dom-0 at 103.8% of its one vCPU.
+    const v = verify('metrics-window', hostArb({ maxGuests: 5 }), (h) => {
+      const scenario = toScenario(h, 'metrics-window', 1.5, 1);
+      const s = parseScenario(scenario, 'generated host');
+      const { metrics } = runScenario(s);
+      const r = {
+        name: 'metrics cover the window',
+        checked: 0,
+        failures: 0,
+        violations: [] as string[],
+        worst: 0,
+      };
+      const bad = (what: string) => {
+        r.failures++;
+        r.violations.push(what);
+      };
+      const ROUND = 0.001; // metrics.json rounds to 0.001 of a percent
+      let total = 0;
+      let iddFor = 0;
+      let iddCpu = 0;
+      for (const d of s.domains) {
+        const m = metrics.domains[d.name];
+        r.checked++;
+        if (m === undefined) {
+          bad(`${d.name}: missing from metrics.json`);
+          continue;
+        }
+        total += m.cpuPct;
+        if (m.cpuPct > 100 * d.vcpus.length + ROUND)
+          bad(`${d.name}: CPU ${m.cpuPct}% with ${d.vcpus.length} vCPU(s)`);
+        if (Math.abs(m.combinedPct - m.cpuPct - m.iddPctTrue) > 2 * ROUND)
+          bad(`${d.name}: combined ${m.combinedPct} ≠ ${m.cpuPct} + ${m.iddPctTrue}`);
+        if (d.role === 'idd') iddCpu = m.cpuPct;
+        else iddFor += m.iddPctTrue;
+      }
+      if (total > 100 * (s.host.pcpus ?? 1) + ROUND * s.domains.length)
+        bad(`domains' CPU adds to ${total}% on ${s.host.pcpus} pCPU(s)`);
+      if (iddFor > iddCpu + ROUND * s.domains.length)
+        bad(`IDD time for the guests ${iddFor}% > the IDD's CPU ${iddCpu}%`);
+      return { scenario, results: [r] };
+    });
+    expect(v.instances).toBeGreaterThan(2 * RUNS);
   });
 
   it('5. determinism and replay fidelity: same seed, same hash; the rebuilt state is the live one', () => {
