@@ -11,6 +11,8 @@ import { FileSink, MemorySink } from '@isosim/core';
 import { Replay } from '@isosim/replay';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
+import { runScenario } from '../../packages/cli/src/scenario/runScenario.ts';
 import {
   combinedShare,
   conservation,
@@ -19,8 +21,6 @@ import {
   runHost,
   shareGuardLimits,
 } from '../../packages/cli/src/verify/invariants.ts';
-import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
-import { runScenario } from '../../packages/cli/src/scenario/runScenario.ts';
 import { RUNS, tally, verify } from './bundle.ts';
 import { type HostGen, hostArb, toScenario } from './hosts.ts';
 
