@@ -25,12 +25,13 @@ export const weight: CommandSpec = {
   },
   run({ values }) {
     const name = String(values.profile ?? 'system-1');
-    const profile = PROFILES[name];
+    // Own keys only: `__proto__` or `constructor` name no profile.
+    const profile = Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
     if (profile === undefined) {
       throw new IsosimError(
         'isosim weight',
         '--profile',
-        `'${name}' is not a profile`,
+        `${JSON.stringify(name)} is not a profile`,
         `use one of ${Object.keys(PROFILES).join(', ')}`,
       );
     }

@@ -1,13 +1,25 @@
 /**
  * Loading scenarios: a built-in by name or a JSON file by path, checked against the
- * schema. Every problem becomes an `IsosimError` naming the file, the field (as a
- * path like `domains[2].workloads[0].rate`) and what is allowed.
+ * schema and then against the rules that span several fields (docs/scenarios.md lists
+ * them). Every problem becomes an `IsosimError` naming the file, the field (as a path
+ * like `domains[2].workloads[0].rate`), what is wrong and what is allowed, on one line:
+ * user strings are shown quoted and escaped, and long ones cut short.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IsosimError } from '@isosim/core';
+import { domainShare, PROFILES } from '@isosim/actors';
+import { IsosimError, MAX_PORTS } from '@isosim/core';
 import type { z } from 'zod';
-import { type Scenario, ScenarioSchema } from './schema.ts';
+import {
+  DOMAIN_NAME,
+  LIMITS,
+  LimitPctSchema,
+  PaperValuesSchema,
+  type Scenario,
+  ScenarioSchema,
+  webWireBytes,
+} from './schema.ts';
+import { vcpuConfig } from './toConfig.ts';
 
 export const BUILTIN_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'scenarios');
 
@@ -18,124 +30,521 @@ export function builtinNames(): string[] {
     .sort();
 }
 
+/** JSON's quoting, plus `\uXXXX` for every invisible character or separator but the space. */
+function quote(text: string): string {
+  return JSON.stringify(text).replace(/[\p{C}\p{Z}]/gu, (c) => (c === ' ' ? c : codePoint(c, '\\u')));
+}
+
+/** `U+00A0` style (or with another prefix, `\u00A0`); `{…}` around astral ones after `\u`. */
+function codePoint(c: string, prefix = 'U+'): string {
+  const hex = (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  return prefix === '\\u' && hex.length > 4 ? `${prefix}{${hex}}` : `${prefix}${hex}`;
+}
+
+/** A user's value for a one-line message: strings quoted and escaped, long ones cut. */
+export function show(v: unknown): string {
+  if (typeof v === 'string') {
+    const chars = [...v];
+    if (chars.length <= 40) return quote(v);
+    return `${quote(chars.slice(0, 32).join(''))}… (${chars.length} characters)`;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** `.key` for plain keys, `["key"]` for any other (spaces, dots, control characters). */
+function keyPath(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${show(key)}]`;
+}
+
 function fieldPath(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (out === '' && typeof p === 'string' && /^[A-Za-z_]\w*$/.test(p)) out = p;
+    else out += keyPath(String(p));
+  }
   return out || '(top level)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { problem: string; fix: string } {
+/** The raw value at `path` in parsed JSON (own properties only). */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+const KINDS: readonly unknown[] = ['web', 'cpu', 'bulk', 'udp'];
+
+/**
+ * The field's rule, keyed by its path with indices as `[]`, a workload's kind in the
+ * brackets and a map's keys as `*`.
+ */
+function ruleKey(data: unknown, path: readonly PropertyKey[]): string {
+  let out = '';
+  for (let i = 0; i < path.length; i++) {
+    const p = path[i];
+    if (typeof p === 'number') {
+      const kind = path[i - 1] === 'workloads' ? valueAt(data, [...path.slice(0, i + 1), 'kind']) : undefined;
+      out += typeof kind === 'string' && KINDS.includes(kind) ? `[${kind}]` : '[]';
+    } else if (path[i - 1] === 'limitsPct' || (path[i - 1] === 'domains' && path[i - 2] === 'paper')) {
+      out += '.*';
+    } else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+const NAME_RULE =
+  'use 1–64 characters: letters, digits, punctuation, symbols and single inner spaces; no control or invisible characters, no leading or trailing space';
+const SECONDS = `give 0 to ${LIMITS.durationMaxS} s`;
+const CONTROL_MS = `give ${LIMITS.controlMinMs} to ${LIMITS.controlMaxMs} ms: a control loop faster than 1 ms only adds events (Credit ticks every 10 ms, XenMon samples every 100 ms); 10 s is Xen SEDF's longest period`;
+const LINE = 'and at most what the NIC carries (docs/scenarios.md)';
+
+/** What each field accepts, and why; the fix of any problem with that field. */
+const RULES: Readonly<Record<string, string>> = {
+  name: 'use 1–64 lower-case letters, digits and dashes, starting with a letter or digit (it names the output directory)',
+  'host.pcpus': `give 1 to ${LIMITS.cpus}`,
+  domains: `give 1 to ${LIMITS.domains} domains: the driver domain binds an event-channel port per guest queue plus one for the NIC, and Xen's 2-level event-channel ABI has ${MAX_PORTS} ports (64-bit)`,
+  'domains[].name': NAME_RULE,
+  'domains[].vcpus': `give 1 to ${LIMITS.cpus} vCPUs`,
+  'domains[].vcpus[].pcpu': `give a pCPU index 0..${LIMITS.cpus - 1} (below host.pcpus)`,
+  'domains[].vcpus[].sedf.periodMs': `give ${LIMITS.periodMinMs} to ${LIMITS.periodMaxMs} ms: Xen SEDF's PERIOD_MIN (10 µs) and PERIOD_MAX (10 s)`,
+  'domains[].vcpus[].sedf.sliceMs': `give 0 (slack time only, with extratime) or ${LIMITS.sliceMinMs} ms (Xen SEDF's SLICE_MIN, 5 µs) up to periodMs`,
+  'domains[].vcpus[].credit.weight': "give a whole number 1..65535 (Xen's weights are 16-bit)",
+  'domains[].vcpus[].credit.capPct':
+    'give 0 (no cap) or a percentage of one pCPU up to 100, in hundredths such as 10.25',
+  durationS: `give ${LIMITS.durationMinS} to ${LIMITS.durationMaxS} s`,
+  'window.startS': SECONDS,
+  'window.endS': `give more than 0 and at most ${LIMITS.durationMaxS} s`,
+  'mechanisms.debt.feedbackMs': CONTROL_MS,
+  'mechanisms.shareGuard.periodMs': CONTROL_MS,
+  'mechanisms.shareGuard.limitsPct': `name guests: ${NAME_RULE}`,
+  'mechanisms.shareGuard.limitsPct.*':
+    "give a percentage of one CPU above 0 and at most 100, below the driver domain's share",
+  'paper.domains': `name domains: ${NAME_RULE}`,
+  seed: 'give a whole number 0..9007199254740991',
+};
+
+function workloadRule(kind: string, field: string): string | undefined {
+  switch (field) {
+    case 'startS':
+      return SECONDS;
+    case 'stopS':
+      return `give more than 0 and at most ${LIMITS.durationMaxS} s, after startS`;
+    case 'vcpu':
+      return "give a vCPU index of the domain (0 = its first) or 'spread'";
+    case 'rate':
+      return kind === 'web'
+        ? `give connections per second, at least ${LIMITS.rateMin} ${LINE}: at most ${LIMITS.webRateMax} for the smallest files`
+        : `give packets per second, at least ${LIMITS.rateMin} ${LINE}: at most ${LIMITS.udpRateMax} for 64-byte packets`;
+    case 'fileBytes':
+      return `give 1 to ${LIMITS.fileBytesMax} bytes (100 MiB)`;
+    case 'timeoutS':
+      return `give ${LIMITS.timeoutMinS} to ${LIMITS.durationMaxS} s`;
+    case 'bytes':
+      return 'give 64 to 1514 bytes (an Ethernet frame)';
+    case 'windowSegments':
+      return `give 1 to ${LIMITS.windowSegmentsMax} segments: a TCP sender keeps at most its send buffer in flight, Linux's tcp_wmem max 4 MiB / MSS 1448 bytes`;
+    default:
+      return undefined;
+  }
+}
+
+function ruleOf(key: string): string | undefined {
+  const w = /^domains\[\]\.workloads\[(\w+)\]\.(\w+)$/.exec(key);
+  if (w) return workloadRule(w[1], w[2]);
+  return Object.hasOwn(RULES, key) ? RULES[key] : undefined;
+}
+
+/** What is wrong with a name, for the message. */
+function nameProblem(v: unknown): string {
+  if (typeof v !== 'string') return `${show(v)} is not a name`;
+  const chars = [...v];
+  if (chars.length === 0) return 'is empty';
+  if (chars.length > LIMITS.nameChars) return `${show(v)} is ${chars.length} characters long`;
+  const bad = chars.find((c) => /[\p{C}]/u.test(c) || (/\s/u.test(c) && c !== ' '));
+  if (bad !== undefined) {
+    return `${show(v)} contains the control, invisible or whitespace character ${codePoint(bad)}`;
+  }
+  if (v.startsWith(' ') || v.endsWith(' ')) return `${show(v)} starts or ends with a space`;
+  if (v.includes('  ')) return `${show(v)} has two spaces in a row`;
+  return `${show(v)} is not a name`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): { problem: string; fix: string } {
+  const value = valueAt(data, issue.path);
+  const key = ruleKey(data, issue.path);
+  const rule = ruleOf(key);
+  const isName = key === 'domains[].name';
   switch (issue.code) {
     case 'invalid_type':
-      return { problem: issue.message, fix: `give a ${issue.expected}` };
+      return {
+        problem: value === undefined ? 'is missing' : `${show(value)} is not a ${issue.expected}`,
+        fix: rule ?? `give a ${issue.expected}`,
+      };
     case 'unrecognized_keys':
       return {
-        problem: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`,
+        problem: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => (/^[A-Za-z_][\w-]*$/.test(k) ? k : show(k))).join(', ')}`,
         fix: 'remove it or check its spelling (docs/scenarios.md)',
       };
     case 'invalid_value':
       return {
-        problem: issue.message,
+        problem: `${show(value)} is not allowed`,
         fix: `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'invalid_union':
-      return { problem: issue.message, fix: "check 'kind': web, cpu, bulk or udp, and that kind's fields" };
+      if (/workloads\[\w*\]$/.test(key) || key.endsWith('.kind')) {
+        return {
+          problem: issue.message,
+          fix: "check 'kind': web, cpu, bulk or udp, and that kind's fields",
+        };
+      }
+      return { problem: `${show(value)} is not allowed`, fix: rule ?? 'see docs/scenarios.md' };
     case 'too_small':
-      return { problem: issue.message, fix: `give at least ${String(issue.minimum)}` };
-    case 'too_big':
-      return { problem: issue.message, fix: `give at most ${String(issue.maximum)}` };
+    case 'too_big': {
+      const line = issue.code === 'too_big' ? lineRateBound(data, issue.path) : undefined;
+      if (line !== undefined) return { problem: `${show(value)} ${line.problem}`, fix: line.fix };
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      let problem: string;
+      if (isName) problem = nameProblem(value);
+      else if (Array.isArray(value))
+        problem = value.length === 0 ? 'is empty' : `has ${value.length} entries`;
+      else if (typeof value === 'string') problem = `${show(value)} is ${[...value].length} characters long`;
+      else
+        problem = `${show(value)} is ${issue.code === 'too_small' ? 'below the least' : 'above the most'} allowed, ${String(bound)}`;
+      return {
+        problem,
+        fix: rule ?? (issue.code === 'too_small' ? `give at least ${bound}` : `give at most ${bound}`),
+      };
+    }
+    case 'not_multiple_of':
+      return {
+        problem:
+          issue.divisor === 0.01
+            ? `${show(value)} has more than two decimals`
+            : `${show(value)} is not a multiple of ${issue.divisor}`,
+        fix: rule ?? `give a multiple of ${issue.divisor}`,
+      };
+    case 'invalid_key': {
+      const k = issue.path.at(-1);
+      return { problem: `the key ${nameProblem(k)}`, fix: NAME_RULE };
+    }
+    case 'invalid_format':
+      return {
+        problem: isName ? nameProblem(value) : `${show(value)} is not allowed`,
+        fix: rule ?? 'see docs/scenarios.md',
+      };
     default:
-      return { problem: issue.message, fix: 'see docs/scenarios.md' };
+      return { problem: issue.message, fix: rule ?? 'see docs/scenarios.md' };
   }
 }
 
-/** Checks parsed JSON against the schema and the cross-field rules. */
+function fail(where: string, path: readonly PropertyKey[], problem: string, fix: string): never {
+  throw new IsosimError(where, fieldPath(path), problem, fix);
+}
+
+/**
+ * A map keyed by domain names, as JSON.parse made it: every own key kept (zod's record
+ * drops `__proto__`), each key a name and each value checked by `value`; the result has
+ * no prototype, so no name reads anything inherited.
+ */
+function nameMap<T>(
+  data: unknown,
+  path: readonly PropertyKey[],
+  value: z.ZodType<T>,
+  where: string,
+): Record<string, T> {
+  const raw = valueAt(data, path);
+  const out = Object.create(null) as Record<string, T>;
+  if (raw === null || typeof raw !== 'object') return out;
+  for (const k of Object.keys(raw)) {
+    if (!DOMAIN_NAME.test(k)) fail(where, [...path, k], `the key ${nameProblem(k)}`, NAME_RULE);
+    const r = value.safeParse((raw as Record<string, unknown>)[k]);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const { problem, fix } = describeIssue({ ...issue, path: [...path, k, ...issue.path] }, data);
+      fail(where, [...path, k, ...issue.path], problem, fix);
+    }
+    out[k] = r.data;
+  }
+  return out;
+}
+
+/**
+ * The most a web or UDP workload may ask: what the NIC's line rate carries for its
+ * file or packet size, or undefined if `w` is not such a workload (yet).
+ */
+function rateLimit(
+  w: { kind?: unknown; rate?: unknown; fileBytes?: unknown; bytes?: unknown },
+  lineBps: number,
+  nic: string,
+): { rate: number; max: number; problem: string; fix: string } | undefined {
+  if (typeof w.rate !== 'number') return undefined;
+  let bytes: number;
+  let what: string;
+  if (w.kind === 'web' && typeof w.fileBytes === 'number' && w.fileBytes >= 1) {
+    const wire = webWireBytes(w.fileBytes);
+    bytes = Math.max(wire.toClient, wire.toHost);
+    what = `connections/s of ${w.fileBytes}-byte files need ${fmtBps(w.rate * bytes * 8)} (${bytes} bytes per connection one way)`;
+  } else if (w.kind === 'udp' && typeof w.bytes === 'number' && w.bytes >= 1) {
+    bytes = w.bytes;
+    what = `packets/s of ${bytes} bytes need ${fmtBps(w.rate * bytes * 8)}`;
+  } else return undefined;
+  const max = lineBps / 8 / bytes;
+  return { rate: w.rate, max, problem: what, fix: `give at most ${fmtRate(max)}: ${nic} carries no more` };
+}
+
+function nicOf(profileName: unknown): { lineBps: number; nic: string } {
+  const profile =
+    typeof profileName === 'string' && Object.hasOwn(PROFILES, profileName)
+      ? PROFILES[profileName]
+      : PROFILES['p4-2.8'];
+  return {
+    lineBps: profile.lineRateBps,
+    nic: `the host's ${fmtBps(profile.lineRateBps)} NIC (profile ${profile.name})`,
+  };
+}
+
+/** For a rate above the schema's maximum: the bound for this workload's size. */
+function lineRateBound(
+  data: unknown,
+  path: readonly PropertyKey[],
+): { problem: string; fix: string } | undefined {
+  if (path.at(-1) !== 'rate' || path.at(-3) !== 'workloads') return undefined;
+  const w = valueAt(data, path.slice(0, -1));
+  if (w === null || typeof w !== 'object') return undefined;
+  const { lineBps, nic } = nicOf(valueAt(data, ['host', 'profile']));
+  return rateLimit(w as Record<string, unknown>, lineBps, nic);
+}
+
+const fmtBps = (bps: number): string =>
+  bps >= 1e9 ? `${+(bps / 1e9).toPrecision(4)} Gbit/s` : `${+(bps / 1e6).toPrecision(4)} Mbit/s`;
+const fmtRate = (r: number): string => String(r >= 10 ? Math.floor(r) : Math.floor(r * 1000) / 1000);
+
+/** Checks parsed JSON against the schema and the cross-field rules (docs/scenarios.md). */
 export function parseScenario(data: unknown, where: string): Scenario {
   const r = ScenarioSchema.safeParse(data);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const { problem, fix } = describeIssue(issue);
-    throw new IsosimError(where, fieldPath(issue.path), problem, fix);
+    const { problem, fix } = describeIssue(issue, data);
+    fail(where, issue.path, problem, fix);
   }
   const s = r.data;
+  if (s.mechanisms.shareGuard) {
+    s.mechanisms.shareGuard.limitsPct = nameMap(
+      data,
+      ['mechanisms', 'shareGuard', 'limitsPct'],
+      LimitPctSchema,
+      where,
+    );
+  }
+  if (s.paper) s.paper.domains = nameMap(data, ['paper', 'domains'], PaperValuesSchema, where);
+
   const idds = s.domains.filter((d) => d.role === 'idd');
   if (idds.length !== 1) {
-    throw new IsosimError(
+    fail(
       where,
-      'domains',
+      ['domains'],
       `${idds.length} domains have role 'idd'`,
       "give exactly one driver domain (role: 'idd')",
     );
   }
-  const pcpus = s.host.pcpus ?? (s.host.profile === 'system-2' ? 2 : 1);
-  const names = new Set<string>();
+  const idd = idds[0];
+  const pcpus = s.host.pcpus ?? PROFILES[s.host.profile].pcpus;
+  const { lineBps, nic } = nicOf(s.host.profile);
+  const names = new Map<string, number>();
+  /** Per pCPU: SEDF reservations so far (fraction of the pCPU) and whose. */
+  const reserved = new Map<number, { total: number; who: string[] }>();
+  let inboundBps = 0;
+  let ports = 1; // the NIC's interrupt on the driver domain's channels
   s.domains.forEach((d, i) => {
-    if (names.has(d.name))
-      throw new IsosimError(
+    if (d.name.normalize('NFC') !== d.name) {
+      fail(
         where,
-        `domains[${i}].name`,
-        `'${d.name}' is used twice`,
+        ['domains', i, 'name'],
+        `${show(d.name)} is not in Unicode normal form C`,
+        'write it composed (NFC), so that it matches the same name typed elsewhere',
+      );
+    }
+    const first = names.get(d.name);
+    if (first !== undefined) {
+      fail(
+        where,
+        ['domains', i, 'name'],
+        `${show(d.name)} is also the name of domains[${first}]`,
         'give each domain its own name',
       );
-    names.add(d.name);
+    }
+    names.set(d.name, i);
+    if (d.role === 'guest') ports += Math.max(1, Math.min(d.vcpus.length, idd.vcpus.length));
     d.vcpus.forEach((v, j) => {
-      const at = `domains[${i}].vcpus[${j}]`;
+      const at = ['domains', i, 'vcpus', j];
       if (v.pcpu >= pcpus)
-        throw new IsosimError(
-          where,
-          `${at}.pcpu`,
-          `pCPU ${v.pcpu} does not exist`,
-          `the host has pCPUs 0..${pcpus - 1}`,
-        );
-      if (s.host.scheduler === 'sedf' && v.sedf === undefined) {
-        throw new IsosimError(
-          where,
-          `${at}.sedf`,
-          'is missing',
-          "give { sliceMs, periodMs } for the 'sedf' scheduler",
-        );
-      }
-    });
-    d.workloads.forEach((w, j) => {
-      if (w.stopS !== undefined && w.stopS <= w.startS) {
-        throw new IsosimError(
-          where,
-          `domains[${i}].workloads[${j}].stopS`,
-          `${w.stopS} is not after startS ${w.startS}`,
-          'give a stop time after the start',
-        );
+        fail(where, [...at, 'pcpu'], `pCPU ${v.pcpu} does not exist`, `the host has pCPUs 0..${pcpus - 1}`);
+      if (s.host.scheduler === 'sedf') {
+        if (v.credit !== undefined) {
+          fail(
+            where,
+            [...at, 'credit'],
+            "is a Credit parameter, but the host's scheduler is 'sedf'",
+            "remove it, or set host.scheduler to 'credit'",
+          );
+        }
+        if (v.sedf === undefined) {
+          fail(where, [...at, 'sedf'], 'is missing', "give { sliceMs, periodMs } for the 'sedf' scheduler");
+        }
+        const { sliceMs, periodMs, extratime } = v.sedf;
+        if (sliceMs > periodMs) {
+          fail(
+            where,
+            [...at, 'sedf', 'sliceMs'],
+            `${sliceMs} ms is longer than periodMs ${periodMs}`,
+            'give a slice of at most its period',
+          );
+        }
+        if (sliceMs === 0 && !extratime) {
+          fail(
+            where,
+            [...at, 'sedf', 'sliceMs'],
+            'is 0 without extratime: the vCPU would never run',
+            'give a slice, or extratime: true',
+          );
+        }
+        const share = sliceMs / periodMs;
+        const p = reserved.get(v.pcpu) ?? { total: 0, who: [] };
+        p.total += share;
+        if (share > 0) p.who.push(`${show(d.name)} ${+(100 * share).toFixed(2)}%`);
+        reserved.set(v.pcpu, p);
+        if (p.total > 1 + 1e-9) {
+          const who =
+            p.who.length > 4
+              ? `${p.who.slice(0, 3).join(', ')}, … (${p.who.length} vCPUs)`
+              : p.who.join(', ');
+          fail(
+            where,
+            [...at, 'sedf'],
+            `pCPU ${v.pcpu}'s SEDF reservations add up to ${+(100 * p.total).toFixed(2)}% (${who})`,
+            'SEDF guarantees every slice only if they fit in 100% of a pCPU: shorten slices, lengthen periods or move a vCPU',
+          );
+        }
+      } else {
+        if (v.sedf !== undefined) {
+          fail(
+            where,
+            [...at, 'sedf'],
+            "is an SEDF parameter, but the host's scheduler is 'credit'",
+            "remove it (give credit: { weight, capPct }), or set host.scheduler to 'sedf'",
+          );
+        }
+        const cap = v.credit?.capPct ?? 0;
+        if (Math.round(cap * 100) / 100 !== cap) {
+          fail(
+            where,
+            [...at, 'credit', 'capPct'],
+            `${cap} has more than two decimals`,
+            RULES['domains[].vcpus[].credit.capPct'],
+          );
+        }
       }
     });
     if (d.role === 'idd' && d.workloads.length > 0) {
-      throw new IsosimError(
+      fail(
         where,
-        `domains[${i}].workloads`,
+        ['domains', i, 'workloads'],
         'the driver domain runs no workloads here',
         'move them to a guest',
       );
     }
+    d.workloads.forEach((w, j) => {
+      const at = ['domains', i, 'workloads', j];
+      if (w.stopS !== undefined && w.stopS <= w.startS) {
+        fail(
+          where,
+          [...at, 'stopS'],
+          `${w.stopS} is not after startS ${w.startS}`,
+          'give a stop time after the start',
+        );
+      }
+      if (typeof w.vcpu === 'number' && w.vcpu >= d.vcpus.length) {
+        fail(
+          where,
+          [...at, 'vcpu'],
+          `vCPU ${w.vcpu} does not exist`,
+          `the domain has vCPUs 0..${d.vcpus.length - 1}; or give 'spread'`,
+        );
+      }
+      const limit = w.kind === 'web' || w.kind === 'udp' ? rateLimit(w, lineBps, nic) : undefined;
+      if (limit !== undefined && limit.rate > limit.max) {
+        fail(where, [...at, 'rate'], `${show(limit.rate)} ${limit.problem}`, limit.fix);
+      }
+      if (w.kind === 'web' && w.rate * w.timeoutS > LIMITS.webConnections) {
+        fail(
+          where,
+          [...at, 'timeoutS'],
+          `${show(w.timeoutS)} s at ${show(w.rate)} connections/s keeps up to ${Math.ceil(w.rate * w.timeoutS)} connections open`,
+          `give rate × timeoutS at most ${LIMITS.webConnections}: httperf opens each connection from its own client port, and ports are 16 bits`,
+        );
+      }
+      if (w.kind === 'web') inboundBps += w.rate * webWireBytes(w.fileBytes).toHost * 8;
+      if (w.kind === 'udp' && w.direction === 'receive') inboundBps += w.rate * w.bytes * 8;
+      if (inboundBps > lineBps * (1 + 1e-12)) {
+        fail(
+          where,
+          [...at, 'rate'],
+          `with this workload the clients send the host ${fmtBps(inboundBps)} (web requests and UDP received, all workloads counted as if at once)`,
+          `${nic} receives at most ${fmtBps(lineBps)}: lower the rates`,
+        );
+      }
+    });
   });
-  for (const [name] of Object.entries(s.mechanisms.shareGuard?.limitsPct ?? {})) {
-    const d = s.domains.find((x) => x.name === name);
-    if (d === undefined || d.role === 'idd') {
-      throw new IsosimError(
-        where,
-        `mechanisms.shareGuard.limitsPct.${name}`,
-        'names no guest',
-        `use one of ${s.domains
-          .filter((x) => x.role === 'guest')
-          .map((x) => x.name)
-          .join(', ')}`,
-      );
+  if (ports > MAX_PORTS) {
+    fail(
+      where,
+      ['domains'],
+      `the driver domain would need ${ports} event-channel ports (one per guest queue, one for the NIC)`,
+      `Xen's 2-level event-channel ABI has ${MAX_PORTS} (64-bit): give fewer guests, or fewer driver-domain vCPUs`,
+    );
+  }
+  const sg = s.mechanisms.shareGuard;
+  if (sg) {
+    const iddShare = domainShare(s.host.scheduler, { vcpus: idd.vcpus.map(vcpuConfig) });
+    for (const [name, pct] of Object.entries(sg.limitsPct)) {
+      const at = ['mechanisms', 'shareGuard', 'limitsPct', name];
+      const d = s.domains.find((x) => x.name === name);
+      if (d === undefined || d.role === 'idd') {
+        const guests = s.domains.filter((x) => x.role === 'guest').map((x) => show(x.name));
+        fail(
+          where,
+          at,
+          d === undefined ? 'names no domain' : 'names the driver domain',
+          `use a guest: ${guests.length > 5 ? `${guests.slice(0, 5).join(', ')}, …` : guests.join(', ')}`,
+        );
+      }
+      if (!(pct / 100 < iddShare)) {
+        fail(
+          where,
+          at,
+          `${pct}% is not below the driver domain's share, ${+(100 * iddShare).toFixed(2)}%`,
+          "give a limit below it: ShareGuard bounds a guest's use of the driver domain (limit < CPUshare_IDD)",
+        );
+      }
     }
   }
   if (s.window && !(s.window.startS < s.window.endS && s.window.endS <= s.durationS)) {
-    throw new IsosimError(
+    fail(
       where,
-      'window',
+      ['window'],
       `[${s.window.startS}, ${s.window.endS}] is not inside the run`,
       `give 0 <= startS < endS <= durationS (${s.durationS})`,
     );
+  }
+  for (const name of Object.keys(s.paper?.domains ?? {})) {
+    if (!names.has(name))
+      fail(where, ['paper', 'domains', name], 'names no domain', 'use a domain of this scenario');
   }
   return s;
 }

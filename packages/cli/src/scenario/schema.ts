@@ -4,42 +4,148 @@
  * measurement window, and the paper's numbers to compare with. Human units in the file
  * (seconds, milliseconds, percent); `toSystemConfig` turns them into the library's
  * integer nanoseconds. `docs/scenarios.md` documents it; `isosim schema` prints the JSON
- * Schema for editors.
+ * Schema for editors (docs/scenario.schema.json).
+ *
+ * Everything a single field must satisfy is here, so the JSON Schema says it too; each
+ * bound is in `LIMITS` with its reason. What spans several fields (a slice within its
+ * period, a pCPU's reservations, rates the NIC can carry, names that must exist) is
+ * checked by `parseScenario` in load.ts and listed in docs/scenarios.md.
  */
+import { MAX_PORTS } from '@isosim/core';
 import { z } from 'zod';
 
-const positive = z.number().positive();
-const percent = z.number().min(0).max(100);
+/**
+ * Packet sizes of the model (actors: net/packet.ts, workload/web.ts; the scenario tests
+ * check they agree): TCP payload per full segment, a bare TCP segment on the wire, a GET.
+ */
+export const MSS_BYTES = 1448;
+export const ACK_BYTES = 66;
+export const GET_BYTES = 250;
+/** Every hardware profile's NIC: 1 Gbit/s (profiles.ts); load.ts uses the profile's own. */
+const LINE_RATE_BPS = 1_000_000_000;
+
+/** Bytes on the wire per web connection, each way (the exchange in actors' workload/web.ts). */
+export function webWireBytes(fileBytes: number): { toClient: number; toHost: number } {
+  const n = Math.max(1, Math.ceil(fileBytes / MSS_BYTES));
+  return {
+    // SYN-ACK, then n data segments carrying the file, each with its headers.
+    toClient: ACK_BYTES + fileBytes + n * ACK_BYTES,
+    // SYN, ACK, GET, an ACK per two data segments (and for the last), FIN.
+    toHost: 3 * ACK_BYTES + GET_BYTES + Math.ceil(n / 2) * ACK_BYTES,
+  };
+}
+
+/** The bounds of single fields, with their reasons (docs/scenarios.md repeats them). */
+export const LIMITS = {
+  /** Domain and scenario names: short enough for tables, plots and `--actor`. */
+  nameChars: 64,
+  /**
+   * The driver domain binds one event-channel port per guest queue plus one for the
+   * NIC, and Xen's 2-level event-channel ABI gives 4096 ports on 64-bit.
+   */
+  domains: MAX_PORTS,
+  /** vCPUs per domain and pCPUs per host (pCPU and vCPU indices 0..63). */
+  cpus: 64,
+  /** Xen SEDF (sched_sedf.c): PERIOD_MIN 10 µs, PERIOD_MAX 10 s, SLICE_MIN 5 µs. */
+  periodMinMs: 0.01,
+  periodMaxMs: 10_000,
+  sliceMinMs: 0.005,
+  /** Debt feedback and ShareGuard: at least 1 ms, at most Xen SEDF's longest period. */
+  controlMinMs: 1,
+  controlMaxMs: 10_000,
+  /** Run length and any time in it: 1 ms to one hour of simulated time. */
+  durationMinS: 0.001,
+  durationMaxS: 3600,
+  /** httperf --timeout: 1 ms to the longest run. */
+  timeoutMinS: 0.001,
+  /** Web and UDP rates: at least one per 1000 s (the gap stays a safe integer of ns). */
+  rateMin: 0.001,
+  /** The fastest web rate any file size allows: the line rate over the smallest exchange. */
+  webRateMax: Math.floor(LINE_RATE_BPS / 8 / webWireBytes(1).toHost),
+  /** The fastest UDP rate: the line rate over the smallest packet, 64 bytes. */
+  udpRateMax: Math.floor(LINE_RATE_BPS / 8 / 64),
+  /**
+   * Web connections open at once, rate × timeoutS at most: httperf opens each from its
+   * own local port of the client, and a port number is 16 bits.
+   */
+  webConnections: 65_536,
+  /** Web files up to 100 MiB (the paper's are 10 and 100 KB). */
+  fileBytesMax: 100 * 1024 * 1024,
+  /** A TCP sender's window: Linux's largest send buffer (tcp_wmem max, 4 MiB) / MSS. */
+  windowSegmentsMax: Math.floor((4 * 1024 * 1024) / MSS_BYTES),
+} as const;
+
+/**
+ * A domain name: 1–64 characters (Unicode letters, digits, punctuation, symbols and
+ * inner spaces), no control, format or other invisible characters, no other
+ * whitespace, no leading or trailing space. Names are table columns, plot labels,
+ * `--actor` arguments and JSON keys: these always print and round-trip.
+ */
+export const DOMAIN_NAME = /^[^\p{C}\s](?:(?:[^\p{C}\s]| ){0,62}[^\p{C}\s])?$/u;
+/** A scenario name: it names the output directory. */
+export const SCENARIO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+const domainName = z.string().regex(DOMAIN_NAME);
+const ms = (min: number, max: number) => z.number().min(min).max(max);
 
 export const SedfSchema = z
   .object({
-    sliceMs: z.number().min(0).describe('guaranteed CPU per period, ms'),
-    periodMs: positive.describe('period, ms'),
+    sliceMs: z
+      .union([z.literal(0), ms(LIMITS.sliceMinMs, LIMITS.periodMaxMs)])
+      .describe(
+        'guaranteed CPU per period, ms: 0 (runs only in slack time; needs extratime) or 0.005 (Xen SLICE_MIN) up to periodMs',
+      ),
+    periodMs: ms(LIMITS.periodMinMs, LIMITS.periodMaxMs).describe(
+      'period, ms: 0.01 to 10000 (Xen SEDF PERIOD_MIN 10 µs, PERIOD_MAX 10 s)',
+    ),
     extratime: z.boolean().default(false).describe('may run in slack time (work-conserving)'),
   })
-  .strict()
-  .refine((s) => s.sliceMs <= s.periodMs, { message: 'sliceMs must not exceed periodMs', path: ['sliceMs'] });
+  .strict();
 
 export const CreditSchema = z
   .object({
-    weight: z.number().int().min(1).max(65_535).default(256),
-    capPct: percent.default(0).describe('upper bound in percent of one pCPU; 0 = none'),
+    weight: z.number().int().min(1).max(65_535).default(256).describe("relative share (Xen's uint16)"),
+    capPct: z
+      .number()
+      .min(0)
+      .max(100)
+      .multipleOf(0.01)
+      .default(0)
+      .describe('upper bound in percent of one pCPU, in hundredths (10.25); 0 = none'),
   })
   .strict();
 
 export const VcpuSchema = z
   .object({
-    pcpu: z.number().int().min(0).default(0).describe('the pCPU this vCPU is pinned to'),
-    sedf: SedfSchema.optional(),
-    credit: CreditSchema.optional(),
+    pcpu: z
+      .number()
+      .int()
+      .min(0)
+      .max(LIMITS.cpus - 1)
+      .default(0)
+      .describe('the pCPU this vCPU is pinned to'),
+    sedf: SedfSchema.optional().describe("required under the 'sedf' scheduler, refused under 'credit'"),
+    credit: CreditSchema.optional().describe(
+      "only under the 'credit' scheduler (default weight 256, no cap)",
+    ),
   })
   .strict();
 
+const seconds = z.number().min(0).max(LIMITS.durationMaxS);
+const rate = (max: number) => z.number().min(LIMITS.rateMin).max(max);
+
 const timing = {
-  startS: z.number().min(0).default(0).describe('start, seconds from the beginning of the run'),
-  stopS: z.number().positive().optional().describe('stop, seconds; absent: runs to the end'),
+  startS: seconds.default(0).describe('start, seconds from the beginning of the run'),
+  stopS: seconds.positive().optional().describe('stop, seconds, after startS; absent: runs to the end'),
   vcpu: z
-    .union([z.number().int().min(0), z.literal('spread')])
+    .union([
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(LIMITS.cpus - 1),
+      z.literal('spread'),
+    ])
     .optional()
     .describe(
       "where the workload's threads run: a vCPU of its domain by index, or 'spread' (default): each flow on the vCPU of its hash, a CPU-bound job on every vCPU",
@@ -50,9 +156,21 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('web'),
-      rate: positive.describe('httperf connections per second'),
-      fileBytes: z.number().int().positive(),
-      timeoutS: positive.default(2).describe('httperf --timeout: a later reply is a failed request'),
+      rate: rate(LIMITS.webRateMax).describe(
+        "httperf connections per second; at most what the NIC's line rate carries for the file size (docs/scenarios.md)",
+      ),
+      fileBytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(LIMITS.fileBytesMax)
+        .describe('file size, bytes (at most 100 MiB)'),
+      timeoutS: z
+        .number()
+        .min(LIMITS.timeoutMinS)
+        .max(LIMITS.durationMaxS)
+        .default(2)
+        .describe('httperf --timeout, seconds: a later reply is a failed request'),
       arrivals: z.enum(['uniform', 'poisson']).default('uniform'),
       ...timing,
     })
@@ -62,7 +180,15 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('bulk'),
       direction: z.enum(['send', 'receive']),
-      windowSegments: z.number().int().positive().optional(),
+      windowSegments: z
+        .number()
+        .int()
+        .min(1)
+        .max(LIMITS.windowSegmentsMax)
+        .optional()
+        .describe(
+          'TCP segments in flight (default 45: 64 KiB); at most tcp_wmem max 4 MiB / MSS 1448 = 2896',
+        ),
       ...timing,
     })
     .strict(),
@@ -70,8 +196,10 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('udp'),
       direction: z.enum(['send', 'receive']),
-      rate: positive.describe('packets per second'),
-      bytes: z.number().int().min(64).max(1514),
+      rate: rate(LIMITS.udpRateMax).describe(
+        "packets per second; at most what the NIC's line rate carries for the packet size (docs/scenarios.md)",
+      ),
+      bytes: z.number().int().min(64).max(1514).describe('Ethernet frame, bytes'),
       ...timing,
     })
     .strict(),
@@ -79,14 +207,19 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
 
 export const DomainSchema = z
   .object({
-    name: z.string().min(1).describe("as in the paper: 'Dom-0', 'Dom-1', …"),
+    name: domainName.describe(
+      "as in the paper: 'Dom-0', 'Dom-1', …; 1–64 printable characters, inner spaces only, unique",
+    ),
     role: z.enum(['idd', 'guest']).default('guest').describe('idd: the driver domain (exactly one)'),
-    vcpus: z.array(VcpuSchema).min(1),
+    vcpus: z.array(VcpuSchema).min(1).max(LIMITS.cpus),
     workloads: z.array(WorkloadSchema).default([]),
   })
   .strict();
 
 const source = z.enum(['estimate', 'truth']).default('estimate');
+/** A ShareGuard limit, percent of one CPU. */
+export const LimitPctSchema = z.number().positive().max(100);
+const controlMs = ms(LIMITS.controlMinMs, LIMITS.controlMaxMs);
 
 export const MechanismsSchema = z
   .object({
@@ -94,17 +227,17 @@ export const MechanismsSchema = z
       .object({
         mode: z.enum(['immediate', 'next-quantum', 'off']).default('immediate'),
         spread: z.boolean().default(false),
-        feedbackMs: positive.default(500),
+        feedbackMs: controlMs.default(500).describe('feedback interval, ms: 1 to 10000'),
         source,
       })
       .strict()
       .optional(),
     shareGuard: z
       .object({
-        periodMs: positive.default(500),
+        periodMs: controlMs.default(500).describe('period, ms: 1 to 10000'),
         limitsPct: z
-          .record(z.string(), z.number().positive().max(100))
-          .describe('per guest name, percent of one CPU'),
+          .record(domainName, LimitPctSchema)
+          .describe("per guest name, percent of one CPU, below the driver domain's share"),
         source,
       })
       .strict()
@@ -123,21 +256,28 @@ export const PaperValuesSchema = z
 
 export const ScenarioSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
+    name: z
+      .string()
+      .regex(SCENARIO_NAME)
+      .describe('1–64 lower-case letters, digits and dashes; names the output directory'),
     description: z.string().default(''),
     host: z
       .object({
         profile: z.enum(['p4-2.8', 'system-1', 'system-2']),
-        pcpus: z.number().int().min(1).max(64).optional(),
+        pcpus: z.number().int().min(1).max(LIMITS.cpus).optional(),
         scheduler: z.enum(['sedf', 'credit']),
       })
       .strict(),
-    domains: z.array(DomainSchema).min(1),
+    domains: z.array(DomainSchema).min(1).max(LIMITS.domains),
     mechanisms: MechanismsSchema.default({}),
-    durationS: positive.max(3600),
+    durationS: z
+      .number()
+      .min(LIMITS.durationMinS)
+      .max(LIMITS.durationMaxS)
+      .describe('simulated seconds: 0.001 to 3600'),
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
     window: z
-      .object({ startS: z.number().min(0), endS: positive })
+      .object({ startS: seconds, endS: seconds.positive() })
       .strict()
       .optional()
       .describe('the measurement window the percentages cover; default the whole run'),
@@ -145,7 +285,7 @@ export const ScenarioSchema = z
       .object({
         source: z.string(),
         fitted: z.boolean().describe('true: this column was used for calibration; false: a prediction'),
-        domains: z.record(z.string(), PaperValuesSchema),
+        domains: z.record(domainName, PaperValuesSchema).describe('per domain name'),
       })
       .strict()
       .optional(),

@@ -1,4 +1,8 @@
-/** A checked scenario as the library's `SystemConfig` (integer nanoseconds). */
+/**
+ * A checked scenario as the library's `SystemConfig` (integer nanoseconds: times in the
+ * file are rounded to the nearest ns; Credit caps pass as they are, in hundredths of a
+ * percent). Name-keyed maps keep every own key, `__proto__` included.
+ */
 import { PROFILES, type SystemConfig, type VcpuConfig, type WorkloadConfig } from '@isosim/actors';
 import { NS_PER_MS, NS_PER_S } from '@isosim/core';
 import type { Scenario } from './schema.ts';
@@ -6,7 +10,7 @@ import type { Scenario } from './schema.ts';
 const ns = (s: number): number => Math.round(s * NS_PER_S);
 const nsMs = (ms: number): number => Math.round(ms * NS_PER_MS);
 
-function vcpu(v: Scenario['domains'][number]['vcpus'][number]): VcpuConfig {
+export function vcpuConfig(v: Scenario['domains'][number]['vcpus'][number]): VcpuConfig {
   return {
     pcpu: v.pcpu,
     sedf: v.sedf
@@ -45,16 +49,18 @@ export function toSystemConfig(s: Scenario): SystemConfig {
   const idd = s.domains.find((d) => d.role === 'idd');
   if (idd === undefined) throw new Error('scenario has no driver domain (checked by parseScenario)');
   const m = s.mechanisms;
-  const nameToLimit: Record<string, number> = {};
-  for (const [name, pct] of Object.entries(m.shareGuard?.limitsPct ?? {})) nameToLimit[name] = pct / 100;
+  // fromEntries defines own properties: a guest named `__proto__` keeps its limit.
+  const nameToLimit: Record<string, number> = Object.fromEntries(
+    Object.entries(m.shareGuard?.limitsPct ?? {}).map(([name, pct]) => [name, pct / 100]),
+  );
   return {
     profile: PROFILES[s.host.profile],
     pcpus: s.host.pcpus,
     scheduler: s.host.scheduler,
-    idd: { name: idd.name, vcpus: idd.vcpus.map(vcpu) },
+    idd: { name: idd.name, vcpus: idd.vcpus.map(vcpuConfig) },
     guests: s.domains
       .filter((d) => d.role === 'guest')
-      .map((d) => ({ name: d.name, vcpus: d.vcpus.map(vcpu), workloads: d.workloads.map(workload) })),
+      .map((d) => ({ name: d.name, vcpus: d.vcpus.map(vcpuConfig), workloads: d.workloads.map(workload) })),
     mechanisms: {
       debt:
         m.debt && m.debt.mode !== 'off'
