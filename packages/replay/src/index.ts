@@ -2,6 +2,14 @@ export type { LogDiff } from './diff.ts';
 export { diffLogs } from './diff.ts';
 export type { PerfettoResult } from './export/perfetto.ts';
 export { exportPerfetto } from './export/perfetto.ts';
+export type { XaDomain, XaVcpu, XenalyzeSummary } from './export/xenalyzeSummary.ts';
+export {
+  XA_DOMAIN_RUNSTATES,
+  XA_RUNSTATES,
+  xaCpuPct,
+  xaSeconds,
+  xenalyzeSummary,
+} from './export/xenalyzeSummary.ts';
 export type { XentraceResult } from './export/xentrace.ts';
 export { exportXentrace } from './export/xentrace.ts';
 export type { Predicate } from './query.ts';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SYSTEM_2, type SystemConfig, XenSystem } from '@isosim/actors';
 import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S, scanLog } from '@isosim/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { xenalyzeSummary } from './xenalyzeSummary.ts';
 import { exportXentrace } from './xentrace.ts';
 
 // Event ids from xen/include/public/trace.h.
@@ -21,7 +22,13 @@ const SWITCH = 0x0002800a;
 const INFPREV = 0x0002800e;
 const INFNEXT = 0x0002800f;
 const INFCONT = 0x00028011;
+const CONTINUE = 0x00021002;
+/** TRC_SCHED_RUNSTATE_CHANGE (0x00021001) with the old state in bits 8–11, the new in 4–7. */
+const RS = (from: number, to: number) => 0x00021001 | (from << 8) | (to << 4);
+const [RUN, RUNNABLE, BLOCKED] = [0, 1, 2];
 const IDLE_DOM = 0x7fff;
+/** A runstate record's word: struct { uint16_t vcpu, domain; }. */
+const DV = (domain: number, vcpu: number) => domain * 0x10000 + vcpu;
 /** Extra words per event, as xen/common/sched/core.c traces them. */
 const EXTRA: Record<number, number> = {
   [DOM_ADD]: 1,
@@ -31,7 +38,13 @@ const EXTRA: Record<number, number> = {
   [INFPREV]: 3,
   [INFNEXT]: 4,
   [INFCONT]: 4,
+  [CONTINUE]: 1,
+  [RS(BLOCKED, RUNNABLE)]: 1,
+  [RS(RUN, RUNNABLE)]: 1,
+  [RS(RUN, BLOCKED)]: 1,
+  [RS(RUNNABLE, RUN)]: 1,
 };
+const isRunstate = (e: number) => e !== CONTINUE && (e & 0xfffff00f) === 0x00021001;
 
 interface Rec {
   cpu: number;
@@ -131,36 +144,53 @@ describe('exportXentrace on a hand-written log', () => {
 
   it('writes each scheduler event with the words Xen gives it, per CPU, in time order', () => {
     const out = join(dir, 'hand.bin');
-    const r = exportXentrace(log, out, { cpuKhz: 1_000_000 }); // TSC = ns
-    expect(r).toEqual({ records: 20, cpus: 2, skipped: 1 });
+    const r = exportXentrace(log, out, { cpuKhz: 1_000_000 }); // TSC = ns + 1
+    expect(r).toEqual({ records: 35, cpus: 2, skipped: 1 });
     const { windows, recs } = parse(readFileSync(out));
     expect(windows.map((x) => x.cpu)).toEqual([0, 1]);
-    const on = (cpu: number) => recs.filter((x) => x.cpu === cpu).map((x) => [x.event, x.tsc, ...x.extra]);
+    const on = (cpu: number) =>
+      recs.filter((x) => x.cpu === cpu).map((x) => [x.event, x.tsc - 1, ...x.extra]);
     expect(on(0)).toEqual([
       [DOM_ADD, 0, 0],
       [INFCONT, 0, IDLE_DOM, 0, 0, 1e9],
+      [CONTINUE, 0, DV(IDLE_DOM, 0)],
       [WAKE, 100, 1, 1],
+      [RS(BLOCKED, RUNNABLE), 100, DV(1, 1)],
       [INFPREV, 100, IDLE_DOM, 0, 100],
       [INFNEXT, 100, 1, 1, 0, 5000],
       [SWITCH, 100, IDLE_DOM, 0, 1, 1],
+      [RS(RUN, RUNNABLE), 100, DV(IDLE_DOM, 0)],
+      [RS(RUNNABLE, RUN), 100, DV(1, 1)],
       [WAKE, 150, 0, 0],
+      [RS(BLOCKED, RUNNABLE), 150, DV(0, 0)],
       // d1v1 ran 200 ns; d0v0 had been runnable since its wake at 150.
       [INFPREV, 300, 1, 1, 200],
       [INFNEXT, 300, 0, 0, 150, 2000],
       [SWITCH, 300, 1, 1, 0, 0],
+      [RS(RUN, RUNNABLE), 300, DV(1, 1)], // preempted: it still has work
+      [RS(RUNNABLE, RUN), 300, DV(0, 0)],
       [INFCONT, 500, 0, 0, 200, 2000],
+      [CONTINUE, 500, DV(0, 0)],
       [BLOCK, 701, 0, 0],
       // Run time counts from the switch at 300, across the re-decision at 500.
       [INFPREV, 701, 0, 0, 401],
       [INFNEXT, 701, 1, 1, 401, 3000],
       [SWITCH, 701, 0, 0, 1, 1],
+      [RS(RUN, BLOCKED), 701, DV(0, 0)],
+      [RS(RUNNABLE, RUN), 701, DV(1, 1)],
+      // The end of the log: what runs on each pCPU goes on to there.
+      [CONTINUE, 701, DV(1, 1)],
     ]);
     expect(on(1)).toEqual([
       [DOM_ADD, 0, 1],
       [WAKE, 50, 1, 0],
+      [RS(BLOCKED, RUNNABLE), 50, DV(1, 0)],
       [INFPREV, 50, IDLE_DOM, 1, 50],
       [INFNEXT, 50, 1, 0, 0, 1e6],
       [SWITCH, 50, IDLE_DOM, 1, 1, 0],
+      [RS(RUN, RUNNABLE), 50, DV(IDLE_DOM, 1)],
+      [RS(RUNNABLE, RUN), 50, DV(1, 0)],
+      [CONTINUE, 701, DV(1, 0)],
     ]);
     expect(windows.map((x) => x.bytes)).toEqual([
       on(0).reduce((s, x) => s + 4 * (x.length + 1), 0),
@@ -168,11 +198,33 @@ describe('exportXentrace on a hand-written log', () => {
     ]);
   });
 
-  it('stamps TSC = round(ns × kHz / 10^6), 2.8 GHz by default', () => {
+  it("gives xenalyze's run times: per vCPU from its runstate records, up to the end of the log", () => {
+    const out = join(dir, 'hand.bin');
+    exportXentrace(log, out, { cpuKhz: 1_000_000 });
+    const s = xenalyzeSummary(out, { cpuHz: 1e9 });
+    expect(s.warnings).toEqual([]);
+    expect([s.firstTsc, s.lastTsc, s.totalCycles]).toEqual([1, 702, 701]);
+    const run = (did: number) => {
+      const d = s.domains.find((x) => x.did === did);
+      return [d?.totalTime.cycles, ...(d?.vcpus.map((v) => v.runstates[0].cycles) ?? [])];
+    };
+    // d0v0 ran 300–701; d1v0 50–701 (pCPU 1); d1v1 100–300, then from 701 on.
+    expect(run(0)).toEqual([401, 401]);
+    expect(run(1)).toEqual([851, 651, 200]);
+    // Idle: pCPU 0's from time 0 to 100 (its first record is a continue); pCPU 1's first
+    // runstate record takes it out of running, and xenalyze keeps it in "init" until it runs.
+    expect(run(IDLE_DOM)).toEqual([100, 100, 0]);
+    // d1v1 waited (runnable) from its preemption at 300 to 701. d0v0 waited from its wake at
+    // 150 to 300, but xenalyze counts nothing for a vCPU until it first runs ("init").
+    expect(s.domains.find((x) => x.did === 1)?.vcpus[1].runstates[1].cycles).toBe(401);
+    expect(s.domains.find((x) => x.did === 0)?.vcpus[0].runstates[1].cycles).toBe(0);
+  });
+
+  it('stamps TSC = 1 + round(ns × kHz / 10^6), 2.8 GHz by default', () => {
     const out = join(dir, 'hand-default.bin');
     exportXentrace(log, out);
     const tscs = parse(readFileSync(out)).recs.map((x) => x.tsc);
-    expect([...new Set(tscs)].sort((a, b) => a - b)).toEqual([0, 140, 280, 420, 840, 1400, 1963]);
+    expect([...new Set(tscs)].sort((a, b) => a - b)).toEqual([1, 141, 281, 421, 841, 1401, 1964]);
     expect(() => exportXentrace(log, out, { cpuKhz: 2.5 })).toThrow(IsosimError);
   });
 });
@@ -251,6 +303,9 @@ describe('exportXentrace on a simulated two-pCPU host', () => {
     expect(count(INFCONT)).toBe(switches.length - changes);
     expect(count(WAKE)).toBe(wakes);
     expect(count(BLOCK)).toBe(blocks);
+    // Runstates: two per change of vCPU, one per wake; a continue per re-decision and per pCPU at the end.
+    expect(recs.filter((x) => isRunstate(x.event)).length).toBe(2 * changes + wakes);
+    expect(count(CONTINUE)).toBe(switches.length - changes + 2);
     expect(wakes).toBeGreaterThan(100);
     expect(new Set(recs.filter((x) => x.event === DOM_ADD).map((x) => x.extra[0]))).toEqual(domains);
     expect(count(DOM_ADD)).toBe(domains.size);
@@ -263,12 +318,12 @@ describe('exportXentrace on a simulated two-pCPU host', () => {
       for (let i = 1; i < mine.length; i++) expect(mine[i].tsc).toBeGreaterThanOrEqual(mine[i - 1].tsc);
       // With TSC = ns, the SWITCH records sit at the log's switches to another vCPU.
       const sw = mine.filter((x) => x.event === SWITCH);
-      const logged = switches.filter((s) => s.pcpu === cpu && !s.same).map((s) => s.t);
+      const logged = switches.filter((s) => s.pcpu === cpu && !s.same).map((s) => s.t + 1);
       expect(sw.map((x) => x.tsc)).toEqual(logged);
       // Each switch starts from what the one before put on the CPU (idle at first),
       // and INFPREV's run time is the time since then.
       let running = [IDLE_DOM, cpu];
-      let since = 0;
+      let since = 1; // the TSC at time 0
       mine.forEach((x, i) => {
         if (x.event !== SWITCH) return;
         const [prev, next] = [mine[i - 2], mine[i - 1]];

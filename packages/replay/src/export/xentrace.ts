@@ -24,25 +24,50 @@
  *   switched in], `TRC_SCHED_SWITCH_INFNEXT` [next domid, next vcpuid, ns next waited
  *   since it became runnable, next's slice ns], `TRC_SCHED_SWITCH` [prev domid, prev
  *   vcpuid, next domid, next vcpuid];
+ *   then, as `sched_switch_units()` does, `TRC_SCHED_RUNSTATE_CHANGE` for prev
+ *   (running → blocked, or → runnable if it still has work; idle always → runnable)
+ *   and for next (runnable → running);
  * - per decision that keeps the vCPU (`cpu.switch` with prev = next):
- *   `TRC_SCHED_SWITCH_INFCONT` [domid, vcpuid, ns it ran since switched in, slice ns].
+ *   `TRC_SCHED_SWITCH_INFCONT` [domid, vcpuid, ns it ran since switched in, slice ns],
+ *   then `TRC_SCHED_CONTINUE_RUNNING`, as `sched_context_switch()` does;
+ * - a wake (blocked → runnable) writes `TRC_SCHED_RUNSTATE_CHANGE` blocked → runnable
+ *   after its `TRC_SCHED_WAKE`, as `vcpu_wake()` does;
+ * - at the end of the log (of the run, if the header gives its length and the log is
+ *   whole), one `TRC_SCHED_CONTINUE_RUNNING` per pCPU for what runs there, so that a
+ *   reader counts the last stretch up to the end (Xen writes nothing there).
+ * The runstate records carry one word, `domid << 16 | vcpuid` (core.c's
+ * `struct { uint16_t vcpu, domain; }`), and put the old and new runstate in bits 8–9
+ * and 4–5 of the event id (RUNSTATE_running 0, runnable 1, blocked 2).
  * The idle vCPU of pCPU p is domain DOMID_IDLE, vCPU p, as Xen's idle vCPUs are. A
  * vCPU's id is its place among its domain's vCPUs in the order they first appear.
- * Times in extra words are nanoseconds cut to 32 bits, as Xen's are. The TSC is the
- * simulated time at `cpuKhz` (default 2.8 GHz, the paper's machines).
+ * Times in extra words are nanoseconds cut to 32 bits, as Xen's are. The TSC is
+ * `TSC_AT_ZERO` plus the simulated time at `cpuKhz` (default 2.8 GHz, the paper's
+ * machines): xenalyze takes a TSC of 0 for "not set".
  *
  * Memory stays flat: the log is streamed, and only one window per CPU and one output
  * chunk are held. The file is written as `outPath.partial` and renamed at the end.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { xentrace } from '@isosim/actors';
-import { IsosimError, scanLog } from '@isosim/core';
+import { IsosimError, NS_PER_S, scanLog } from '@isosim/core';
 
 const { DOMID_IDLE, TRC_TRACE_CPU_CHANGE, TRC_SCHED_DOM_ADD, TRC_SCHED_WAKE, TRC_SCHED_BLOCK } = xentrace;
 const { TRC_SCHED_SWITCH, TRC_SCHED_SWITCH_INFPREV, TRC_SCHED_SWITCH_INFNEXT, TRC_SCHED_VERBOSE } = xentrace;
 
 /** trace.h: `TRC_SCHED_SWITCH_INFCONT` (TRC_SCHED_VERBOSE + 17); @isosim/actors does not define it. */
 export const TRC_SCHED_SWITCH_INFCONT = TRC_SCHED_VERBOSE + 17;
+/** trace.h `TRC_SCHED_MIN`: the class of runstate records. */
+export const TRC_SCHED_MIN = 0x00021000;
+/** trace.h: a vCPU's runstate changed; old state in bits 8–11, new in bits 4–7 of the event. */
+export const TRC_SCHED_RUNSTATE_CHANGE = TRC_SCHED_MIN + 1;
+/** trace.h: the scheduler kept the running vCPU. */
+export const TRC_SCHED_CONTINUE_RUNNING = TRC_SCHED_MIN + 2;
+/** xen/include/public/vcpu.h runstates. */
+export const RUNSTATE_RUNNING = 0;
+export const RUNSTATE_RUNNABLE = 1;
+export const RUNSTATE_BLOCKED = 2;
+/** The TSC at simulated time 0: xenalyze reads a TSC of 0 as "not set". */
+export const TSC_AT_ZERO = 1;
 
 /** trace.h: the extra-word count sits at bit 28 of the header word. */
 export const TRACE_EXTRA_SHIFT = 28;
@@ -192,6 +217,8 @@ interface VcpuInfo {
   /** The pCPU its WAKE/BLOCK records go to: its sched.add's, else the first it ran on. */
   pcpu: number;
   state: number;
+  /** Its runstate as the trace has it (RUNSTATE_*). */
+  runstate: number;
   runnableSinceNs: number;
   /** How long it had been runnable when it last started running. */
   waitedNs: number;
@@ -219,7 +246,7 @@ export function exportXentrace(
   /** round(ns × kHz / 10^6), exact while the TSC is below 2^53. */
   const tscOf = (ns: number): number => {
     const ms = Math.floor(ns / 1e6);
-    const tsc = ms * khz + Math.round(((ns - ms * 1e6) * khz) / 1e6);
+    const tsc = TSC_AT_ZERO + ms * khz + Math.round(((ns - ms * 1e6) * khz) / 1e6);
     if (!Number.isSafeInteger(tsc)) {
       throw new IsosimError(
         logPath,
@@ -235,15 +262,28 @@ export function exportXentrace(
   const vcpusOfDomain = new Map<number, number>();
   /** Per pCPU: when what runs there now (a vCPU or idle) was switched in. */
   const runningSince: number[] = [];
+  /** Per pCPU: the vCPU running there (IDLE for its idle vCPU). */
+  const current: number[] = [];
   let added = 0;
   let cpus = 0;
   let skipped = 0;
+  let lastNs = 0;
+  /** The run's length from the header's scenario, ns (0: not given). */
+  let durationNs = 0;
 
   const file = new TraceFile(outPath);
   const newVcpu = (index: number, domain: number, pcpu: number, t: number): VcpuInfo => {
     const id = vcpusOfDomain.get(domain) ?? 0;
     vcpusOfDomain.set(domain, id + 1);
-    const v: VcpuInfo = { domain, id, pcpu, state: BLOCKED, runnableSinceNs: t, waitedNs: 0 };
+    const v: VcpuInfo = {
+      domain,
+      id,
+      pcpu,
+      state: BLOCKED,
+      runstate: RUNSTATE_BLOCKED,
+      runnableSinceNs: t,
+      waitedNs: 0,
+    };
     vcpus[index] = v;
     if (id === 0) file.record(Math.max(pcpu, 0), TRC_SCHED_DOM_ADD, tscOf(t), [domain]);
     return v;
@@ -251,12 +291,26 @@ export function exportXentrace(
   const seeCpu = (pcpu: number): void => {
     cpus = Math.max(cpus, pcpu + 1);
   };
+  /** core.c `trace_runstate_change()`: [vcpu | domain << 16], old and new state in the event id. */
+  const runstate = (cpu: number, tsc: number, domain: number, id: number, from: number, to: number): void => {
+    const event = TRC_SCHED_RUNSTATE_CHANGE | ((from & 3) << 8) | ((to & 3) << 4);
+    file.record(cpu, event, tsc, [((domain << 16) | (id & 0xffff)) >>> 0]);
+  };
+  /** core.c `trace_continue_running()`. */
+  const continueRunning = (cpu: number, tsc: number, domain: number, id: number): void => {
+    file.record(cpu, TRC_SCHED_CONTINUE_RUNNING, tsc, [((domain << 16) | (id & 0xffff)) >>> 0]);
+  };
 
   try {
     const result = scanLog(logPath, {
+      onHeader: (h) => {
+        const d = (h.scenario as { spec?: { durationS?: unknown } }).spec?.durationS;
+        if (typeof d === 'number' && Number.isFinite(d) && d > 0) durationNs = Math.round(d * NS_PER_S);
+      },
       onRecord: (r, d) => {
         const t = r.timeNs;
         const a = r.values;
+        lastNs = t;
         switch (d.typeName(r.type)) {
           case 'sched.init':
             cpus = Math.max(cpus, a[0]);
@@ -275,8 +329,14 @@ export function exportXentrace(
             const from = v.state;
             const to = a[2];
             const cpu = Math.max(v.pcpu, 0);
-            if (to === RUNNABLE && from === BLOCKED)
-              file.record(cpu, TRC_SCHED_WAKE, tscOf(t), [v.domain, v.id]);
+            if (to === RUNNABLE && from === BLOCKED) {
+              const tsc = tscOf(t);
+              file.record(cpu, TRC_SCHED_WAKE, tsc, [v.domain, v.id]);
+              if (v.runstate === RUNSTATE_BLOCKED) {
+                runstate(cpu, tsc, v.domain, v.id, RUNSTATE_BLOCKED, RUNSTATE_RUNNABLE);
+                v.runstate = RUNSTATE_RUNNABLE;
+              }
+            }
             if (to === BLOCKED && from !== BLOCKED)
               file.record(cpu, TRC_SCHED_BLOCK, tscOf(t), [v.domain, v.id]);
             if (to === RUNNABLE && from !== RUNNABLE) v.runnableSinceNs = t;
@@ -302,8 +362,10 @@ export function exportXentrace(
             const tsc = tscOf(t);
             // Xen's "now - state_entry_time": since it was switched in, across decisions that kept it.
             const ranNs = t - (runningSince[p] ?? 0);
+            current[p] = next;
             if (prev === next) {
               file.record(p, TRC_SCHED_SWITCH_INFCONT, tsc, [pd, pi, ranNs, a[3]]);
+              continueRunning(p, tsc, pd, pi);
               break;
             }
             const nd = nv?.domain ?? DOMID_IDLE;
@@ -311,6 +373,21 @@ export function exportXentrace(
             file.record(p, TRC_SCHED_SWITCH_INFPREV, tsc, [pd, pi, ranNs]);
             file.record(p, TRC_SCHED_SWITCH_INFNEXT, tsc, [nd, ni, nv?.waitedNs ?? 0, a[3]]);
             file.record(p, TRC_SCHED_SWITCH, tsc, [pd, pi, nd, ni]);
+            // sched_switch_units(): prev leaves running (blocked, or runnable if it still has
+            // work; the idle vCPU is always runnable), then next enters it.
+            if (pv === undefined) {
+              runstate(p, tsc, pd, pi, RUNSTATE_RUNNING, RUNSTATE_RUNNABLE);
+            } else {
+              const to = pv.state === BLOCKED ? RUNSTATE_BLOCKED : RUNSTATE_RUNNABLE;
+              runstate(p, tsc, pd, pi, pv.runstate, to);
+              pv.runstate = to;
+            }
+            if (nv === undefined) {
+              runstate(p, tsc, nd, ni, RUNSTATE_RUNNABLE, RUNSTATE_RUNNING);
+            } else {
+              runstate(p, tsc, nd, ni, nv.runstate, RUNSTATE_RUNNING);
+              nv.runstate = RUNSTATE_RUNNING;
+            }
             runningSince[p] = t;
             break;
           }
@@ -319,6 +396,13 @@ export function exportXentrace(
         }
         return undefined;
       },
+    });
+    // The last stretch on each pCPU, up to the end of the run (of the log, if it is cut short).
+    const endNs = result.complete ? Math.max(lastNs, durationNs) : lastNs;
+    const endTsc = tscOf(endNs);
+    current.forEach((c, p) => {
+      const v = c === IDLE ? undefined : vcpus[c];
+      continueRunning(p, endTsc, v?.domain ?? DOMID_IDLE, v?.id ?? p);
     });
     file.finish();
     const damage = result.damage;
