@@ -4,7 +4,7 @@
  * `IsosimError` and is printed as one line naming what to fix, with exit status 2 and
  * no stack trace. Anything else is a bug and keeps its stack.
  */
-import { IsosimError } from '@isosim/core';
+import { IsosimError, LogDamageError } from '@isosim/core';
 import { type CommandSpec, helpText, parse } from './args.ts';
 import { check } from './commands/check.ts';
 import { demo } from './commands/demo.ts';
@@ -80,7 +80,8 @@ try {
 } catch (err) {
   if (err instanceof IsosimError) {
     console.error(`error: ${err.message}`);
-    process.exitCode = 2;
+    // A damaged log exits 1 (verify's status), other bad input 2.
+    process.exitCode = err instanceof LogDamageError ? 1 : 2;
   } else if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
     // The reader went away (`isosim log export LOG | head`): not an error.
     process.exitCode = 0;

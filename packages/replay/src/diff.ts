@@ -6,8 +6,12 @@
  * Memory stays bounded whatever the logs' length: the first pass keeps a 32-bit
  * fingerprint per record of A; the second scans B against them; the context is then
  * read back from both files.
+ *
+ * Only verified records are compared. A damaged log is never "the same" as another:
+ * past its damage nothing is known, so `damageA`/`damageB` say where, and a log that
+ * merely stops at its damage is not a difference.
  */
-import { type LogDictionary, type LogHeader, type LogRecord, scanLog } from '@isosim/core';
+import { type LogDamage, type LogDictionary, type LogHeader, type LogRecord, scanLog } from '@isosim/core';
 import { type DecodedRecord, decodeRecord } from './replay.ts';
 
 export interface LogDiff {
@@ -21,6 +25,10 @@ export interface LogDiff {
   /** Records [at - context, at + context] of each (fewer at the ends). */
   readonly contextA: DecodedRecord[];
   readonly contextB: DecodedRecord[];
+  /** Where A is damaged: no record from there on was compared. */
+  readonly damageA?: LogDamage;
+  /** Where B is damaged, if B was read that far. */
+  readonly damageB?: LogDamage;
 }
 
 function fingerprint(r: LogRecord, d: LogDictionary): number {
@@ -56,6 +64,19 @@ function same(a: DecodedRecord, b: DecodedRecord): boolean {
   );
 }
 
+/** Record `i` of the log, or whether the log ends soundly before it or is damaged there. */
+function recordAt(path: string, i: number): DecodedRecord | 'end' | 'damaged' {
+  const recs: DecodedRecord[] = [];
+  const scan = scanLog(path, {
+    onRecord: (r, d) => {
+      if (r.seq < i) return undefined;
+      recs.push(decodeRecord(r, d));
+      return false;
+    },
+  });
+  return recs[0] ?? (scan.complete ? 'end' : 'damaged');
+}
+
 function readRange(path: string, from: number, to: number): DecodedRecord[] {
   const out: DecodedRecord[] = [];
   scanLog(path, {
@@ -85,7 +106,12 @@ export function diffLogs(pathA: string, pathB: string, context = 5): LogDiff {
   let at: number | undefined;
   const b = scanLog(pathB, {
     onRecord: (r, d) => {
-      if (r.seq >= n || prints[r.seq] !== fingerprint(r, d)) {
+      // Past A's verified records: a difference only if A really ends there.
+      if (r.seq >= n) {
+        if (a.complete) at = r.seq;
+        return false;
+      }
+      if (prints[r.seq] !== fingerprint(r, d)) {
         at = r.seq;
         return false;
       }
@@ -93,16 +119,29 @@ export function diffLogs(pathA: string, pathB: string, context = 5): LogDiff {
     },
   });
   const recordsB = b.records;
-  if (at === undefined && b.records !== a.records) at = Math.min(a.records, b.records);
+  // B ends before A: a difference only if B really ends there.
+  if (at === undefined && b.complete && b.records < a.records) at = b.records;
+  const damage = {
+    ...(a.damage ? { damageA: a.damage } : {}),
+    ...(b.damage ? { damageB: b.damage } : {}),
+  };
   if (at !== undefined) {
     // Confirm (a fingerprint can collide) by comparing the decoded records from `at` on.
-    const from = Math.max(0, at - context);
     for (;;) {
-      const ra = readRange(pathA, at, at + 1)[0];
-      const rb = readRange(pathB, at, at + 1)[0];
-      if (ra === undefined || rb === undefined || !same(ra, rb)) break;
-      at++;
+      const ra = recordAt(pathA, at);
+      const rb = recordAt(pathB, at);
+      if (typeof ra === 'object' && typeof rb === 'object') {
+        if (!same(ra, rb)) break;
+        at++;
+        continue;
+      }
+      // One log has no record `at`: a difference if it ends there, unknown if it is damaged there.
+      if (ra === 'damaged' || rb === 'damaged' || ra === rb) at = undefined;
+      break;
     }
+  }
+  if (at !== undefined) {
+    const from = Math.max(0, at - context);
     return {
       headerA: a.header,
       headerB: b.header,
@@ -111,6 +150,7 @@ export function diffLogs(pathA: string, pathB: string, context = 5): LogDiff {
       at,
       contextA: readRange(pathA, from, at + context + 1),
       contextB: readRange(pathB, from, at + context + 1),
+      ...damage,
     };
   }
   return {
@@ -121,5 +161,6 @@ export function diffLogs(pathA: string, pathB: string, context = 5): LogDiff {
     at: undefined,
     contextA: [],
     contextB: [],
+    ...damage,
   };
 }

@@ -69,7 +69,7 @@ export function parseQuery(text: string, header: LogHeader): Predicate {
     m = /^state\(\s*([^)\s]+)\s*\)\s*=\s*(\S+)$/.exec(c);
     if (m) {
       const [, actor, value] = m;
-      return (w) => w.s.actors[actor] === value;
+      return (w) => w.actor(actor) === value;
     }
     m = /^(combined|own|idd|iddEst|drops)\(\s*([^)\s]+)\s*\)\s*(>=|<=|!=|>|<|=)\s*(-?[0-9.]+)$/.exec(c);
     if (m) {

@@ -7,29 +7,50 @@
  *   record into a `World` and keeping a snapshot (the world and the reader's resume
  *   point: byte offset, record count, time, running hash) at the first block boundary
  *   after every `every` records. The snapshots and the log's dictionary are persisted
- *   beside the log as `LOG.idx` (JSON), stamped with the log's size and digest; the
- *   next open reuses the index without scanning, unless the stamp no longer matches.
+ *   beside the log as `LOG.idx` (JSON), bound to the log's content: the SHA-256 of
+ *   every byte of the log it was built from. The next open hashes the log (about
+ *   1.5 GB/s, no decoding) and reuses the index only if that hash, the log's size and
+ *   the snapshot interval all match; otherwise it rebuilds it. The index carries its
+ *   own SHA-256 too, so a damaged index is rebuilt rather than believed. If the index
+ *   cannot be written (a read-only directory, no permission, a full disk), it is kept
+ *   in memory for this open.
  * - `seek(n)` restores the nearest snapshot at or before record n and folds forward
  *   from there (at most `every` records plus one block), verifying each block's digest
  *   as it goes. So seeking anywhere costs about the same in a log of any length.
  * - Record numbers are positions in the log from 0; "the state at n" is the state
  *   after records [0, n), i.e. just before record n.
  * - A damaged log is usable up to its damage: `damage` says where, `records` counts
- *   only the verified ones.
+ *   only the verified ones. Every reading path (seek, seekTime, read, until) stops
+ *   there: asking for anything past it throws `LogDamageError`, which says where; none
+ *   returns a state or a record built from bytes past the damage.
  */
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import {
   IsosimError,
   type LogDamage,
+  LogDamageError,
   LogDictionary,
   type LogHeader,
   type LogRecord,
   type ResumePoint,
+  type ScanResult,
   scanLog,
 } from '@isosim/core';
 import { World } from './world.ts';
 
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
+/** The index file's first line: this tag, the version and the SHA-256 of the rest. */
+const INDEX_TAG = 'isosim-replay-index';
 /** Default records between snapshots. */
 export const SNAPSHOT_EVERY = 100_000;
 
@@ -42,6 +63,11 @@ export interface Snapshot {
 export interface LogIndex {
   readonly version: number;
   readonly logBytes: number;
+  /** SHA-256 of every byte of the log the index was built from: what binds it to the log. */
+  readonly logSha256: string;
+  /** The log's header, as verified when the index was built. */
+  readonly header: LogHeader;
+  /** The log's digest over the verified part (the whole log when `complete`). */
   readonly digest: string;
   readonly records: number;
   readonly complete: boolean;
@@ -65,7 +91,8 @@ export interface DecodedRecord {
 
 export function decodeRecord(r: LogRecord, d: LogDictionary): DecodedRecord {
   const names = d.types[r.type]?.fields ?? [];
-  const fields: Record<string, number | string> = {};
+  // Null prototype: field names come from the log, and may be any string.
+  const fields: Record<string, number | string> = Object.create(null);
   for (let i = 0; i < r.fieldCount; i++) {
     const name = names[i] ?? `f${i}`;
     // Fields whose name ends in `Name` hold interned strings (see docs/log-format.md).
@@ -84,7 +111,10 @@ export function decodeRecord(r: LogRecord, d: LogDictionary): DecodedRecord {
 export interface OpenOptions {
   /** Records between snapshots (default 100,000). */
   readonly every?: number;
-  /** Where to keep the index (default `LOG.idx`); `false`: build it in memory only. */
+  /**
+   * Where to keep the index (default `LOG.idx`); `false`: build it in memory only. An
+   * index that cannot be written there is kept in memory, with no error.
+   */
   readonly indexPath?: string | false;
   /** Called while the first scan runs, with the records read so far. */
   readonly onProgress?: (records: number, bytes: number) => void;
@@ -95,12 +125,17 @@ export class Replay {
   /** True when this open built the index (false: it was reused from disk). */
   readonly built: boolean;
 
+  /** The log's size, inode and times when it was hashed: a cheap check that it is unchanged. */
+  private stamp: string;
+
   private constructor(
     readonly path: string,
     readonly header: LogHeader,
     readonly index: LogIndex,
     built: boolean,
+    stamp: string,
   ) {
+    this.stamp = stamp;
     this.built = built;
     this.dictionary = new LogDictionary();
     this.dictionary.names.push(...index.dictionary.names);
@@ -111,54 +146,65 @@ export class Replay {
     return this.index.records;
   }
 
-  /** Opens `path`, reusing its index if it is current, else scanning and writing one. */
+  /** Where the log is damaged, if it is: nothing at or past it can be read. */
+  get damage(): LogDamage | undefined {
+    return this.index.damage;
+  }
+
+  /**
+   * Opens `path`, reusing its index if it was built from these very bytes, else scanning
+   * the log and writing a new one. Throws `LogDamageError` if the header is damaged.
+   */
   static open(path: string, options: OpenOptions = {}): Replay {
-    if (!existsSync(path)) {
-      throw new IsosimError(
-        path,
-        'log',
-        'does not exist',
-        'give the path of a log written by isosim (events.isolog)',
-      );
-    }
     const every = options.every ?? SNAPSHOT_EVERY;
     if (!Number.isSafeInteger(every) || every < 1) {
       throw new IsosimError(path, 'every', `${every} is not a record count`, 'give a whole number ≥ 1');
     }
     const indexPath = options.indexPath === undefined ? `${path}.idx` : options.indexPath;
-    const logBytes = statSync(path).size;
-    let header: LogHeader | undefined;
-    if (indexPath !== false && existsSync(indexPath)) {
+    const { bytes: logBytes, sha256: logSha256, stamp } = hashLog(path);
+    if (indexPath !== false) {
       const idx = readIndex(indexPath);
-      if (idx !== undefined && idx.logBytes === logBytes && idx.every === every) {
-        // The header is cheap to read and tells a renamed or rewritten log apart.
-        scanLog(path, {
-          onHeader: (h) => {
-            header = h;
-          },
-          onRecord: () => false,
-        });
-        const first = idx.snapshots[0];
-        if (header !== undefined && first !== undefined) return new Replay(path, header, idx, false);
+      if (
+        idx !== undefined &&
+        idx.logBytes === logBytes &&
+        idx.logSha256 === logSha256 &&
+        idx.every === every
+      ) {
+        return new Replay(path, idx.header, idx, false, stamp);
       }
     }
-    const index = buildIndex(path, every, options.onProgress);
-    header = index.header;
-    if (indexPath !== false) {
-      const tmp = `${indexPath}.partial`;
-      writeFileSync(tmp, JSON.stringify(index.index));
-      renameSync(tmp, indexPath);
+    const index = buildIndex(path, every, logBytes, logSha256, options.onProgress);
+    if (indexPath !== false) writeIndex(indexPath, index);
+    return new Replay(path, index.header, index, true, stamp);
+  }
+
+  /**
+   * Every read first checks that the log is still the one opened: if its size, inode or
+   * times changed, it is hashed again, and if its bytes changed this throws (the index
+   * describes the old bytes; open the log again).
+   */
+  private unchanged(): void {
+    if (fileStamp(this.path) === this.stamp) return;
+    const now = hashLog(this.path);
+    if (now.sha256 !== this.index.logSha256) {
+      throw new IsosimError(
+        this.path,
+        'log',
+        'changed since it was opened (its bytes are not the ones indexed)',
+        'open it again (run the command again) to replay what it holds now',
+      );
     }
-    return new Replay(path, header, index.index, true);
+    this.stamp = now.stamp;
   }
 
   /** The state after records [0, n): n = 0 is before the first record, n = records after the last. */
   seek(n: number): World {
     this.check(n);
+    this.unchanged();
     const snap = this.snapshotAtOrBefore(n);
     const world = World.load(snap.world);
     if (world.s.seq === n) return world;
-    scanLog(this.path, {
+    const scan = scanLog(this.path, {
       start: snap.point,
       dictionary: this.dictionary,
       onRecord: (r, d) => {
@@ -167,37 +213,55 @@ export class Replay {
         return undefined;
       },
     });
+    if (world.s.seq !== n) throw this.damaged(scan, `record ${n}`);
     return world;
   }
 
-  /** The state after every record at or before `timeNs`, and how many records that is. */
+  /**
+   * The state after every record at or before `timeNs`, and how many records that is.
+   * Throws `LogDamageError` when the answer depends on records past the damage (every
+   * verified record is at or before `timeNs`: the next one might be too).
+   */
   seekTime(timeNs: number): { n: number; world: World } {
+    this.unchanged();
     const snaps = this.index.snapshots;
     let lo = 0;
     while (lo + 1 < snaps.length && snaps[lo + 1].point.timeNs <= timeNs) lo++;
     const world = World.load(snaps[lo].world);
     let n = world.s.seq;
-    scanLog(this.path, {
+    let later = false;
+    const scan = scanLog(this.path, {
       start: snaps[lo].point,
       dictionary: this.dictionary,
       onRecord: (r, d) => {
-        if (r.timeNs > timeNs || r.seq >= this.records) return false;
+        if (r.seq >= this.records) return false;
+        if (r.timeNs > timeNs) {
+          later = true;
+          return false;
+        }
         world.apply(r, d);
         n = r.seq + 1;
         return undefined;
       },
     });
+    if (!later && (n < this.records || this.index.damage !== undefined)) {
+      throw this.damaged(scan, `time ${timeNs / 1e9} s`);
+    }
     return { n, world };
   }
 
-  /** Records [from, to) decoded. */
+  /**
+   * Records [from, to) decoded, up to the last verified one: a range that runs past the
+   * damage is cut there (`damage` says where).
+   */
   read(from: number, to: number): DecodedRecord[] {
     const lo = Math.max(0, from);
     const hi = Math.min(this.records, to);
     const out: DecodedRecord[] = [];
     if (lo >= hi) return out;
+    this.unchanged();
     const snap = this.snapshotAtOrBefore(lo);
-    scanLog(this.path, {
+    const scan = scanLog(this.path, {
       start: snap.point,
       dictionary: this.dictionary,
       onRecord: (r, d) => {
@@ -206,23 +270,26 @@ export class Replay {
         return undefined;
       },
     });
+    if (out.length !== hi - lo) throw this.damaged(scan, `record ${lo + out.length}`);
     return out;
   }
 
   /**
    * The first n ≥ `from` at which `predicate` holds for the state after records
    * [0, n] and record n itself; undefined if none does. The predicate sees the world
-   * with record n folded in.
+   * with record n folded in. In a damaged log, "none does" cannot be known: if no
+   * verified record satisfies it, this throws `LogDamageError`.
    */
   until(
     predicate: (world: World, record: LogRecord, dict: LogDictionary) => boolean,
     from = 0,
   ): { n: number; world: World } | undefined {
     this.check(from);
+    this.unchanged();
     const snap = this.snapshotAtOrBefore(from);
     const world = World.load(snap.world);
     let found: number | undefined;
-    scanLog(this.path, {
+    const scan = scanLog(this.path, {
       start: snap.point,
       dictionary: this.dictionary,
       onRecord: (r, d) => {
@@ -235,7 +302,22 @@ export class Replay {
         return undefined;
       },
     });
-    return found === undefined ? undefined : { n: found, world };
+    if (found !== undefined) return { n: found, world };
+    if (world.s.seq < this.records || this.index.damage !== undefined) {
+      throw this.damaged(scan, `the rest of the search (records ${world.s.seq} on)`);
+    }
+    return undefined;
+  }
+
+  /** The damage met by `scan`, or the log's known damage, as an error naming what was wanted. */
+  private damaged(scan: ScanResult, wanted: string): LogDamageError {
+    const damage = scan.damage ??
+      this.index.damage ?? {
+        offset: scan.bytes,
+        seq: scan.records,
+        message: 'the log changed since it was opened',
+      };
+    return new LogDamageError(this.path, damage, wanted);
   }
 
   private snapshotAtOrBefore(n: number): Snapshot {
@@ -251,6 +333,10 @@ export class Replay {
   }
 
   private check(n: number): void {
+    const damage = this.index.damage;
+    if (damage !== undefined && Number.isSafeInteger(n) && n > this.records) {
+      throw new LogDamageError(this.path, damage, `record ${n}`);
+    }
     if (!Number.isSafeInteger(n) || n < 0 || n > this.records) {
       throw new IsosimError(
         this.path,
@@ -262,20 +348,100 @@ export class Replay {
   }
 }
 
+/** Size, inode, modification and change times (ns): what changes when a file is written. */
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return 'gone';
+  }
+}
+
+/** The log's size and the SHA-256 of all its bytes, streamed, and its stamp before that. */
+function hashLog(path: string): { bytes: number; sha256: string; stamp: string } {
+  const fail = (err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new IsosimError(
+      path,
+      'log',
+      code === 'ENOENT' ? 'does not exist' : `cannot read (${code})`,
+      'give the path of a log written by isosim (events.isolog)',
+    );
+  };
+  let fd: number;
+  let stamp: string;
+  try {
+    if (!statSync(path).isFile()) fail({ code: 'not a file' });
+    stamp = fileStamp(path);
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (err instanceof IsosimError) throw err;
+    return fail(err);
+  }
+  try {
+    const h = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let bytes = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      bytes += n;
+    }
+    return { bytes, sha256: h.digest('hex'), stamp };
+  } catch (err) {
+    return fail(err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The index at `path` if it is whole (its own SHA-256 matches) and of this version. */
 function readIndex(path: string): LogIndex | undefined {
   try {
-    const idx = JSON.parse(readFileSync(path, 'utf8')) as LogIndex;
-    return idx.version === INDEX_VERSION ? idx : undefined;
+    const text = readFileSync(path, 'utf8');
+    const nl = text.indexOf('\n');
+    const [tag, version, sha] = text.slice(0, nl).split(' ');
+    const body = text.slice(nl + 1);
+    if (tag !== INDEX_TAG || Number(version) !== INDEX_VERSION) return undefined;
+    if (createHash('sha256').update(body).digest('hex') !== sha) return undefined;
+    const idx = JSON.parse(body) as LogIndex;
+    return idx.version === INDEX_VERSION && idx.snapshots.length > 0 ? idx : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Writes the index beside the log (to `.partial`, then renamed). An index is a cache:
+ * if it cannot be written (EACCES, EROFS, EPERM, ENOSPC, …) it stays in memory and the
+ * replay goes on; a stale index left in place is not reused (it is bound to other bytes).
+ */
+function writeIndex(path: string, index: LogIndex): void {
+  const body = JSON.stringify(index);
+  const sha = createHash('sha256').update(body).digest('hex');
+  const tmp = `${path}.partial`;
+  try {
+    writeFileSync(tmp, `${INDEX_TAG} ${INDEX_VERSION} ${sha}\n${body}`);
+    renameSync(tmp, path);
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was written there, or it cannot be removed: either way it is never read as an index.
+    }
   }
 }
 
 function buildIndex(
   path: string,
   every: number,
+  logBytes: number,
+  logSha256: string,
   onProgress?: (records: number, bytes: number) => void,
-): { header: LogHeader; index: LogIndex } {
+): LogIndex {
   const dictionary = new LogDictionary();
   const world = new World();
   const snapshots: Snapshot[] = [];
@@ -297,18 +463,17 @@ function buildIndex(
     },
   });
   return {
+    version: INDEX_VERSION,
+    logBytes,
+    logSha256,
     header: result.header,
-    index: {
-      version: INDEX_VERSION,
-      logBytes: statSync(path).size,
-      digest: result.digest,
-      records: result.records,
-      complete: result.complete,
-      ...(result.damage ? { damage: result.damage } : {}),
-      every,
-      endTimeNs,
-      dictionary: { names: [...dictionary.names], types: dictionary.types.map((t) => ({ ...t })) },
-      snapshots,
-    },
+    digest: result.digest,
+    records: result.records,
+    complete: result.complete,
+    ...(result.damage ? { damage: result.damage } : {}),
+    every,
+    endTimeNs,
+    dictionary: { names: [...dictionary.names], types: dictionary.types.map((t) => ({ ...t })) },
+    snapshots,
   };
 }

@@ -1,9 +1,10 @@
 /**
  * An actor's state over time, read back from a log alone: every `xstate.state` record
  * whose target is the actor, in order. The first step of replay debugging: which
- * state was netback in at 3.2 s, and when did it leave it.
+ * state was netback in at 3.2 s, and when did it leave it. A damaged log throws
+ * `LogDamageError`: a timeline cut at the damage would be wrong after it.
  */
-import { IsosimError, LogDictionary, scanLog } from '@isosim/core';
+import { IsosimError, LogDamageError, LogDictionary, scanLog } from '@isosim/core';
 
 export interface StateChange {
   readonly seq: number;
@@ -12,10 +13,11 @@ export interface StateChange {
 }
 
 export function stateTimeline(log: string | Uint8Array, actor: string): StateChange[] {
+  const where = typeof log === 'string' ? log : '<memory>';
   const dict = new LogDictionary();
   const out: StateChange[] = [];
   let found = false;
-  scanLog(log, {
+  const scan = scanLog(log, {
     dictionary: dict,
     onRecord(r) {
       if (dict.typeName(r.type) !== 'xstate.state' || dict.name(r.target) !== actor) return undefined;
@@ -24,10 +26,12 @@ export function stateTimeline(log: string | Uint8Array, actor: string): StateCha
       return undefined;
     },
   });
+  // A timeline cut short by damage would say the actor stays in its last verified state.
+  if (scan.damage) throw new LogDamageError(where, scan.damage, `the rest of ${actor}'s timeline`);
   if (!found) {
     const actors = [...new Set(dict.names)].slice(0, 20).join(', ');
     throw new IsosimError(
-      typeof log === 'string' ? log : '<memory>',
+      where,
       'actor',
       `'${actor}' has no state changes in this log`,
       `names in the log include: ${actors}`,

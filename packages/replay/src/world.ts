@@ -16,6 +16,10 @@
  *
  * A world is plain JSON (`save`/`World.load`, with non-finite numbers kept), so a
  * replay index can persist one every K records and a seek starts from the nearest.
+ *
+ * The maps keyed by names from the log (actors, and the per-domain tables) are
+ * null-prototype objects, and the handlers a Map: an actor or a type may be called
+ * `constructor` or `__proto__`, and looking it up must not find Object's own.
  */
 import { applySchedulerEvent, credit, DROP_REASONS, type SchedulerEvent, sedf } from '@isosim/actors';
 import type { LogDictionary, LogRecord } from '@isosim/core';
@@ -34,6 +38,7 @@ export interface WorldState {
   /** Records folded in (the world is the state after records [0, seq)). */
   seq: number;
   timeNs: number;
+  /** By actor name (null prototype: look names up with `World.actor`, or `Object.hasOwn`). */
   actors: Record<string, string>;
   /** By global vCPU index: domain id and state (0 blocked, 1 runnable, 2 running). */
   vcpus: { domain: number; state: number }[];
@@ -69,55 +74,58 @@ const SCHED_EVENTS = new Set([
 
 type Handler = (w: World, r: LogRecord, d: LogDictionary) => void;
 
-const HANDLERS: Record<string, Handler> = {
-  'xstate.state': (w, r, d) => {
-    w.s.actors[d.name(r.target)] = d.name(r.values[0]);
-  },
-  'sched.init': (w, r, d) => {
-    const kind = d.name(r.target) === 'sched.credit' ? 'credit' : 'sedf';
-    const pcpus = r.values[0];
-    const ops = kind === 'sedf' ? sedf : credit;
-    const decisions = Array.from({ length: pcpus }, () => ({ vcpu: -1, runNs: 0 }));
-    w.s.scheduler = { kind, context: { state: ops.init(pcpus, r.timeNs), decisions, preempt: false } };
-  },
-  'vcpu.state': (w, r) => {
-    w.s.vcpus[r.values[0]] = { domain: r.values[1], state: r.values[2] };
-  },
-  'cpu.switch': (w, r) => {
-    w.s.pcpus[r.values[0]] = { vcpu: r.values[2], sinceNs: r.timeNs, runNs: r.values[3], principal: -1 };
-  },
-  'cpu.timer': (w, r) => {
-    const p = w.s.pcpus[r.values[0]];
-    if (p !== undefined) p.principal = r.values[1];
-  },
-  'xenmon.sample': (w, r) => {
-    const key = String(r.values[0]);
-    const rows = w.s.xenmon[key] ?? [];
-    w.s.xenmon[key] = rows;
-    rows.push({ atNs: r.timeNs, gottenNs: r.values[1], iddEstNs: r.values[2], iddTrueNs: r.values[3] });
-    if (rows.length > XENMON_WINDOW) rows.shift();
-  },
-  'shareguard.block': (w, r) => {
-    w.s.shareGuard[String(r.values[0])] = { sinceNs: r.timeNs, tdefNs: r.values[1] };
-  },
-  'shareguard.restore': (w, r) => {
-    delete w.s.shareGuard[String(r.values[0])];
-  },
-  'net.drop': (w, r) => {
-    const key = `${r.values[0]}:${DROP_REASONS[r.values[1]] ?? r.values[1]}`;
-    w.s.drops[key] = (w.s.drops[key] ?? 0) + 1;
-  },
-  'ring.occupancy': (w, r) => {
-    w.s.rings[String(r.values[0])] = { txRequests: r.values[1], rxBuffers: r.values[2] };
-  },
-};
+const HANDLERS = new Map<string, Handler>(
+  Object.entries({
+    'xstate.state': (w: World, r: LogRecord, d: LogDictionary) => {
+      w.s.actors[d.name(r.target)] = d.name(r.values[0]);
+    },
+    'sched.init': (w: World, r: LogRecord, d: LogDictionary) => {
+      const kind = d.name(r.target) === 'sched.credit' ? 'credit' : 'sedf';
+      const pcpus = r.values[0];
+      const ops = kind === 'sedf' ? sedf : credit;
+      const decisions = Array.from({ length: pcpus }, () => ({ vcpu: -1, runNs: 0 }));
+      w.s.scheduler = { kind, context: { state: ops.init(pcpus, r.timeNs), decisions, preempt: false } };
+    },
+    'vcpu.state': (w: World, r: LogRecord) => {
+      w.s.vcpus[r.values[0]] = { domain: r.values[1], state: r.values[2] };
+    },
+    'cpu.switch': (w: World, r: LogRecord) => {
+      w.s.pcpus[r.values[0]] = { vcpu: r.values[2], sinceNs: r.timeNs, runNs: r.values[3], principal: -1 };
+    },
+    'cpu.timer': (w: World, r: LogRecord) => {
+      const p = w.s.pcpus[r.values[0]];
+      if (p !== undefined) p.principal = r.values[1];
+    },
+    'xenmon.sample': (w: World, r: LogRecord) => {
+      const key = String(r.values[0]);
+      const rows = w.s.xenmon[key] ?? [];
+      w.s.xenmon[key] = rows;
+      rows.push({ atNs: r.timeNs, gottenNs: r.values[1], iddEstNs: r.values[2], iddTrueNs: r.values[3] });
+      if (rows.length > XENMON_WINDOW) rows.shift();
+    },
+    'shareguard.block': (w: World, r: LogRecord) => {
+      w.s.shareGuard[String(r.values[0])] = { sinceNs: r.timeNs, tdefNs: r.values[1] };
+    },
+    'shareguard.restore': (w: World, r: LogRecord) => {
+      delete w.s.shareGuard[String(r.values[0])];
+    },
+    'net.drop': (w: World, r: LogRecord) => {
+      const key = `${r.values[0]}:${DROP_REASONS[r.values[1]] ?? r.values[1]}`;
+      w.s.drops[key] = (w.s.drops[key] ?? 0) + 1;
+    },
+    'ring.occupancy': (w: World, r: LogRecord) => {
+      w.s.rings[String(r.values[0])] = { txRequests: r.values[1], rxBuffers: r.values[2] };
+    },
+  } satisfies Record<string, Handler>),
+);
 
 function schedulerHandler(name: string): Handler {
   return (w, r, d) => {
     const sch = w.s.scheduler;
     if (sch === undefined) return;
     const fields = d.types[r.type]?.fields ?? [];
-    const e: Record<string, unknown> = { type: name };
+    const e: Record<string, unknown> = Object.create(null);
+    e.type = name;
     for (let i = 0; i < fields.length; i++) e[fields[i]] = r.values[i];
     const ops = sch.kind === 'sedf' ? sedf : credit;
     applySchedulerEvent(ops as never, sch.context as never, e as unknown as SchedulerEvent, r.timeNs);
@@ -129,18 +137,28 @@ function schedulerHandler(name: string): Handler {
   };
 }
 
+/** The state's maps keyed by names or ids from the log. */
+const KEYED = ['actors', 'xenmon', 'shareGuard', 'drops', 'rings'] as const;
+
+/** A null-prototype copy of `o`: a key like `constructor` or `__proto__` is just a key. */
+function keyed<T>(o: Record<string, T> = {}): Record<string, T> {
+  const out: Record<string, T> = Object.create(null);
+  for (const k of Object.keys(o)) out[k] = o[k];
+  return out;
+}
+
 export function emptyWorld(): WorldState {
   return {
     seq: 0,
     timeNs: 0,
-    actors: {},
+    actors: keyed(),
     vcpus: [],
     pcpus: [],
     scheduler: undefined,
-    xenmon: {},
-    shareGuard: {},
-    drops: {},
-    rings: {},
+    xenmon: keyed(),
+    shareGuard: keyed(),
+    drops: keyed(),
+    rings: keyed(),
   };
 }
 
@@ -155,7 +173,7 @@ export class World {
     let h = this.byType[r.type];
     if (h === undefined) {
       const name = d.typeName(r.type);
-      h = HANDLERS[name] ?? (SCHED_EVENTS.has(name) ? schedulerHandler(name) : null);
+      h = HANDLERS.get(name) ?? (SCHED_EVENTS.has(name) ? schedulerHandler(name) : null);
       this.byType[r.type] = h;
     }
     if (h !== null) h(this, r, d);
@@ -171,13 +189,19 @@ export class World {
   }
 
   static load(text: string): World {
-    return new World(
-      JSON.parse(text, (_k, v) =>
-        v !== null && typeof v === 'object' && typeof v.$num === 'string' && Object.keys(v).length === 1
-          ? Number(v.$num)
-          : v,
-      ) as WorldState,
-    );
+    const s = JSON.parse(text, (_k, v) =>
+      v !== null && typeof v === 'object' && typeof v.$num === 'string' && Object.keys(v).length === 1
+        ? Number(v.$num)
+        : v,
+    ) as WorldState;
+    for (const k of KEYED)
+      (s as unknown as Record<string, unknown>)[k] = keyed(s[k] as Record<string, unknown>);
+    return new World(s);
+  }
+
+  /** The state value of the actor called `name`, if the log has started one by that name. */
+  actor(name: string): string | undefined {
+    return Object.hasOwn(this.s.actors, name) ? this.s.actors[name] : undefined;
   }
 
   /** XenMon's view of a domain over the last second: own CPU and the IDD's work for it, ns. */

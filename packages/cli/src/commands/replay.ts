@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { IsosimError, scanLog } from '@isosim/core';
+import { IsosimError, type LogDamage, LogDamageError, type ScanResult, scanLog } from '@isosim/core';
 import {
   type DecodedRecord,
   diffLogs,
@@ -48,22 +48,24 @@ export const verify: CommandSpec = {
     const path = onePath('verify', positionals);
     const progress = new Progress('verify');
     let lastTime = 0;
-    const r = scanLog(path, {
-      onBlock: (p) => progress.update(0, `${p.seq} records`),
-      onRecord: (rec) => {
-        lastTime = rec.timeNs;
-        return undefined;
-      },
-    });
-    progress.done();
-    if (r.header.schema !== 1) {
-      throw new IsosimError(
-        path,
-        'schema',
-        `is ${r.header.schema}; this isosim reads schema 1`,
-        'use the isosim that wrote it',
-      );
+    let r: ScanResult;
+    try {
+      // The reader checks the schema too: a schema 1 log is refused with a clear error.
+      r = scanLog(path, {
+        onBlock: (p) => progress.update(0, `${p.seq} records`),
+        onRecord: (rec) => {
+          lastTime = rec.timeNs;
+          return undefined;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof LogDamageError)) throw err;
+      progress.done();
+      console.log(`log       ${path}`);
+      console.log(damageLine(err.damage));
+      return 1;
     }
+    progress.done();
     console.log(`log       ${path}`);
     console.log(`scenario  ${r.header.scenario.name}, seed ${r.header.seed}`);
     console.log(`records   ${r.records} (${(lastTime / 1e9).toFixed(3)} simulated s, ${r.bytes} bytes)`);
@@ -72,15 +74,15 @@ export const verify: CommandSpec = {
       console.log('verified  every block and the end block agree with the hash chain');
       return 0;
     }
-    const d = r.damage;
-    console.log(
-      d
-        ? `DAMAGED   at byte ${d.offset}: ${d.message}; records 0..${d.seq - 1} are verified and usable`
-        : 'INCOMPLETE',
-    );
+    console.log(r.damage ? damageLine(r.damage) : 'INCOMPLETE');
     return 1;
   },
 };
+
+function damageLine(d: LogDamage): string {
+  const sound = d.seq > 0 ? `records 0..${d.seq - 1} are verified and usable` : 'no record is verified';
+  return `DAMAGED   at byte ${d.offset}: ${d.message}; ${sound}`;
+}
 
 function fmtRecord(r: DecodedRecord): string {
   const f = Object.entries(r.fields)
@@ -94,13 +96,20 @@ function printState(replay: Replay, n: number, w: World, actor?: string): void {
   const dom = (id: number) => names[id] ?? `dom${id}`;
   console.log(`state after ${n} of ${replay.records} records, t = ${(w.s.timeNs / 1e9).toFixed(9)} s`);
   const next = replay.read(n, n + 1)[0];
-  console.log(next ? `next      ${fmtRecord(next)}` : 'next      (end of log)');
+  const d = replay.damage;
+  console.log(
+    next
+      ? `next      ${fmtRecord(next)}`
+      : d
+        ? `next      (none verified: the log is damaged at byte ${d.offset})`
+        : 'next      (end of log)',
+  );
   if (actor !== undefined) {
     if (actor.startsWith('sched.') && w.s.scheduler) {
       console.log(`${actor}: ${JSON.stringify(w.s.scheduler.context, null, 2)}`);
       return;
     }
-    const v = w.s.actors[actor];
+    const v = w.actor(actor);
     if (v === undefined) {
       throw new IsosimError(
         replay.path,
@@ -212,7 +221,8 @@ export const replay: CommandSpec = {
       throw new IsosimError('isosim replay', '--at/--time', 'both given', 'give one of them');
     }
     if (values.at !== undefined) {
-      n = intOption('replay', 'at', values.at, 0, 0, r.records);
+      // Past the damage of a damaged log, seek says where the damage is.
+      n = intOption('replay', 'at', values.at, 0, 0, r.damage ? undefined : r.records);
       world = r.seek(n);
     } else if (values.time !== undefined) {
       const s = Number(values.time);
@@ -249,10 +259,14 @@ export const replay: CommandSpec = {
       if (next > 0) {
         console.log('\nnext records');
         for (const rec of r.read(n, n + next)) console.log(`  ${fmtRecord(rec)}`);
+        if (r.damage && n + next > r.records)
+          console.log(`  (the log is damaged at byte ${r.damage.offset}: no record past #${r.records - 1})`);
       }
     };
     show();
-    if (values.interactive !== true) return 0;
+    // A damaged log exits 1 even when the state asked for lies before the damage.
+    const status = r.damage ? 1 : 0;
+    if (values.interactive !== true) return status;
     const rl = createInterface({
       input: process.stdin,
       output: process.stdout,
@@ -274,7 +288,7 @@ export const replay: CommandSpec = {
           world = r.seek(n);
           console.log(`now before record ${n}, t = ${(world.s.timeNs / 1e9).toFixed(9)} s`);
         } else if (cmd === 'g') {
-          n = intOption('replay', 'g', arg, 0, 0, r.records);
+          n = intOption('replay', 'g', arg, 0, 0, r.damage ? undefined : r.records);
           world = r.seek(n);
           printState(r, n, world, actor);
         } else if (cmd === 't') {
@@ -300,7 +314,7 @@ export const replay: CommandSpec = {
       prompt();
     }
     rl.close();
-    return 0;
+    return status;
   },
 };
 
@@ -327,7 +341,18 @@ export const diff: CommandSpec = {
     const [a, b] = positionals;
     const context = intOption('diff', 'context', values.context, 5);
     const d = diffLogs(a, b, context);
+    const damaged = (label: string, path: string, dmg: LogDamage | undefined): void => {
+      if (dmg) console.log(`${label} ${path}: ${damageLine(dmg)}`);
+    };
     if (d.at === undefined) {
+      if (d.damageA || d.damageB) {
+        damaged('A', a, d.damageA);
+        damaged('B', b, d.damageB);
+        console.log(
+          `no difference in the ${Math.min(d.recordsA, d.recordsB)} records both have verified; past the damage nothing can be compared`,
+        );
+        return 1;
+      }
       console.log(`same: ${d.recordsA} records, identical`);
       return 0;
     }
@@ -342,6 +367,9 @@ export const diff: CommandSpec = {
     show('A', d.contextA);
     console.log('');
     show('B', d.contextB);
+    if (d.damageA || d.damageB) console.log('');
+    damaged('A', a, d.damageA);
+    damaged('B', b, d.damageB);
     return 1;
   },
 };
@@ -357,7 +385,15 @@ export const resim: CommandSpec = {
   options: {},
   run({ positionals }) {
     const path = onePath('resim', positionals);
+    // A damaged header throws here; damaged records are refused below: the old digest is unknown.
     const old = scanLog(path);
+    if (!old.complete) {
+      throw new LogDamageError(
+        path,
+        old.damage ?? { offset: old.bytes, seq: old.records, message: 'the log is incomplete' },
+        'the digest resim compares with',
+      );
+    }
     const spec = (old.header.scenario as { spec?: unknown }).spec;
     if (spec === undefined) {
       throw new IsosimError(
@@ -380,11 +416,9 @@ export const resim: CommandSpec = {
       console.log(
         `scenario  ${s.name}, seed ${old.header.seed}, ${s.durationS} s (${wallS.toFixed(1)} s wall)`,
       );
-      console.log(
-        `old       ${old.records} records, digest ${old.digest}${old.complete ? '' : ' (log incomplete)'}`,
-      );
+      console.log(`old       ${old.records} records, digest ${old.digest}`);
       console.log(`new       ${metrics.events === undefined ? '' : ''}digest ${metrics.logHash}`);
-      if (metrics.logHash === old.digest && old.complete) {
+      if (metrics.logHash === old.digest) {
         console.log('identical: the run reproduces');
         return 0;
       }

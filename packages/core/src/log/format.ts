@@ -1,9 +1,15 @@
 /**
- * Constants of the binary log format, schema 1. `docs/log-format.md` is the prose
+ * Constants of the binary log format, schema 2. `docs/log-format.md` is the prose
  * description; this file and it must agree (test/logFormat.test.ts checks the doc
  * quotes these numbers).
+ *
+ * Schema 2 (this one) differs from schema 1 only in what the digests cover: the magic
+ * and the header are hashed before the first block, the header is followed by its own
+ * trailer, and each block trailer also covers the block header's counts. Every byte of
+ * a schema 2 log is either hashed or checked against a fixed value. A reader refuses a
+ * schema 1 log with a clear error.
  */
-export const LOG_SCHEMA = 1;
+export const LOG_SCHEMA = 2;
 
 /** "ISOSIMLG" in ASCII: the file's first 8 bytes. */
 export const FILE_MAGIC = Uint8Array.from([0x49, 0x53, 0x4f, 0x53, 0x49, 0x4d, 0x4c, 0x47]);
@@ -15,7 +21,11 @@ export const END_MAGIC = 0x444e4549;
 
 /** magic u32, payload bytes u32, event records u32, definitions u32. */
 export const BLOCK_HEADER_BYTES = 16;
-/** running digest after this block: lo u32, hi u32. */
+/**
+ * Running digest after this block (lo u32, hi u32), XORed with the digest of the block
+ * header's three counts; also the size of the header's trailer (the running digest
+ * after the magic and the header, plain).
+ */
 export const BLOCK_TRAILER_BYTES = 8;
 /** magic u32, reserved u32 (0), total event records f64, digest lo u32, digest hi u32. */
 export const END_BLOCK_BYTES = 24;

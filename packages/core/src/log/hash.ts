@@ -1,6 +1,7 @@
 /**
  * The log's running hash: 64 bits from two independent 32-bit lanes, each a
- * murmur3-style word mix, fed the record bytes as one stream. Words that straddle two
+ * murmur3-style word mix, fed the log's bytes as one stream: the magic and the header,
+ * then every block's payload (schema 2). Words that straddle two
  * `update` calls are carried over, so the digest depends only on the bytes, never on
  * how they were split into blocks. `digest()` finalises a copy and leaves the state
  * as it was, so it can be read after every block (the hash chain in the trailers).
@@ -113,4 +114,29 @@ export class RunningHash {
 
 export function digestHex([lo, hi]: readonly [number, number]): string {
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+const frame = new Uint8Array(12);
+const frameView = new DataView(frame.buffer);
+
+/**
+ * A block's trailer (schema 2): the running digest after its payload, XOR the digest
+ * of the block header's three counts (payload bytes, records, definitions) hashed on
+ * their own. So the trailer vouches for the block header too, while the running
+ * digest, and the log's digest with it, still depends only on the records.
+ */
+export function blockTrailerWords(
+  running: RunningHash,
+  payloadBytes: number,
+  records: number,
+  definitions: number,
+): [number, number] {
+  frameView.setUint32(0, payloadBytes, true);
+  frameView.setUint32(4, records, true);
+  frameView.setUint32(8, definitions, true);
+  const counts = new RunningHash();
+  counts.update(frame);
+  const [c0, c1] = counts.digestWords();
+  const [r0, r1] = running.digestWords();
+  return [(r0 ^ c0) >>> 0, (r1 ^ c1) >>> 0];
 }

@@ -27,23 +27,32 @@ export function recordToJson(rec: LogRecord, dict: LogDictionary): Record<string
   };
 }
 
-/** Writes `from` (a log path or bytes) as JSON Lines to `outPath` (`-` for stdout). */
+/**
+ * Writes `from` (a log path or bytes) as JSON Lines to `outPath` (`-` for stdout). The
+ * output is created only once the log's header is verified: a log whose header is
+ * damaged throws `LogDamageError` and writes nothing. Later damage ends the output with
+ * the sound records and an end line that says where.
+ */
 export function exportJsonl(from: string | Uint8Array, outPath: string): ScanResult {
-  let fd: number;
-  try {
-    fd = outPath === '-' ? 1 : openSync(outPath, 'w');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new IsosimError(outPath, 'output', `cannot create (${code})`, 'choose a writable path');
-  }
+  let fd: number | undefined;
+  const open = (): number => {
+    try {
+      return outPath === '-' ? 1 : openSync(outPath, 'w');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new IsosimError(outPath, 'output', `cannot create (${code})`, 'choose a writable path');
+    }
+  };
   let pending: string[] = [];
   const flush = (): void => {
+    fd ??= open();
     if (pending.length > 0) writeSync(fd, `${pending.join('\n')}\n`);
     pending = [];
   };
   try {
     const result = scanLog(from, {
       onHeader(header) {
+        fd = open();
         pending.push(JSON.stringify({ header }));
       },
       onRecord(rec, dict) {
@@ -57,6 +66,6 @@ export function exportJsonl(from: string | Uint8Array, outPath: string): ScanRes
     flush();
     return result;
   } finally {
-    if (fd !== 1) closeSync(fd);
+    if (fd !== undefined && fd !== 1) closeSync(fd);
   }
 }

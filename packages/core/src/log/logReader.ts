@@ -1,15 +1,21 @@
 /**
  * Reads a log by streaming it block by block, checking the hash chain as it goes.
  *
+ * Every byte is checked (schema 2): the magic against its value, the header against
+ * its trailer (the chain's first link), each block header's magic against its value
+ * and its counts through the block's trailer, each payload through the chain, the end
+ * block's magic, reserved word, record count and digest, and nothing may follow it.
+ *
  * A block's records are handed out only after its trailer digest matches, so a
  * corrupted or truncated block never yields a wrong record: the scan stops there and
  * reports the byte offset and the sequence number of the first record it could not
- * vouch for; every record before it was delivered and is sound.
+ * vouch for; every record before it was delivered and is sound. A damaged header
+ * vouches for nothing: `scanLog` throws `LogDamageError` before any callback runs.
  *
  * Memory stays flat: one block is held at a time, and the record passed to the
  * callback is a single reused object (copy what you keep).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { IsosimError } from '../errors.ts';
 import {
   BLOCK_HEADER_BYTES,
@@ -20,11 +26,12 @@ import {
   END_BLOCK_BYTES,
   END_MAGIC,
   FILE_MAGIC,
+  LOG_SCHEMA,
   type LogHeader,
   MAX_FIELDS,
   TAG_DEFINE,
 } from './format.ts';
-import { RunningHash } from './hash.ts';
+import { blockTrailerWords, RunningHash } from './hash.ts';
 
 const decoder = new TextDecoder();
 const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
@@ -42,9 +49,34 @@ export interface LogRecord {
 }
 
 export interface LogDamage {
+  /** Byte offset of the first part of the file that could not be vouched for. */
   readonly offset: number;
+  /** Records before it (all delivered, all sound); the first record not vouched for. */
   readonly seq: number;
   readonly message: string;
+}
+
+/**
+ * A log is damaged where the caller needed it sound: its header, or a record past the
+ * damage. An `IsosimError` (one line, no stack); the CLI exits 1 for it, as for any
+ * damaged log.
+ */
+export class LogDamageError extends IsosimError {
+  constructor(
+    readonly path: string,
+    readonly damage: LogDamage,
+    /** What was asked for that lies past the damage, e.g. "record 200000". */
+    readonly wanted?: string,
+  ) {
+    super(
+      path,
+      `damaged at byte ${damage.offset}`,
+      `${damage.message}${wanted ? `; ${wanted} is past the damage` : ''}`,
+      damage.seq > 0
+        ? `only records 0..${damage.seq - 1} are verified (isosim verify ${path}); re-run the scenario for a whole log`
+        : `no record in it can be vouched for (isosim verify ${path}); re-run the scenario for a whole log`,
+    );
+  }
 }
 
 export interface ScanResult {
@@ -52,7 +84,7 @@ export interface ScanResult {
   readonly records: number;
   /** Digest over every verified record. Equals the writer's digest when `complete`. */
   readonly digest: string;
-  /** True when the end block was reached and agreed with everything before it. */
+  /** True when the end block was reached, agreed with everything before it, and ended the file. */
   readonly complete: boolean;
   readonly damage?: LogDamage;
   readonly bytes: number;
@@ -79,17 +111,35 @@ interface ByteSource {
 function fileSource(path: string): ByteSource {
   let fd: number;
   let position = 0;
+  const fail = (what: string, err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new IsosimError(
+      path,
+      'log',
+      `cannot ${what} (${code})`,
+      'give the path of a log written by isosim',
+    );
+  };
   try {
     fd = openSync(path, 'r');
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      fail('read', { code: 'not a file' });
+    }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new IsosimError(path, 'log', `cannot open (${code})`, 'give the path of a log written by isosim');
+    if (err instanceof IsosimError) throw err;
+    return fail('open', err);
   }
   return {
     read(into, length) {
       let got = 0;
       while (got < length) {
-        const n = readSync(fd, into, got, length - got, position);
+        let n: number;
+        try {
+          n = readSync(fd, into, got, length - got, position);
+        } catch (err) {
+          return fail('read', err);
+        }
         if (n === 0) break;
         got += n;
         position += n;
@@ -214,7 +264,7 @@ class Scanner {
       const got = this.fill(0, BLOCK_HEADER_BYTES);
       if (got === 0)
         return result(false, this.damage(blockStart, 'log ends without its end block (truncated)'));
-      if (got < 8) return result(false, this.damage(blockStart, 'truncated block header'));
+      if (got < 4) return result(false, this.damage(blockStart, 'truncated block header'));
       const v = new DataView(this.buf.buffer, 0, BLOCK_HEADER_BYTES);
       const magic = v.getUint32(0, true);
       if (magic === END_MAGIC) return this.readEnd(got, blockStart, result);
@@ -222,6 +272,7 @@ class Scanner {
       if (got < BLOCK_HEADER_BYTES) return result(false, this.damage(blockStart, 'truncated block header'));
       const payload = v.getUint32(4, true);
       const count = v.getUint32(8, true);
+      const defs = v.getUint32(12, true);
       if (payload === 0 || payload > MAX_BLOCK_BYTES)
         return result(false, this.damage(blockStart, 'bad block length'));
       const need = payload + BLOCK_TRAILER_BYTES;
@@ -230,13 +281,18 @@ class Scanner {
       const tv = new DataView(this.buf.buffer, payload, BLOCK_TRAILER_BYTES);
       const next = this.hash.clone();
       next.update(this.buf, 0, payload);
-      const [lo, hi] = next.digestWords();
+      const [lo, hi] = blockTrailerWords(next, payload, count, defs);
       if (tv.getUint32(0, true) !== lo || tv.getUint32(4, true) !== hi) {
         return result(false, this.damage(blockStart, 'block digest does not match (corrupted)'));
       }
-      const stopped = this.decode(payload, count);
-      if (typeof stopped === 'string') return result(false, this.damage(blockStart, stopped));
-      this.hash.update(this.buf, 0, payload);
+      const blockSeq = this.seq;
+      const stopped = this.decode(payload, count, defs);
+      if (typeof stopped === 'string') {
+        // The digest matched, so only a writer bug or a forgery gets here: vouch for none of it.
+        this.seq = blockSeq;
+        return result(false, this.damage(blockStart, stopped));
+      }
+      this.hash = next;
       if (stopped) return result(false);
     }
   }
@@ -246,23 +302,38 @@ class Scanner {
       return result(false, this.damage(at, 'truncated end block'));
     }
     const v = new DataView(this.buf.buffer, 0, END_BLOCK_BYTES);
+    if (v.getUint32(4, true) !== 0) {
+      return result(false, this.damage(at, "end block's reserved word is not 0 (corrupted)"));
+    }
     const [lo, hi] = this.hash.digestWords();
     if (v.getFloat64(8, true) !== this.seq || v.getUint32(16, true) !== lo || v.getUint32(20, true) !== hi) {
       return result(false, this.damage(at, 'end block disagrees with the records (corrupted)'));
+    }
+    // The end block ends the file: anything after it (garbage, a second copy) is damage.
+    const end = this.offset;
+    let extra = 0;
+    for (let n = this.fill(0, this.buf.length); n > 0; n = this.fill(0, this.buf.length)) extra += n;
+    if (extra > 0) {
+      return result(
+        false,
+        this.damage(end, `${extra} byte${extra === 1 ? '' : 's'} after the end block (appended to the log)`),
+      );
     }
     return result(true);
   }
 
   /** Decodes a verified block; returns true if the callback asked to stop, or an error. */
-  private decode(payload: number, count: number): boolean | string {
+  private decode(payload: number, count: number, defs: number): boolean | string {
     const rec = this.record;
     const onRecord = this.options.onRecord;
     let seen = 0;
+    let defined = 0;
     this.p = 0;
     while (this.p < payload) {
       const tag = this.varint();
       if (tag === TAG_DEFINE) {
         if (!this.readDefinition()) return `bad definition at block offset ${this.p}`;
+        defined++;
         continue;
       }
       const n = this.fieldCounts[tag];
@@ -282,7 +353,9 @@ class Scanner {
       seen++;
       if (onRecord && onRecord(rec, this.dict) === false) return true;
     }
+    if (this.p !== payload) return `last record runs past the block's end by ${this.p - payload} bytes`;
     if (seen !== count) return `block holds ${seen} records, its header says ${count}`;
+    if (defined !== defs) return `block holds ${defined} definitions, its header says ${defs}`;
     return false;
   }
 
@@ -299,6 +372,8 @@ class Scanner {
       else x += (byte & 0x7f) * 2 ** shift;
       if (byte < 0x80) return x;
       shift += 7;
+      // Only a forged block gets here: no varint of the format is this long.
+      if (shift > 63) return Number.NaN;
     }
   }
 
@@ -327,8 +402,12 @@ class Scanner {
     return decoder.decode(this.buf.subarray(at, at + len));
   }
 
+  /**
+   * The magic, the header and its trailer, which must match the running digest of the
+   * bytes before it (the chain's first link). Leaves the hash holding those bytes.
+   */
   private readHeader(): LogHeader {
-    const bad = (problem: string): never => {
+    const notLog = (problem: string): never => {
       throw new IsosimError(
         this.where,
         'header',
@@ -336,20 +415,59 @@ class Scanner {
         'give a log written by isosim (it starts with ISOSIMLG)',
       );
     };
+    const damaged = (message: string): never => {
+      throw new LogDamageError(this.where, { offset: FILE_MAGIC.length, seq: 0, message });
+    };
     const pre = FILE_MAGIC.length + 4;
-    if (this.fill(0, pre) < pre) bad('file is too short to be a log');
-    for (let i = 0; i < FILE_MAGIC.length; i++) if (this.buf[i] !== FILE_MAGIC[i]) bad('not an isosim log');
+    const got = this.fill(0, pre);
+    if (got < FILE_MAGIC.length) notLog('file is too short to be a log');
+    for (let i = 0; i < FILE_MAGIC.length; i++)
+      if (this.buf[i] !== FILE_MAGIC[i]) notLog('not an isosim log (its first 8 bytes are not ISOSIMLG)');
+    if (got < pre) damaged('header is truncated');
     const len = new DataView(this.buf.buffer).getUint32(FILE_MAGIC.length, true);
-    if (len > MAX_BLOCK_BYTES) bad('header length is implausible');
-    if (this.buf.length < len) this.buf = new Uint8Array(len);
-    if (this.fill(0, len) < len) bad('header is truncated');
-    let header: LogHeader;
-    try {
-      header = JSON.parse(decoder.decode(this.buf.subarray(0, len))) as LogHeader;
-    } catch {
-      return bad('header is not JSON');
+    if (len > MAX_BLOCK_BYTES) damaged(`header length ${len} is implausible (corrupted)`);
+    const need = pre + len + BLOCK_TRAILER_BYTES;
+    if (this.buf.length < need) {
+      const bigger = new Uint8Array(need);
+      bigger.set(this.buf.subarray(0, pre));
+      this.buf = bigger;
     }
-    if (header.format !== 'isosim-log') bad('header format is not isosim-log');
+    if (this.fill(pre, len + BLOCK_TRAILER_BYTES) < len + BLOCK_TRAILER_BYTES) damaged('header is truncated');
+    const parse = (): LogHeader | undefined => {
+      try {
+        return JSON.parse(decoder.decode(this.buf.subarray(pre, pre + len))) as LogHeader;
+      } catch {
+        return undefined;
+      }
+    };
+    this.hash.update(this.buf, 0, pre + len);
+    const [lo, hi] = this.hash.digestWords();
+    const tv = new DataView(this.buf.buffer, pre + len, BLOCK_TRAILER_BYTES);
+    if (tv.getUint32(0, true) !== lo || tv.getUint32(4, true) !== hi) {
+      // A schema 1 log has no header trailer: a block (or the end) follows the JSON.
+      const h = parse();
+      const after = tv.getUint32(0, true);
+      if (h?.format === 'isosim-log' && h.schema === 1 && (after === BLOCK_MAGIC || after === END_MAGIC)) {
+        throw new IsosimError(
+          this.where,
+          'schema',
+          `is 1 (an older isosim wrote it); this isosim reads schema ${LOG_SCHEMA}, whose hash covers every byte`,
+          `run the scenario again with this isosim (isosim run SCENARIO --out DIR), or read it with the isosim that wrote it`,
+        );
+      }
+      damaged('header does not match its digest (corrupted)');
+    }
+    const header = parse();
+    if (header === undefined) return damaged('header is not JSON');
+    if (header.format !== 'isosim-log') notLog('header format is not isosim-log');
+    if (header.schema !== LOG_SCHEMA) {
+      throw new IsosimError(
+        this.where,
+        'schema',
+        `is ${String(header.schema)}; this isosim reads schema ${LOG_SCHEMA}`,
+        'read it with the isosim that wrote it',
+      );
+    }
     return header;
   }
 

@@ -21,11 +21,12 @@ import {
   END_BLOCK_BYTES,
   END_MAGIC,
   FILE_MAGIC,
+  LOG_SCHEMA,
   type LogHeader,
   MAX_FIELDS,
   TAG_DEFINE,
 } from './format.ts';
-import { RunningHash } from './hash.ts';
+import { blockTrailerWords, RunningHash } from './hash.ts';
 import type { LogSink } from './sink.ts';
 
 /** Room for one record of the largest shape, or one definition. */
@@ -40,6 +41,16 @@ export interface LogSummary {
   readonly records: number;
   readonly digest: string;
   readonly bytes: number;
+}
+
+/** JSON with every object's keys in sorted order (arrays keep theirs). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = Object.create(null);
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
 }
 
 export class LogWriter {
@@ -62,11 +73,20 @@ export class LogWriter {
     this.blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
     this.buf = new Uint8Array(this.blockBytes + SLACK_BYTES);
     this.view = new DataView(this.buf.buffer);
-    const json = encoder.encode(JSON.stringify(header));
-    const head = new Uint8Array(FILE_MAGIC.length + 4 + json.length);
+    // The layout below is schema LOG_SCHEMA's whatever the caller's header says. Keys
+    // sorted: two headers that say the same thing are the same bytes, and hash alike.
+    const json = encoder.encode(canonicalJson({ ...header, schema: LOG_SCHEMA }));
+    const covered = FILE_MAGIC.length + 4 + json.length;
+    const head = new Uint8Array(covered + BLOCK_TRAILER_BYTES);
+    const hv = new DataView(head.buffer);
     head.set(FILE_MAGIC, 0);
-    new DataView(head.buffer).setUint32(FILE_MAGIC.length, json.length, true);
+    hv.setUint32(FILE_MAGIC.length, json.length, true);
     head.set(json, FILE_MAGIC.length + 4);
+    // The magic and the header start the hash chain: every trailer and the final digest cover them.
+    this.hash.update(head, 0, covered);
+    const [lo, hi] = this.hash.digestWords();
+    hv.setUint32(covered, lo, true);
+    hv.setUint32(covered + 4, hi, true);
     this.emit(head);
   }
 
@@ -137,7 +157,7 @@ export class LogWriter {
     if (p >= this.blockBytes) this.flush();
   }
 
-  /** The digest of everything appended so far (flushed or not) without closing. */
+  /** The digest of the header and everything appended so far (flushed or not) without closing. */
   digest(): string {
     const copy = this.hash.clone();
     copy.update(this.buf, BLOCK_HEADER_BYTES, this.pos);
@@ -172,7 +192,7 @@ export class LogWriter {
     v.setUint32(4, payload, true);
     v.setUint32(8, this.blockRecords, true);
     v.setUint32(12, this.blockDefs, true);
-    const [lo, hi] = this.hash.digestWords();
+    const [lo, hi] = blockTrailerWords(this.hash, payload, this.blockRecords, this.blockDefs);
     v.setUint32(this.pos, lo, true);
     v.setUint32(this.pos + 4, hi, true);
     this.emit(this.buf.subarray(0, this.pos + BLOCK_TRAILER_BYTES));
