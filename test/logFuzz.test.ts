@@ -9,6 +9,7 @@
  *
  * fast-check with a fixed seed and a modest run count (ISOSIM_FUZZ_RUNS to change it).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../packages/cli/src/scenario/load.ts';
 import { toSystemConfig } from '../packages/cli/src/scenario/toConfig.ts';
 import { VERSIONS } from '../packages/cli/src/versions.ts';
-import { isosim } from './isosim.ts';
+import { BIN, isosim } from './isosim.ts';
 
 const RUNS = Number(process.env.ISOSIM_FUZZ_RUNS ?? 60);
 const DURATION_S = 0.3;
@@ -382,4 +383,18 @@ describe('log damage, fuzzed', () => {
     expect(ctor.err).toMatch(/^error: .*--actor: no actor constructor/);
     expect(ctor.out + ctor.err).not.toMatch(/function/);
   }, 180_000);
+
+  it('log export into a pipe whose reader is slow writes every line (a full pipe is waited for)', () => {
+    // The reader sleeps first: the pipe fills, and a non-blocking stdout says EAGAIN.
+    const r = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" log export "${good}" | (sleep 1; wc -l)`],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CI: '1' },
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(Number(r.stdout.trim())).toBe(records.length + 2);
+  }, 60_000);
 });

@@ -27,6 +27,24 @@ export function recordToJson(rec: LogRecord, dict: LogDictionary): Record<string
   };
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes every byte, however the fd takes them: a pipe to a slow reader (`| tail`) may
+ * be non-blocking, so a write can be partial or fail with EAGAIN until the reader
+ * catches up; wait a millisecond and go on.
+ */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length; ) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 /**
  * Writes `from` (a log path or bytes) as JSON Lines to `outPath` (`-` for stdout). The
  * output is created only once the log's header is verified: a log whose header is
@@ -46,7 +64,7 @@ export function exportJsonl(from: string | Uint8Array, outPath: string): ScanRes
   let pending: string[] = [];
   const flush = (): void => {
     fd ??= open();
-    if (pending.length > 0) writeSync(fd, `${pending.join('\n')}\n`);
+    if (pending.length > 0) writeAll(fd, Buffer.from(`${pending.join('\n')}\n`));
     pending = [];
   };
   try {
