@@ -107,3 +107,25 @@ export function secondsOption(
   }
   return n;
 }
+
+/**
+ * A simulated time in seconds, 0 or more, from option (or command) `name`: plain
+ * decimal digits only (not '', 'abc', '0x1' or '1e3', which Number() would take).
+ */
+export function timeOption(
+  command: string,
+  name: string,
+  raw: string | boolean | undefined,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim();
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || !Number.isFinite(Number(text))) {
+    throw new IsosimError(
+      `isosim ${command}`,
+      name.length > 1 ? `--${name}` : name,
+      `'${String(raw)}' is not a time`,
+      'give seconds ≥ 0, e.g. 2.5',
+    );
+  }
+  return Number(text);
+}

@@ -2,7 +2,9 @@
 /**
  * `isosim`: the command-line front end. Every user mistake arrives here as an
  * `IsosimError` and is printed as one line naming what to fix, with exit status 2 and
- * no stack trace. Anything else is a bug and keeps its stack.
+ * no stack trace; so is, as a last resort, a file-system error (ENOENT, EACCES, ENOSPC,
+ * …). A command stopped by Ctrl-C says what it kept and exits 130. Anything else is a
+ * bug and keeps its stack.
  */
 import { IsosimError, LogDamageError } from '@isosim/core';
 import { type CommandSpec, helpText, parse } from './args.ts';
@@ -15,6 +17,7 @@ import { diff, exportCmd, replay, resim, verify } from './commands/replay.ts';
 import { list, run } from './commands/run.ts';
 import { schema } from './commands/schema.ts';
 import { weight } from './commands/weight.ts';
+import { Interrupted, systemError } from './output.ts';
 
 const COMMANDS: readonly CommandSpec[] = [
   run,
@@ -78,10 +81,20 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
+  // A file-system error no specific check caught (a disk filling up, a directory
+  // removed mid-run): one line naming the path and a fix, not a stack trace.
+  const system = systemError(`isosim ${process.argv[2] ?? ''}`.trim(), err);
   if (err instanceof IsosimError) {
     console.error(`error: ${err.message}`);
     // A damaged log exits 1 (verify's status), other bad input 2.
     process.exitCode = err instanceof LogDamageError ? 1 : 2;
+  } else if (system !== undefined) {
+    console.error(`error: ${system.message}`);
+    process.exitCode = 2;
+  } else if (err instanceof Interrupted) {
+    // Ctrl-C or SIGTERM: what was kept, and 128 + the signal's number.
+    console.error(err.message);
+    process.exitCode = err.exitCode;
   } else if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
     // The reader went away (`isosim log export LOG | head`): not an error.
     process.exitCode = 0;

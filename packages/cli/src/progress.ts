@@ -35,7 +35,9 @@ export class Progress {
     this.drawn = true;
   }
 
+  /** Clears the bar (once; later calls do nothing). */
   done(): void {
     if (this.drawn) this.stream.write('\r\x1b[K');
+    this.drawn = false;
   }
 }

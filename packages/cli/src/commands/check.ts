@@ -4,10 +4,10 @@
  * hosts. For a policy someone is about to build: does this host, with these shares,
  * slices, limits and loads, keep its promises?
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSink } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
+import { OutputDir, outDirOption } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -86,17 +86,24 @@ export const check: CommandSpec = {
       durationS,
       window: values.duration === undefined ? loaded.window : undefined,
     };
-    const out = String(values.out ?? join('out', 'check', s.name));
-    mkdirSync(out, { recursive: true });
-    const logPath = join(out, 'events.isolog');
+    const out = outDirOption('check', values.out, join('out', 'check', s.name));
     const drain = stopsBeforeEnd(s);
-    const progress = new Progress(`check ${s.name}`);
-    const run = runChecked(s, {
-      sink: new FileSink(logPath),
-      drain,
-      onProgress: (f) => progress.update(f, `${(f * durationS).toFixed(0)}/${durationS} s simulated`),
-    });
-    progress.done();
+    // Locked and staged as isosim run's: the log is moved into place only when whole.
+    const dir = OutputDir.open('isosim check', out);
+    const logPath = dir.final('events.isolog');
+    let run: ReturnType<typeof runChecked>;
+    try {
+      const progress = new Progress(`check ${s.name}`);
+      run = runChecked(s, {
+        sink: new FileSink(dir.path('events.isolog')),
+        drain,
+        onProgress: (f) => progress.update(f, `${(f * durationS).toFixed(0)}/${durationS} s simulated`),
+      });
+      progress.done();
+      dir.commit();
+    } finally {
+      dir.abandon();
+    }
 
     const sedf = s.host.scheduler === 'sedf';
     const debt = s.mechanisms.debt !== undefined;

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
 import { FileSink, LogWriter, logHeader, NS_PER_S, seconds } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
+import { outDirOption, writeDir } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
 
@@ -19,33 +19,39 @@ export const demo: CommandSpec = {
     duration: { type: 'string', help: 'simulated seconds (default 0.5, at most 3600)', placeholder: 'S' },
     out: { type: 'string', help: 'output directory (default out/demo)', placeholder: 'DIR' },
   },
-  run({ values }) {
+  async run({ values }) {
     const seed = intOption('demo', 'seed', values.seed, 1);
     const durationS = secondsOption('demo', 'duration', values.duration, 0.5, 3600);
-    const out = String(values.out ?? join('out', 'demo'));
-    mkdirSync(out, { recursive: true });
+    const out = outDirOption('demo', values.out, join('out', 'demo'));
     const logPath = join(out, 'events.isolog');
-    const header = logHeader('demo', seed, { spec: { durationS }, versions: VERSIONS });
-    const log = new LogWriter(new FileSink(logPath), header);
-    const pipeline = new PacketPipeline({ seed, log });
     const endNs = seconds(durationS);
-    const progress = new Progress('demo');
-    const stepNs = Math.max(1, Math.floor(endNs / 100));
-    while (pipeline.kernel.nowNs < endNs) {
-      pipeline.kernel.runUntil(Math.min(endNs, pipeline.kernel.nowNs + stepNs));
-      progress.update(pipeline.kernel.nowNs / endNs, `${pipeline.kernel.dispatched} events`);
-    }
-    progress.done();
-    const result = pipeline.result();
-    const summary = log.close();
-    const report = {
-      seed,
-      durationS: endNs / NS_PER_S,
-      ...result,
-      logRecords: summary.records,
-      logHash: summary.digest,
-    };
-    writeFileSync(join(out, 'result.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const { result, summary } = await writeDir('isosim demo', out, [], async (dir, checkpoint) => {
+      const header = logHeader('demo', seed, { spec: { durationS }, versions: VERSIONS });
+      const log = new LogWriter(new FileSink(dir.path('events.isolog')), header);
+      const pipeline = new PacketPipeline({ seed, log });
+      const progress = new Progress('demo');
+      const stepNs = Math.max(1, Math.floor(endNs / 100));
+      try {
+        while (pipeline.kernel.nowNs < endNs) {
+          pipeline.kernel.runUntil(Math.min(endNs, pipeline.kernel.nowNs + stepNs));
+          progress.update(pipeline.kernel.nowNs / endNs, `${pipeline.kernel.dispatched} events`);
+          await checkpoint(() => `${pipeline.kernel.nowNs / NS_PER_S} s of ${durationS} s simulated`);
+        }
+      } finally {
+        progress.done();
+      }
+      const result = pipeline.result();
+      const summary = log.close();
+      const report = {
+        seed,
+        durationS: endNs / NS_PER_S,
+        ...result,
+        logRecords: summary.records,
+        logHash: summary.digest,
+      };
+      dir.write('result.json', `${JSON.stringify(report, null, 2)}\n`);
+      return { result, summary };
+    });
     const rows: [string, string | number][] = [
       ['seed', seed],
       ['simulated time', `${durationS} s`],

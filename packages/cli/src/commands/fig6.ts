@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AccountingSource, fig6Host, XenSystem } from '@isosim/actors';
 import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
+import { type OutputDir, outDirOption, writeDir } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
 
@@ -12,13 +12,14 @@ interface Fig6Run {
   readonly events: number;
 }
 
-function runOnce(
+async function runOnce(
   seed: number,
   durationS: number,
   dc: boolean,
   source: AccountingSource,
-  out: string,
-): Fig6Run {
+  dir: OutputDir,
+  checkpoint: (at: () => string) => Promise<void>,
+): Promise<Fig6Run> {
   const name = dc ? 'fig6-sedfdc' : 'fig6-sedf';
   const stepNs = Math.max(1, Math.floor((durationS * NS_PER_S) / 10));
   const host = fig6Host({
@@ -30,18 +31,22 @@ function runOnce(
       : undefined,
   });
   const header = logHeader(name, seed, { spec: { durationS, source, stepNs }, versions: VERSIONS });
-  const log = new LogWriter(new FileSink(join(out, `${name}.isolog`)), header);
+  const log = new LogWriter(new FileSink(dir.path(`${name}.isolog`)), header);
   const kernel = new Kernel({ seed, log });
   const sys = new XenSystem(kernel, host);
   sys.start();
   const endNs = Math.round(durationS * NS_PER_S);
   const progress = new Progress(name);
-  for (let s = 1; s * NS_PER_S <= endNs; s++) {
-    kernel.runUntil(s * NS_PER_S);
-    progress.update((s * NS_PER_S) / endNs, `${kernel.dispatched} events`);
+  try {
+    for (let s = 1; s * NS_PER_S <= endNs; s++) {
+      kernel.runUntil(s * NS_PER_S);
+      progress.update((s * NS_PER_S) / endNs, `${kernel.dispatched} events`);
+      await checkpoint(() => `${s} s of ${durationS} s simulated (the ${dc ? 'SEDF-DC' : 'SEDF'} run)`);
+    }
+  } finally {
+    progress.done();
   }
   kernel.runUntil(endNs);
-  progress.done();
   sys.xen.settle();
   const a = sys.xen.accounting;
   const replies = (s: number) =>
@@ -76,7 +81,7 @@ export const fig6: CommandSpec = {
     },
     out: { type: 'string', help: 'output directory (default out/fig6)', placeholder: 'DIR' },
   },
-  run({ values }) {
+  async run({ values }) {
     const seed = intOption('fig6', 'seed', values.seed, 1);
     const durationS = secondsOption('fig6', 'duration', values.duration, 20, 600);
     if (durationS < 10) {
@@ -96,10 +101,13 @@ export const fig6: CommandSpec = {
         "use 'estimate' or 'truth'",
       );
     }
-    const out = String(values.out ?? join('out', 'fig6'));
-    mkdirSync(out, { recursive: true });
-    const sedf = runOnce(seed, durationS, false, source, out);
-    const dc = runOnce(seed, durationS, true, source, out);
+    const out = outDirOption('fig6', values.out, join('out', 'fig6'));
+    const { sedf, dc } = await writeDir('isosim fig6', out, [], async (dir, checkpoint) => {
+      const sedf = await runOnce(seed, durationS, false, source, dir, checkpoint);
+      const dc = await runOnce(seed, durationS, true, source, dir, checkpoint);
+      dir.write('result.json', `${JSON.stringify({ seed, durationS, source, sedf, sedfdc: dc }, null, 2)}\n`);
+      return { sedf, dc };
+    });
     const f = (x: number) => x.toFixed(1).padStart(6);
     console.log("Fig. 6: Domain-1's CPU per second, percent of the CPU (own + Domain-0 for it = combined)\n");
     console.log('             ------------- SEDF -------------   ------------ SEDF-DC ------------');
@@ -120,10 +128,6 @@ export const fig6: CommandSpec = {
       `  SEDF-DC  ${tail(dc).toFixed(1)}%   (paper: 60%; debt from XenMon's ${source === 'estimate' ? 'estimate' : 'ground truth'})`,
     );
     console.log(`\nlog hashes: SEDF ${sedf.logHash}, SEDF-DC ${dc.logHash}; wrote ${out}/`);
-    writeFileSync(
-      join(out, 'result.json'),
-      `${JSON.stringify({ seed, durationS, source, sedf, sedfdc: dc }, null, 2)}\n`,
-    );
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 import { exportJsonl, IsosimError, scanLog } from '@isosim/core';
 import type { CommandSpec } from '../args.ts';
+import { logInput, writeOutputFile } from '../output.ts';
 
 export const logInfo: CommandSpec = {
   name: 'log info',
@@ -35,7 +36,12 @@ export const logExport: CommandSpec = {
   },
   run({ values, positionals }) {
     const path = onePath('log export', positionals);
-    const r = exportJsonl(path, String(values.jsonl ?? '-'));
+    const out = String(values.jsonl ?? '-');
+    // A file is written beside OUT under a temporary name and renamed when whole; never the log itself.
+    const r =
+      out === '-'
+        ? exportJsonl(path, out)
+        : writeOutputFile('isosim log export', '--jsonl', out, [path], (tmp) => exportJsonl(path, tmp));
     return r.complete ? 0 : 1;
   },
 };
@@ -49,5 +55,5 @@ function onePath(command: string, positionals: readonly string[]): string {
       `run 'isosim ${command} path/to/events.isolog'`,
     );
   }
-  return positionals[0];
+  return logInput(command, positionals[0]);
 }

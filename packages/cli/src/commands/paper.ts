@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IsosimError } from '@isosim/core';
 import { type CommandSpec, intOption } from '../args.ts';
+import { catchSignals, Interrupted, OutputDir, outDirOption, signalExit } from '../output.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
 import type { Metrics } from '../scenario/runScenario.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -13,21 +14,30 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'is
 
 /**
  * Runs `isosim run NAME --out DIR` in a child process (one per core at a time: the
- * scenarios are independent, and each run is deterministic wherever it runs).
+ * scenarios are independent, and each run is deterministic wherever it runs). Resolves
+ * to its wall time, or undefined if a signal stopped it (it then left DIR as it was).
  */
-function runChild(name: string, dir: string, seed: number): Promise<number> {
+function runChild(
+  name: string,
+  dir: string,
+  seed: number,
+  children: Set<ChildProcess>,
+): Promise<number | undefined> {
   const t0 = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'run', name, '--out', dir, '--seed', String(seed)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    children.add(child);
     let err = '';
     child.stderr.on('data', (b: Buffer) => {
       err += b.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      children.delete(child);
       if (code === 0) resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+      else if (code === 130 || code === 143 || signal !== null) resolve(undefined);
       else
         reject(
           new IsosimError(
@@ -44,17 +54,32 @@ function runChild(name: string, dir: string, seed: number): Promise<number> {
 async function runAll(
   jobs: { name: string; dir: string; seed: number }[],
   parallel: number,
+  stopped: () => boolean,
 ): Promise<Map<string, number>> {
   const wall = new Map<string, number>();
   const queue = [...jobs];
+  const children = new Set<ChildProcess>();
+  // A signal to this process alone (not to its terminal's process group) reaches the
+  // children too: each stops, leaving its directory as it was.
+  const forward = (signal: NodeJS.Signals): void => {
+    for (const c of children) c.kill(signal);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   const worker = async (): Promise<void> => {
-    for (let j = queue.shift(); j !== undefined; j = queue.shift()) {
-      const s = await runChild(j.name, j.dir, j.seed);
+    for (let j = queue.shift(); j !== undefined && !stopped(); j = queue.shift()) {
+      const s = await runChild(j.name, j.dir, j.seed, children);
+      if (s === undefined) continue;
       wall.set(j.name, s);
       console.error(`${j.name}: ${s.toFixed(1)} s wall`);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
   return wall;
 }
 
@@ -108,17 +133,36 @@ export const paper: CommandSpec = {
     jobs: { type: 'string', help: 'scenarios run at once (default: one per core)', placeholder: 'N' },
   },
   async run({ values }) {
-    const out = String(values.out ?? join('out', 'paper'));
+    const out = outDirOption('paper', values.out, join('out', 'paper'));
     const parallel = intOption('paper', 'jobs', values.jobs, availableParallelism(), 1, 64);
-    const all: Row[] = [];
-    const runs: { s: Scenario; m: Metrics; wallS: number }[] = [];
     const scenarios = builtinNames().map((name) => loadScenario(name));
     const jobs = scenarios.map((s) => ({
       name: s.name,
       dir: join(out, s.name),
       seed: values.seed === undefined ? s.seed : intOption('paper', 'seed', values.seed, s.seed),
     }));
-    for (const j of jobs) mkdirSync(j.dir, { recursive: true });
+    const signals = catchSignals();
+    try {
+      return await writePaper(out, jobs, scenarios, parallel, () => signals.signal);
+    } finally {
+      signals.dispose();
+    }
+  },
+};
+
+async function writePaper(
+  out: string,
+  jobs: { name: string; dir: string; seed: number }[],
+  scenarios: Scenario[],
+  parallel: number,
+  signal: () => NodeJS.Signals | undefined,
+): Promise<number> {
+  const all: Row[] = [];
+  const runs: { s: Scenario; m: Metrics; wallS: number }[] = [];
+  // DIR is locked while the scenarios run (each child locks its own DIR/<scenario>);
+  // EXPERIMENTS.md is staged and moved into place at the end.
+  const dir = OutputDir.open('isosim paper', out);
+  try {
     const t0 = process.hrtime.bigint();
     // Longest first, so that the last one to finish is a short one.
     const cost = (name: string) => {
@@ -128,7 +172,17 @@ export const paper: CommandSpec = {
     const wall = await runAll(
       [...jobs].sort((a, b) => cost(b.name) - cost(a.name)),
       parallel,
+      () => signal() !== undefined,
     );
+    const stoppedBy = signal();
+    if (stoppedBy !== undefined) {
+      const { word, code } = signalExit(stoppedBy);
+      const kept = jobs.filter((j) => wall.has(j.name)).map((j) => j.dir);
+      throw new Interrupted(
+        `isosim paper: ${word}; ${kept.length > 0 ? `kept the ${kept.length} scenario run(s) that finished (${kept.join(', ')}); the others' directories are unchanged` : 'no scenario run finished; their directories are unchanged'}; EXPERIMENTS.md not written (${dir.abandon()})`,
+        code,
+      );
+    }
     const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
     for (const s of scenarios) {
       const metrics = JSON.parse(readFileSync(join(out, s.name, 'metrics.json'), 'utf8')) as Metrics;
@@ -171,8 +225,11 @@ export const paper: CommandSpec = {
       `${within} of ${predicted.length} predicted numbers are within ±20% of the paper's.`,
     );
     md.push('Gaps over 10% are marked ⚠; `docs/calibration.md` discusses them as they are understood.', '');
-    writeFileSync(join(out, 'EXPERIMENTS.md'), `${md.join('\n')}\n`);
+    dir.write('EXPERIMENTS.md', `${md.join('\n')}\n`);
+    dir.commit();
     console.log(md.join('\n'));
     return 0;
-  },
-};
+  } finally {
+    dir.abandon();
+  }
+}

@@ -2,6 +2,7 @@
  * Replay debugging from the command line: verify, replay (seek, inspect, search,
  * step), diff, resim, export. The work is in `@isosim/replay`; this file prints.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ import {
   Replay,
   type World,
 } from '@isosim/replay';
-import { type CommandSpec, intOption } from '../args.ts';
+import { type CommandSpec, intOption, timeOption } from '../args.ts';
+import { logInput, writeOutputFile } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { parseScenario } from '../scenario/load.ts';
 import { runScenario } from '../scenario/runScenario.ts';
@@ -31,7 +33,30 @@ function onePath(command: string, positionals: readonly string[], what = 'LOG'):
       `run 'isosim ${command} path/to/events.isolog'`,
     );
   }
-  return positionals[0];
+  return logInput(command, positionals[0], what);
+}
+
+/** Records printed per read: `--next 10000000` holds at most this many in memory. */
+const BATCH = 20_000;
+
+/**
+ * Prints records [from, to) as `  #seq …` lines, streaming: a batch at a time, no batch
+ * running past the next index snapshot (so each read starts near its first record), and
+ * waiting for standard output to drain (a pipe to a slow reader would otherwise buffer
+ * everything in memory).
+ */
+async function printRecords(r: Replay, from: number, to: number): Promise<void> {
+  const hi = Math.min(r.records, to);
+  const starts = r.index.snapshots.map((x) => x.point.seq);
+  for (let a = Math.max(0, from); a < hi; ) {
+    const b = Math.min(hi, a + BATCH, starts.find((x) => x > a) ?? hi);
+    const text = r
+      .read(a, b)
+      .map((rec) => `  ${fmtRecord(rec)}\n`)
+      .join('');
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+    a = b;
+  }
 }
 
 export const verify: CommandSpec = {
@@ -225,14 +250,7 @@ export const replay: CommandSpec = {
       n = intOption('replay', 'at', values.at, 0, 0, r.damage ? undefined : r.records);
       world = r.seek(n);
     } else if (values.time !== undefined) {
-      const s = Number(values.time);
-      if (!(s >= 0))
-        throw new IsosimError(
-          'isosim replay',
-          '--time',
-          `'${values.time}' is not a time`,
-          'give seconds ≥ 0',
-        );
+      const s = timeOption('replay', 'time', values.time) ?? 0;
       ({ n, world } = r.seekTime(Math.round(s * 1e9)));
     } else {
       world = r.seek(values.until !== undefined ? 0 : n);
@@ -251,19 +269,19 @@ export const replay: CommandSpec = {
       world = hit.world;
     }
     const actor = values.actor === undefined ? undefined : String(values.actor);
-    const show = (): void => {
+    const show = async (): Promise<void> => {
       const prev = intOption('replay', 'prev', values.prev, 0);
-      if (prev > 0) for (const rec of r.read(n - prev, n)) console.log(`  ${fmtRecord(rec)}`);
+      if (prev > 0) await printRecords(r, n - prev, n);
       printState(r, n, world, actor);
       const next = intOption('replay', 'next', values.next, 0);
       if (next > 0) {
         console.log('\nnext records');
-        for (const rec of r.read(n, n + next)) console.log(`  ${fmtRecord(rec)}`);
+        await printRecords(r, n, n + next);
         if (r.damage && n + next > r.records)
           console.log(`  (the log is damaged at byte ${r.damage.offset}: no record past #${r.records - 1})`);
       }
     };
-    show();
+    await show();
     // A damaged log exits 1 even when the state asked for lies before the damage.
     const status = r.damage ? 1 : 0;
     if (values.interactive !== true) return status;
@@ -275,6 +293,7 @@ export const replay: CommandSpec = {
     const prompt = () =>
       process.stdout.write(`\n[${n}/${r.records}] n K | p K | g N | t S | u EXPR | s | q > `);
     prompt();
+    let refused = false;
     for await (const line of rl) {
       const [cmd, ...rest] = line.trim().split(/\s+/);
       const arg = rest.join(' ');
@@ -283,7 +302,7 @@ export const replay: CommandSpec = {
         if (cmd === 'n' || cmd === 'p') {
           const k = arg === '' ? 1 : intOption('replay', cmd, arg, 1, 1);
           const to = cmd === 'n' ? Math.min(r.records, n + k) : Math.max(0, n - k);
-          for (const rec of cmd === 'n' ? r.read(n, to) : r.read(to, n)) console.log(`  ${fmtRecord(rec)}`);
+          await printRecords(r, Math.min(n, to), Math.max(n, to));
           n = to;
           world = r.seek(n);
           console.log(`now before record ${n}, t = ${(world.s.timeNs / 1e9).toFixed(9)} s`);
@@ -292,7 +311,9 @@ export const replay: CommandSpec = {
           world = r.seek(n);
           printState(r, n, world, actor);
         } else if (cmd === 't') {
-          ({ n, world } = r.seekTime(Math.round(Number(arg) * 1e9)));
+          // Checked first: a bad time leaves the position where it was.
+          const s = timeOption('replay', 't', arg) ?? 0;
+          ({ n, world } = r.seekTime(Math.round(s * 1e9)));
           printState(r, n, world, actor);
         } else if (cmd === 'u') {
           const hit = r.until(parseQuery(arg, r.header), n);
@@ -305,16 +326,23 @@ export const replay: CommandSpec = {
         } else if (cmd === 's') {
           printState(r, n, world, actor);
         } else if (cmd !== '') {
-          console.log(`unknown command '${cmd}'`);
+          throw new IsosimError(
+            'isosim replay',
+            'command',
+            `'${cmd}' is not a command`,
+            'give n K, p K, g N, t SECONDS, u EXPR, s or q',
+          );
         }
       } catch (err) {
         if (!(err instanceof IsosimError)) throw err;
-        console.log(`error: ${err.message}`);
+        // On stderr, and the session ends with status 2: a script feeding commands notices.
+        console.error(`error: ${err.message}`);
+        refused = true;
       }
       prompt();
     }
     rl.close();
-    return status;
+    return refused ? 2 : status;
   },
 };
 
@@ -338,7 +366,7 @@ export const diff: CommandSpec = {
         "run 'isosim diff a.isolog b.isolog'",
       );
     }
-    const [a, b] = positionals;
+    const [a, b] = positionals.map((p, i) => logInput('diff', p, i === 0 ? 'A' : 'B'));
     const context = intOption('diff', 'context', values.context, 5);
     const d = diffLogs(a, b, context);
     const damaged = (label: string, path: string, dmg: LogDamage | undefined): void => {
@@ -460,29 +488,39 @@ export const exportCmd: CommandSpec = {
     }
     if (values.perfetto !== undefined) {
       const out = String(values.perfetto);
-      const seconds = (name: string, v: string | boolean | undefined): number | undefined => {
-        if (v === undefined) return undefined;
-        const x = Number(v);
-        if (!(x >= 0))
-          throw new IsosimError(
-            'isosim export',
-            `--${name}`,
-            `'${String(v)}' is not a time`,
-            'give seconds ≥ 0',
-          );
-        return Math.round(x * 1e9);
-      };
-      const r = exportPerfetto(path, out, {
-        fromNs: seconds('from', values.from),
-        toNs: seconds('to', values.to),
-      });
+      const from = timeOption('export', 'from', values.from);
+      const to = timeOption('export', 'to', values.to);
+      if (from !== undefined && to !== undefined && from > to) {
+        throw new IsosimError(
+          'isosim export',
+          '--from/--to',
+          `--from ${from} is after --to ${to}: the window is empty`,
+          'give --from at or before --to',
+        );
+      }
+      // Written beside OUT under a temporary name, renamed when whole; never the log itself.
+      const r = writeOutputFile('isosim export', '--perfetto', out, [path], (tmp) =>
+        exportPerfetto(path, tmp, {
+          fromNs: from === undefined ? undefined : Math.round(from * 1e9),
+          toNs: to === undefined ? undefined : Math.round(to * 1e9),
+        }),
+      );
       console.log(
         `wrote ${out}: ${r.events} trace events from ${r.records} records${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
       );
-      return r.complete ? 0 : 1;
+      // With --to the export stops reading a second past it: the rest is not its concern.
+      return r.damage ? 1 : 0;
+    }
+    if (values.from !== undefined || values.to !== undefined) {
+      throw new IsosimError(
+        'isosim export',
+        values.from !== undefined ? '--from' : '--to',
+        'applies to --perfetto only (a xentrace export is always the whole log)',
+        'drop it, or export with --perfetto',
+      );
     }
     const out = String(values.xentrace);
-    const r = exportXentrace(path, out);
+    const r = writeOutputFile('isosim export', '--xentrace', out, [path], (tmp) => exportXentrace(path, tmp));
     console.log(
       `wrote ${out}: ${r.records} trace records on ${r.cpus} CPUs${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
     );

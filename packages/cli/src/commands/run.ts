@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { IsosimError } from '@isosim/core';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
+import { outDirOption } from '../output.ts';
 import { builtinNames, loadScenario } from '../scenario/load.ts';
 import { formatReport } from '../scenario/report.ts';
-import { runAndWrite } from '../scenario/runScenario.ts';
+import { runAndWriteInterruptible } from '../scenario/runScenario.ts';
 
 export const run: CommandSpec = {
   name: 'run',
@@ -13,7 +14,9 @@ export const run: CommandSpec = {
     'prints per domain its CPU, the driver domain CPU on its behalf (XenMon estimate and ground\n' +
     "truth), combined, web throughput and drops, with the paper's value beside each number the\n" +
     'scenario has one for. Writes DIR/metrics.json (docs/metrics.md), DIR/events.isolog and\n' +
-    'DIR/plots/*.svg (CPU by domain, IDD CPU by guest served, combined, web throughput).',
+    'DIR/plots/*.svg (CPU by domain, IDD CPU by guest served, combined, web throughput).\n' +
+    'DIR is locked while the run writes it, and the files are moved into place only at the\n' +
+    'end: a run that fails or is stopped (Ctrl-C) leaves DIR as it was (docs/reliability.md).',
   usage: 'isosim run <name|file> [--seed N] [--duration S] [--out DIR]',
   options: {
     seed: { type: 'string', help: "root seed (default: the scenario's)", placeholder: 'N' },
@@ -29,7 +32,7 @@ export const run: CommandSpec = {
       placeholder: 'E',
     },
   },
-  run({ values, positionals }) {
+  async run({ values, positionals }) {
     if (positionals.length !== 1) {
       console.error(`usage: isosim run <name|file>; built-ins: ${builtinNames().join(', ')}`);
       return 2;
@@ -40,7 +43,7 @@ export const run: CommandSpec = {
       values.duration === undefined
         ? undefined
         : secondsOption('run', 'duration', values.duration, s.durationS, 3600);
-    const out = String(values.out ?? join('out', s.name));
+    const out = outDirOption('run', values.out, join('out', s.name));
     const engine = values.engine ?? 'flat';
     if (engine !== 'flat' && engine !== 'xstate')
       throw new IsosimError(
@@ -49,7 +52,7 @@ export const run: CommandSpec = {
         `'${String(engine)}' is not an engine`,
         "give 'flat' or 'xstate'",
       );
-    const { metrics, wallS } = runAndWrite(s, out, seed, durationS, engine);
+    const { metrics, wallS } = await runAndWriteInterruptible(s, out, seed, durationS, engine);
     console.log(formatReport(s, metrics));
     console.log(
       `\n${wallS.toFixed(1)} s wall (${(metrics.durationS / wallS).toFixed(1)}x real time); wrote ${out}/metrics.json, ${out}/events.isolog and ${out}/plots/*.svg`,

@@ -2,10 +2,10 @@
  * Runs a scenario and measures it: the numbers of `metrics.json` (docs/metrics.md),
  * with the event log streamed to disk beside it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ActorEngine, type SystemConfig, XenSystem } from '@isosim/actors';
 import { FileSink, IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { OutputDir, type Owned, writeDir } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';
 import { computeMetrics, markWindow } from './metrics.ts';
@@ -87,17 +87,49 @@ export function buildRun(
   return { cfg, sys: new XenSystem(kernel, cfg), kernel, log, window };
 }
 
-/** Runs `kernel` to `endNs` a simulated second at a time, reporting the fraction done. */
-export function runSeconds(kernel: Kernel, endNs: number, onProgress?: (fraction: number) => void): void {
+/** The times a run stops at on its way to `endNs`: every simulated second, then `endNs`. */
+function* secondsTo(endNs: number): Generator<number> {
   for (let t = Math.min(NS_PER_S, endNs); ; t = Math.min(t + NS_PER_S, endNs)) {
-    kernel.runUntil(t);
-    onProgress?.(t / endNs);
+    yield t;
     if (t === endNs) return;
   }
 }
 
+/** Runs `kernel` to `endNs` a simulated second at a time, reporting the fraction done. */
+export function runSeconds(kernel: Kernel, endNs: number, onProgress?: (fraction: number) => void): void {
+  for (const t of secondsTo(endNs)) {
+    kernel.runUntil(t);
+    onProgress?.(t / endNs);
+  }
+}
+
+type RunResult = { metrics: Metrics; wallS: number };
+
 /** Runs `s`; `wallS` is how long it took (kept out of the metrics, which must repeat). */
-export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: Metrics; wallS: number } {
+export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {
+  const steps = scenarioSteps(s, options);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/**
+ * As `runScenario`, but awaits `between(t)` after every simulated second (t: the
+ * simulated time reached, ns): a caller can let the event loop run there, and stop the
+ * run by throwing.
+ */
+export async function runScenarioAsync(
+  s: Scenario,
+  options: RunOptions,
+  between: (tNs: number) => Promise<void>,
+): Promise<RunResult> {
+  const steps = scenarioSteps(s, options);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    await between(r.value);
+  }
+}
+
+/** The body of a run: yields the simulated time after each second, returns the measurements. */
+function* scenarioSteps(s: Scenario, options: RunOptions): Generator<number, RunResult> {
   const seed = options.seed ?? s.seed;
   const durationS = options.durationS ?? s.durationS;
   const sink = options.out ? new FileSink(join(options.out, 'events.isolog')) : undefined;
@@ -106,7 +138,12 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
   markWindow(sys, window, durationS);
   sys.start();
   const t0 = process.hrtime.bigint();
-  runSeconds(kernel, Math.round(durationS * NS_PER_S), (f) => options.onProgress?.(f, kernel.dispatched));
+  const endNs = Math.round(durationS * NS_PER_S);
+  for (const t of secondsTo(endNs)) {
+    kernel.runUntil(t);
+    options.onProgress?.(t / endNs, kernel.dispatched);
+    yield t;
+  }
   sys.xen.settle();
   sys.xenmon.sample();
   const summary = log?.close();
@@ -125,9 +162,20 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { metrics: M
   return { metrics, wallS: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
+/** The files of a run that a later run into the same directory replaces or removes. */
+const RUN_FILES: readonly Owned[] = [{ dir: 'plots', ext: '.svg' }];
+
+function writeResults(dir: OutputDir, s: Scenario, metrics: Metrics): void {
+  dir.write('metrics.json', `${JSON.stringify(metrics, null, 2)}\n`);
+  const idd = s.domains.find((d) => d.role === 'idd')?.name ?? 'Dom-0';
+  for (const [file, svg] of Object.entries(plotsFor(metrics, idd))) dir.write(join('plots', file), svg);
+}
+
 /**
- * What `isosim run` and `isosim paper` do for one scenario: run it with a progress bar,
- * then write DIR/metrics.json and DIR/plots/*.svg beside the log.
+ * What `isosim run` does for one scenario: run it with a progress bar, then write
+ * DIR/metrics.json and DIR/plots/*.svg beside the log. DIR is locked while it runs and
+ * everything is written to a staging directory, moved into place at the end; an earlier
+ * run's plots that this one did not draw are removed (src/output.ts).
  */
 export function runAndWrite(
   s: Scenario,
@@ -135,20 +183,50 @@ export function runAndWrite(
   seed?: number,
   durationS?: number,
   engine?: ActorEngine,
-): { metrics: Metrics; wallS: number } {
-  mkdirSync(join(out, 'plots'), { recursive: true });
-  const progress = new Progress(s.name);
-  const result = runScenario(s, {
-    seed,
-    durationS,
-    out,
-    engine,
-    onProgress: (f, e) => progress.update(f, `${e} events`),
+): RunResult {
+  const dir = OutputDir.open('isosim run', out);
+  try {
+    const progress = new Progress(s.name);
+    const result = runScenario(s, {
+      seed,
+      durationS,
+      out: dir.stage,
+      engine,
+      onProgress: (f, e) => progress.update(f, `${e} events`),
+    });
+    progress.done();
+    writeResults(dir, s, result.metrics);
+    dir.commit(RUN_FILES);
+    return result;
+  } finally {
+    dir.abandon();
+  }
+}
+
+/**
+ * `runAndWrite` that Ctrl-C (SIGINT) or SIGTERM stops between simulated seconds: then
+ * nothing is kept, DIR is left as it was, and it throws `Interrupted` saying so.
+ */
+export function runAndWriteInterruptible(
+  s: Scenario,
+  out: string,
+  seed?: number,
+  durationS?: number,
+  engine?: ActorEngine,
+): Promise<RunResult> {
+  const total = durationS ?? s.durationS;
+  return writeDir('isosim run', out, RUN_FILES, async (dir, checkpoint) => {
+    const progress = new Progress(s.name);
+    try {
+      const result = await runScenarioAsync(
+        s,
+        { seed, durationS, out: dir.stage, engine, onProgress: (f, e) => progress.update(f, `${e} events`) },
+        (t) => checkpoint(() => `${(t / NS_PER_S).toFixed(1)} s of ${total} s simulated`),
+      );
+      writeResults(dir, s, result.metrics);
+      return result;
+    } finally {
+      progress.done();
+    }
   });
-  progress.done();
-  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(result.metrics, null, 2)}\n`);
-  const idd = s.domains.find((d) => d.role === 'idd')?.name ?? 'Dom-0';
-  for (const [file, svg] of Object.entries(plotsFor(result.metrics, idd)))
-    writeFileSync(join(out, 'plots', file), svg);
-  return result;
 }
