@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BIN } from './isosim.ts';
 import type { BadInputRow } from './badInput/row.ts';
+import { BIN } from './isosim.ts';
 
 const rowsDir = join(import.meta.dirname, 'badInput');
 const rows: BadInputRow[] = [];
