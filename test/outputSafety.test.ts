@@ -8,10 +8,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -271,6 +274,42 @@ describe('exports and reads', () => {
     expect(r.err).toMatch(/^error: /);
     expect(readFileSync(join(dir, 'run.json'), 'utf8')).toBe('the trace of yesterday\n');
     expect(readdirSync(dir).sort()).toEqual(['bad.isolog', 'run.json']);
+  }, 60_000);
+
+  test('log export --jsonl into a named pipe writes through it; the pipe stays a pipe', async () => {
+    const dir = tmp('fifo');
+    const pipe = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [pipe]).status).toBe(0);
+    // The reader writes to a file, and isosim runs asynchronously: nothing waits on this process.
+    const got = join(tmp('fifo-out'), 'got.jsonl');
+    const fd = openSync(got, 'w');
+    const reader = spawn('cat', [pipe], { stdio: ['ignore', fd, 'ignore'] });
+    closeSync(fd);
+    onTestFinished(() => {
+      reader.kill();
+    });
+    const readerDone = new Promise((r) => reader.on('close', r));
+    const r = await start(['log', 'export', join(runDir, 'events.isolog'), '--jsonl', pipe]).done;
+    await readerDone;
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(got, 'utf8').split('\n')[0]).toMatch(/^\{"header":/);
+    expect(lstatSync(pipe).isFIFO()).toBe(true);
+    expect(readdirSync(dir)).toEqual(['pipe']);
+  }, 60_000);
+
+  test('a file-system error no specific check catches is one line with the path, not a stack trace', () => {
+    // resim runs the scenario again in a temporary directory; here TMPDIR is a regular
+    // file (tsx's cache, also under TMPDIR, is turned off so that it starts).
+    const dir = tmp('tmpdir');
+    writeFileSync(join(dir, 'file'), 'not a directory\n');
+    const r = isosim(['resim', join(runDir, 'events.isolog')], {
+      env: { TMPDIR: join(dir, 'file'), TSX_DISABLE_CACHE: '1' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.err).toBe(
+      `error: isosim resim: ${join(dir, 'file')}/isosim-resim-XXXXXX: a part of the path is not a directory (ENOTDIR); check the path\n`,
+    );
   }, 60_000);
 
   test('interactive replay: t abc says it is not a time and stays where it was', () => {

@@ -9,6 +9,7 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -129,6 +130,18 @@ export const rows: readonly BadInputRow[] = [
     }),
   ),
 
+  {
+    name: 'run --out a directory where the run writes metrics.json as a directory',
+    setup: (dir) => {
+      mkdirSync(join(dir, 'out', 'metrics.json'), { recursive: true });
+      return ['run', 'fig6-sedf', '--duration', '0.2', '--out', 'out'];
+    },
+    code: 2,
+    says: ['--out out', 'metrics.json is a directory', 'move it away'],
+    // Refused before anything moved: no log of this run beside the directory.
+    after: (dir) => holds(join(dir, 'out'), ['metrics.json']),
+  },
+
   // A directory where a log belongs (EISDIR stack traces)
   ...[
     ['verify', 'logs'],
@@ -207,6 +220,20 @@ export const rows: readonly BadInputRow[] = [
     after: (dir) => {
       expect(readdirSync(join(dir, 'traces'))).toEqual([]);
       logIntact(dir);
+    },
+  },
+  {
+    name: 'export --perfetto into a named pipe (renamed a file over it)',
+    setup: (dir) => {
+      const made = spawnSync('mkfifo', [join(dir, 'pipe')]);
+      if (made.status !== 0) throw new Error('mkfifo failed');
+      return ['export', log(dir), '--perfetto', 'pipe'];
+    },
+    code: 2,
+    says: ['--perfetto pipe', 'not a regular file'],
+    after: (dir) => {
+      expect(lstatSync(join(dir, 'pipe')).isFIFO()).toBe(true);
+      holds(dir, ['events.isolog', 'pipe']);
     },
   },
   {

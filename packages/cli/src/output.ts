@@ -338,6 +338,24 @@ export class OutputDir {
    */
   commit(owned: readonly Owned[] = []): void {
     const files = filesUnder(this.stage).filter((f) => !f.endsWith('.partial'));
+    // Checked before anything moves, so that a refusal leaves DIR as it was.
+    for (const rel of files) {
+      const parts = rel.split(sep);
+      for (let i = 1; i <= parts.length; i++) {
+        const p = this.final(parts.slice(0, i).join(sep));
+        const st = statOrUndefined(p);
+        if (st === undefined) break;
+        const last = i === parts.length;
+        if (last ? st.isDirectory() : !st.isDirectory()) {
+          throw new IsosimError(
+            this.where,
+            `--out ${this.dir}`,
+            `${p} is ${last ? 'a directory' : 'a file'}, where this run writes ${last ? 'a file' : 'a directory'}`,
+            'move it away and run again',
+          );
+        }
+      }
+    }
     const created: string[] = [];
     for (const rel of files) {
       const to = this.final(rel);
@@ -452,6 +470,12 @@ export function writeOutputFile<R>(
   out: string,
   inputs: readonly string[],
   write: (tmp: string) => R,
+  /**
+   * What to do with an `out` that is a device, pipe or socket (`/dev/stdout`, a FIFO):
+   * write to it directly (`write(out)`), or refuse it (an exporter that renames its own
+   * temporary file into place would replace the device node).
+   */
+  special: 'direct' | 'refuse' = 'refuse',
 ): R {
   if (out === '') throw new IsosimError(where, field, 'is empty', 'give a file path');
   for (const input of inputs) {
@@ -464,13 +488,9 @@ export function writeOutputFile<R>(
       );
     }
   }
-  let target = out;
-  try {
-    if (lstatSync(out).isSymbolicLink()) target = realpathSync(out);
-  } catch {
-    // Not there yet (or a dangling link, replaced by the file).
-  }
-  if (statOrUndefined(target)?.isDirectory()) {
+  // What is at `out`, through any symbolic link: a device or pipe is never renamed over.
+  const existing = statOrUndefined(out);
+  if (existing?.isDirectory()) {
     throw new IsosimError(
       where,
       `${field} ${out}`,
@@ -478,6 +498,18 @@ export function writeOutputFile<R>(
       `give a file path, e.g. ${join(out, 'out')}`,
     );
   }
+  if (existing !== undefined && !existing.isFile()) {
+    if (special === 'direct') return write(out);
+    throw new IsosimError(
+      where,
+      `${field} ${out}`,
+      'is not a regular file (a device, pipe or socket)',
+      'give the path of a file',
+    );
+  }
+  // A symbolic link to a file is written through: its target is replaced, the link stays.
+  let target = out;
+  if (existing !== undefined && lstatSync(out).isSymbolicLink()) target = realpathSync(out);
   const dir = dirname(target);
   const d = statOrUndefined(dir);
   if (d === undefined) {

@@ -41,7 +41,14 @@ export const logExport: CommandSpec = {
     const r =
       out === '-'
         ? exportJsonl(path, out)
-        : writeOutputFile('isosim log export', '--jsonl', out, [path], (tmp) => exportJsonl(path, tmp));
+        : writeOutputFile(
+            'isosim log export',
+            '--jsonl',
+            out,
+            [path],
+            (tmp) => exportJsonl(path, tmp),
+            'direct',
+          );
     return r.complete ? 0 : 1;
   },
 };
