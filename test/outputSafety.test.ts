@@ -17,12 +17,13 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { BIN } from './isosim.ts';
 
 interface Result {
@@ -96,7 +97,15 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `isosim-safety-${name}-`));
+const made: string[] = [];
+const tmp = (name: string): string => {
+  const d = mkdtempSync(join(tmpdir(), `isosim-safety-${name}-`));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 const root = process.getuid?.() === 0;
 /** As root, permission cases run as `nobody`; else as ourselves. */
 const asUser = root ? { uid: 65534 } : {};

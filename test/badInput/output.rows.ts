@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -36,6 +37,7 @@ function log(dir: string, name = 'events.isolog'): string {
     if (r.status !== 0) throw new Error(`isosim demo failed: ${r.stderr}`);
     const path = join(d, 'events.isolog');
     shared = { path, bytes: readFileSync(path) };
+    process.on('exit', () => rmSync(d, { recursive: true, force: true }));
   }
   const to = join(dir, name);
   copyFileSync(shared.path, to);
