@@ -5,7 +5,7 @@
  * area in test/badInput/*.rows.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -47,18 +47,27 @@ describe('bad input through the CLI', () => {
   });
   test.concurrent.each(rows.map((r) => [r.name, r] as const))('%s', async (_name, row) => {
     const dir = mkdtempSync(join(tmpdir(), 'isosim-bad-'));
-    const args = row.setup(dir);
-    const r = await runCli(args, dir, row.stdin, row.timeoutMs ?? 60_000);
-    expect(r.signal, `killed (a hang?)\n${r.err}`).toBeNull();
-    if (row.code !== undefined) expect(r.code, r.err).toBe(row.code);
-    else expect(r.code, r.err).not.toBe(0);
-    expect(r.err, 'a stack trace').not.toMatch(/\n\s+at /);
-    const line = r.err.split('\n').find((l) => l.startsWith('error: '));
-    expect(line, `no 'error: ' line in:\n${r.err}`).toBeDefined();
-    for (const s of row.says) {
-      if (typeof s === 'string') expect(line).toContain(s);
-      else expect(line).toMatch(s);
+    try {
+      await check(row, dir);
+    } finally {
+      chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true, force: true });
     }
-    row.after?.(dir);
   });
 });
+
+async function check(row: BadInputRow, dir: string): Promise<void> {
+  const args = row.setup(dir);
+  const r = await runCli(args, dir, row.stdin, row.timeoutMs ?? 60_000);
+  expect(r.signal, `killed (a hang?)\n${r.err}`).toBeNull();
+  if (row.code !== undefined) expect(r.code, r.err).toBe(row.code);
+  else expect(r.code, r.err).not.toBe(0);
+  expect(r.err, 'a stack trace').not.toMatch(/\n\s+at /);
+  const line = r.err.split('\n').find((l) => l.startsWith('error: '));
+  expect(line, `no 'error: ' line in:\n${r.err}`).toBeDefined();
+  for (const s of row.says) {
+    if (typeof s === 'string') expect(line).toContain(s);
+    else expect(line).toMatch(s);
+  }
+  row.after?.(dir);
+}

@@ -290,4 +290,13 @@ export const rows: readonly BadInputRow[] = [
     code: 2,
     says: ["'jump' is not a command", 'n K'],
   },
+
+  // Run lengths from the command line: the scenario file's own bounds (1 ms to 1 h)
+  {
+    name: 'run --duration 1e-12 s (a table of zeros)',
+    setup: (dir) => ['run', 'fig6-sedf', '--duration', '0.000000000001', '--out', join(dir, 'o')],
+    code: 2,
+    says: ['--duration', 'at least 0.001'],
+    after: (dir) => expect(existsSync(join(dir, 'o'))).toBe(false),
+  },
 ];

@@ -93,16 +93,18 @@ export function secondsOption(
   raw: string | boolean | undefined,
   fallback: number,
   max: number,
+  /** The shortest run a scenario file may ask for (1 ms, docs/scenarios.md). */
+  min = 0.001,
 ): number {
   if (raw === undefined) return fallback;
   const text = String(raw);
   const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n > 0 && n <= max)) {
+  if (!(n >= min && n <= max)) {
     throw new IsosimError(
       `isosim ${command}`,
       `--${name}`,
       `'${text}' is not allowed`,
-      `give seconds, more than 0 and at most ${max}`,
+      `give seconds, at least ${min} and at most ${max}`,
     );
   }
   return n;
