@@ -6,7 +6,7 @@ export type { Delivery, Handler, KernelOptions } from './kernel.ts';
 export { Kernel, Priority } from './kernel.ts';
 export type { LogHeader } from './log/format.ts';
 export { DEFAULT_BLOCK_BYTES, LOG_SCHEMA, logHeader, MAX_FIELDS } from './log/format.ts';
-export { blockTrailerWords, digestHex, RunningHash } from './log/hash.ts';
+export { blockTrailerWords, digestHex, fmix, RunningHash } from './log/hash.ts';
 export { exportJsonl, recordToJson } from './log/jsonl.ts';
 export type { LogDamage, LogRecord, ResumePoint, ScanOptions, ScanResult } from './log/logReader.ts';
 export { LogDamageError, LogDictionary, scanLog } from './log/logReader.ts';

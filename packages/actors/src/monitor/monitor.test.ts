@@ -1,9 +1,8 @@
 import { Kernel, NS_PER_S } from '@isosim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { P4_2_8 } from '../profiles/profiles.ts';
-import { XenSystem } from '../system/xenSystem.ts';
 import { estimateError, splitByWeightedPackets } from './netAccounting.ts';
+import { udpHost } from './udpHost.testkit.ts';
 import { Xenbaked } from './xenbaked.ts';
 import {
   DOMID_IDLE,
@@ -128,24 +127,7 @@ describe('network accounting', () => {
 describe('XenMon on a running host', () => {
   it('samples every 100 ms exactly, and its estimate tracks the ground truth', () => {
     const kernel = new Kernel({ seed: 3 });
-    const credit = { weight: 256, capPct: 0 };
-    const sys = new XenSystem(kernel, {
-      profile: P4_2_8,
-      scheduler: 'credit',
-      idd: { name: 'Dom-0', vcpus: [{ pcpu: 0, credit }] },
-      guests: [
-        {
-          name: 'Dom-1',
-          vcpus: [{ pcpu: 0, credit }],
-          workloads: [{ kind: 'udp', direction: 'receive', rate: 4000, bytes: 200 }],
-        },
-        {
-          name: 'Dom-2',
-          vcpus: [{ pcpu: 0, credit }],
-          workloads: [{ kind: 'udp', direction: 'send', rate: 3000, bytes: 900 }],
-        },
-      ],
-    });
+    const sys = udpHost(kernel);
     const times: number[] = [];
     sys.xenmon.onSample = () => times.push(kernel.nowNs);
     sys.start();

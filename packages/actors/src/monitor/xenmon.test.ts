@@ -4,28 +4,11 @@
  */
 import { Kernel, NS_PER_S } from '@isosim/core';
 import { describe, expect, it } from 'vitest';
-import { P4_2_8 } from '../profiles/profiles.ts';
-import { XenSystem } from '../system/xenSystem.ts';
+import type { XenSystem } from '../system/xenSystem.ts';
+import { udpHost } from './udpHost.testkit.ts';
 
 function host(seed: number): XenSystem {
-  const credit = { weight: 256, capPct: 0 };
-  return new XenSystem(new Kernel({ seed }), {
-    profile: P4_2_8,
-    scheduler: 'credit',
-    idd: { name: 'Dom-0', vcpus: [{ pcpu: 0, credit }] },
-    guests: [
-      {
-        name: 'Dom-1',
-        vcpus: [{ pcpu: 0, credit }],
-        workloads: [{ kind: 'udp', direction: 'receive', rate: 4000, bytes: 200 }],
-      },
-      {
-        name: 'Dom-2',
-        vcpus: [{ pcpu: 0, credit }],
-        workloads: [{ kind: 'udp', direction: 'send', rate: 3000, bytes: 900 }],
-      },
-    ],
-  });
+  return udpHost(new Kernel({ seed }));
 }
 
 describe('XenMon estimate over a window', () => {

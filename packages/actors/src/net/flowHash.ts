@@ -9,16 +9,12 @@
  * simulation's order), mixed by an integer finaliser (murmur3's fmix32) so that
  * consecutive flows land on queues as a real hash would spread them, not round-robin.
  */
+import { fmix } from '@isosim/core';
 import type { Flow } from './packet.ts';
 
-/** murmur3's 32-bit finaliser: a bijection on 32-bit words with full avalanche. */
+/** A flow number's 32-bit hash: murmur3's finaliser (full avalanche, a bijection). */
 export function mix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return fmix(x >>> 0);
 }
 
 /** Numbers the flows of one guest in order of first use and hashes them. */

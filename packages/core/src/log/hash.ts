@@ -11,7 +11,8 @@ const C2 = 0x1b873593;
 const D1 = 0x85ebca77;
 const D2 = 0xc2b2ae3d;
 
-function fmix(h: number): number {
+/** murmur3's 32-bit finaliser: a bijection on 32-bit words with full avalanche. */
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
