@@ -22,7 +22,7 @@ export const EXPORT_HOST: SystemConfig = {
   },
   guests: [
     {
-      name: 'web-a',
+      name: 'web.a',
       vcpus: [
         { pcpu: 0, sedf: { sliceNs: 2 * MS, periodNs: 10 * MS, extratime: false } },
         { pcpu: 1, sedf: { sliceNs: 2 * MS, periodNs: 10 * MS, extratime: false } },

@@ -171,6 +171,22 @@ export function exportPerfetto(
   /** The run's length from the header's scenario (ns), if it has one. */
   let durationNs = 0;
   const dom = (id: number): string => names[id] ?? `dom${id}`;
+  /**
+   * The domain an actor or channel set belongs to: the longest domain name it starts
+   * with, followed by `.` (`cache.1.netfront` is domain `cache.1`'s; names may hold dots).
+   */
+  const owners = new Map<string, string>();
+  const ownerOf = (actor: string): string => {
+    let owner = owners.get(actor);
+    if (owner === undefined) {
+      owner = '';
+      for (const n of names)
+        if (n.length > owner.length && (actor === n || actor.startsWith(`${n}.`))) owner = n;
+      if (owner === '') owner = actor.split('.')[0];
+      owners.set(actor, owner);
+    }
+    return owner;
+  };
   /** Per pCPU: the open slice (vCPU, start) and the start of the current work stretch. */
   const open: { vcpu: number; startNs: number; workNs: number }[] = [];
   /** Per vCPU of a driver domain: stretches cut short by a deschedule, principal not yet known. */
@@ -221,7 +237,7 @@ export function exportPerfetto(
   const trackOf = (r: LogRecord, d: LogDictionary): { pid: number; tid: number } => {
     // A driver actor's events go on the pCPU its domain's vCPU runs on, if it runs now.
     const target = d.name(r.target);
-    const domName = target.split('.')[0];
+    const domName = ownerOf(target);
     const id = names.indexOf(domName);
     for (let p = 0; p < world.s.pcpus.length; p++) {
       const v = world.s.pcpus[p]?.vcpu ?? -1;
@@ -330,7 +346,7 @@ export function exportPerfetto(
         case 'evtchn.send': {
           // The channel set named DOM.evtchn is the receiver's; the arrow starts where
           // the sender runs (its endpoint is the record's source).
-          const receiver = d.name(r.target).split('.')[0];
+          const receiver = ownerOf(d.name(r.target));
           const id = ++flowId;
           const list = flows.get(receiver) ?? [];
           list.push(id);
@@ -341,7 +357,7 @@ export function exportPerfetto(
           break;
         }
         case 'evtchn.pending': {
-          const receiver = d.name(r.target).split('.')[0];
+          const receiver = ownerOf(d.name(r.target));
           const list = flows.get(receiver);
           if (list && list.length > 0) {
             const tr = trackOf(r, d);

@@ -91,7 +91,7 @@ describe('xenalyze --summary on the xentrace export, against the run', () => {
   it("gives each domain metrics.json's CPU % (within 0.1 point) and each vCPU its run time", () => {
     const s = xenalyzeSummary(out, { cpuHz: 2.8e9 });
     const { names, specOrder, runs } = fromLog(log, endNs);
-    expect(specOrder).toEqual(['web-a', 'driver', 'sender', 'batch']);
+    expect(specOrder).toEqual(['web.a', 'driver', 'sender', 'batch']);
     expect(names).toEqual(sys.xen.domains.map((d) => d.name));
     const acc = sys.xen.accounting;
     const worst = { domain: 0, vcpu: 0 };
@@ -117,7 +117,7 @@ describe('xenalyze --summary on the xentrace export, against the run', () => {
         expect(Math.abs(seconds - ns / 1e9) / DURATION_S).toBeLessThan(0.001);
       }
     }
-    // Two vCPUs of the driver domain and of web-a ran; the idle domain has one per pCPU.
+    // Two vCPUs of the driver domain and of web.a ran; the idle domain has one per pCPU.
     expect(s.domains.find((d) => d.did === sys.idd.id)?.vcpus.length).toBe(2);
     expect(s.domains.find((d) => d.did === IDLE_DOM)?.vcpus.map((v) => v.vid)).toEqual([0, 1]);
     // Only the TSC's rounding separates them.
