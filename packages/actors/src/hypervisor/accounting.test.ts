@@ -122,6 +122,21 @@ describe('Accounting', () => {
       }
   });
 
+  it('keeps its horizon at the latest time charged on any pCPU, whichever pCPU charged last', () => {
+    const acc = new Accounting(2, new Set([IDD]), 100);
+    acc.charge(0, 1, 1, 0, 300);
+    acc.charge(1, 1, 1, 0, 150); // ends before pCPU 0's charge: the horizon stays at 300
+    expect(acc.cpuBetween(1, 0, 200)).toBe(200 + 150);
+    expect(acc.cpuBetween(1, 0, 400)).toBe(300 + 150);
+  });
+
+  it('takes marks at any time from 0 on, and no negative or fractional time', () => {
+    const acc = new Accounting(1, new Set([IDD]), 100);
+    expect(() => acc.mark(0)).not.toThrow();
+    expect(() => acc.mark(-5)).toThrow(RangeError);
+    expect(() => acc.mark(2.5)).toThrow(RangeError);
+  });
+
   it('is exact up to anything past what it has charged, without a mark', () => {
     const acc = new Accounting(1, new Set([IDD]), 100);
     acc.charge(0, 1, 1, 0, 163);
