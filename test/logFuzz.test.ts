@@ -21,6 +21,8 @@ import {
   Kernel,
   type LogDamage,
   LogDamageError,
+  type LogDictionary,
+  type LogRecord,
   LogWriter,
   logHeader,
   scanLog,
@@ -32,6 +34,17 @@ import { loadScenario } from '../packages/cli/src/scenario/load.ts';
 import { toSystemConfig } from '../packages/cli/src/scenario/toConfig.ts';
 import { VERSIONS } from '../packages/cli/src/versions.ts';
 import { BIN, isosim } from './isosim.ts';
+
+/** A record as comparable text: time, type, source, target and payload. */
+function recordKey(r: LogRecord, d: LogDictionary): string {
+  return JSON.stringify([
+    r.timeNs,
+    d.typeName(r.type),
+    d.name(r.source),
+    d.name(r.target),
+    ...r.values.subarray(0, r.fieldCount),
+  ]);
+}
 
 const RUNS = Number(process.env.ISOSIM_FUZZ_RUNS ?? 60);
 const DURATION_S = 0.3;
@@ -77,15 +90,7 @@ beforeAll(() => {
   times = [];
   scanLog(good, {
     onRecord: (r, d) => {
-      records.push(
-        JSON.stringify([
-          r.timeNs,
-          d.typeName(r.type),
-          d.name(r.source),
-          d.name(r.target),
-          ...r.values.subarray(0, r.fieldCount),
-        ]),
-      );
+      records.push(recordKey(r, d));
       times.push(r.timeNs);
       return undefined;
     },
@@ -185,15 +190,7 @@ function checkReaders(path: string, first: number, tag: string): LogDamage | 'no
   try {
     const r = scanLog(path, {
       onRecord: (rec, d) => {
-        read.push(
-          JSON.stringify([
-            rec.timeNs,
-            d.typeName(rec.type),
-            d.name(rec.source),
-            d.name(rec.target),
-            ...rec.values.subarray(0, rec.fieldCount),
-          ]),
-        );
+        read.push(recordKey(rec, d));
         return undefined;
       },
     });

@@ -106,8 +106,7 @@ export class Netback {
 
   /** The IDD vCPU that does the work of a packet for `guest` on `queue`. */
   private vcpuFor(guest: number, queue: number): Vcpu {
-    const vif = this.byGuest.get(guest)?.[queue];
-    return vif === undefined ? this.vcpu : this.idd.vcpus[queue % this.idd.vcpus.length];
+    return this.byGuest.has(guest) ? this.idd.vcpus[queue % this.idd.vcpus.length] : this.vcpu;
   }
 
   private clearPending(): void {
