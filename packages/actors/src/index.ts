@@ -2,7 +2,7 @@ export { DebtCollector, type DebtGuest, splitByShares } from './control/debtColl
 export type { FeedbackLoopInput } from './control/feedbackLoop.ts';
 export { feedbackLoopMachine } from './control/feedbackLoop.ts';
 export { ShareGuard } from './control/shareGuard.ts';
-export { NAPI_BUDGET, Netback } from './driver/netback.ts';
+export { NAPI_BUDGET, Netback, RX_BUDGET, TX_BATCH } from './driver/netback.ts';
 export { netbackMachine } from './driver/netbackMachine.ts';
 export type {
   ConsumerCounters,

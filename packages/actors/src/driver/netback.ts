@@ -3,16 +3,22 @@
  *
  * Design (paper section 3, Fig. 3): the IDD's CPU time is what does the I/O. Each
  * received packet costs `iddRecvNs` of IDD CPU, whatever its size (Fig. 4); each
- * transmitted packet costs `weight` times that (Fig. 5). Every packet is one work
+ * transmitted packet costs `weight` times that (Fig. 5); a packet that opens a
+ * connection (a client's SYN) costs `iddConnNs` more (profiles.ts). Every packet is one work
  * item on the IDD's vCPU whose principal is the guest it serves: the ground truth of
  * IDD CPU per guest. Interrupt entry costs `iddIrqNs`, charged to the IDD itself.
  *
- * Receive: poll takes up to `NAPI_BUDGET` packets from the NIC; when a packet's work
+ * Receive: poll takes up to `RX_BUDGET` packets from the NIC; when a packet's work
  * is done, netback takes one of the guest's posted receive buffers, flips the page
  * to the guest and answers on the rx ring, notifying the guest if the ring says so.
  * No buffer: dropped (`no-rx-buffer`).
- * Transmit: poll takes up to `NAPI_BUDGET` requests from each guest's tx ring; when a
- * packet's work is done it goes to the NIC and netback answers on the tx ring.
+ * Transmit: poll takes requests from the guests' tx rings round robin, one request per
+ * vif per round, as Linux 2.6.16–18's netback does (`net_tx_action` takes the vif at the
+ * head of `net_schedule_list`, one request, and puts it back at the tail while it has
+ * more), up to `TX_BATCH` requests a poll (MAX_PENDING_REQS − MAX_SKB_FRAGS); when a
+ * packet's work is done it goes to the NIC and netback answers on the tx ring. The
+ * per-vif credit (`credit_bytes` per `credit_usec`) is unlimited by default in that
+ * netback (interface.c) and is not modelled.
  *
  * Hooks for control (ShareGuard): `inboundBlocked(guest)` drops a received packet
  * after the driver has paid for it; `outboundBlocked(guest)` drops a guest's packet
@@ -39,11 +45,28 @@ import { netbackMachine } from './netbackMachine.ts';
 
 /** Linux's default NAPI weight: packets per device per poll. */
 export const NAPI_BUDGET = 64;
+/**
+ * Packets taken from the NIC per poll: Linux 2.6's `net_rx_action` budget of 300
+ * (net/core/dev.c: `netdev_budget`, earlier `netdev_max_backlog`), spent on one device
+ * in rounds of its NAPI weight (a device that used its whole weight goes back on the
+ * poll list while budget remains). Until issue 13 the model took one round of 64, so
+ * a saturated driver domain served its NIC a quarter as often as Linux does relative
+ * to netback's transmit batch (`TX_BATCH`), and acknowledgements waited in the NIC.
+ */
+export const RX_BUDGET = 300;
+/**
+ * Transmit requests netback takes per pass: its loop runs while
+ * NR_PENDING_REQS + MAX_SKB_FRAGS < MAX_PENDING_REQS, i.e. 256 − 18
+ * (linux-2.6-xen-sparse drivers/xen/netback/netback.c, `net_tx_action`).
+ */
+export const TX_BATCH = 256 - 18;
 
 export interface NetbackOptions {
   readonly iddRecvNs: number;
   readonly weight: number;
   readonly iddIrqNs: number;
+  /** IDD CPU per connection opened, beyond its SYN's per-packet cost (profiles.ts), ns. */
+  readonly iddConnNs?: number;
   /** IDD CPU to drop an outbound packet in netback (ShareGuard), ns. */
   readonly outboundDropNs?: number;
 }
@@ -61,11 +84,15 @@ export class Netback {
   /** Each guest's vifs by queue, for received packets. */
   private readonly byGuest = new Map<number, Vif[]>();
   private readonly sendNs: number;
+  /** A connection-opening packet's receive cost: per packet plus per connection. */
+  private readonly openNs: number;
   private readonly receivedFn = (p: Packet): void => this.received(p);
   /** `ring.occupancy` (guest, tx requests waiting, rx buffers posted), logged at each poll. */
   private readonly ringType: number;
   /** Per vif (same index): a guest's packet has been sent. */
   private readonly sentFns: ((p: Packet) => void)[] = [];
+  /** The vif whose turn it is on the schedule list (round robin). */
+  private txNext = 0;
 
   constructor(
     readonly kernel: Kernel,
@@ -79,6 +106,7 @@ export class Netback {
   ) {
     this.vcpu = idd.vcpus[0];
     this.sendNs = Math.round(options.iddRecvNs * options.weight);
+    this.openNs = options.iddRecvNs + (options.iddConnNs ?? 0);
     this.ringType = kernel.type('ring.occupancy', ['guest', 'txRequests', 'rxBuffers']);
     this.pirqPort = channels.bind('pirq:nic');
     const xenId = kernel.registry.name('xen');
@@ -128,40 +156,55 @@ export class Netback {
         vif.rxBack.unconsumedRequests(),
       );
     }
-    for (let i = 0; i < NAPI_BUDGET; i++) {
+    for (let i = 0; i < RX_BUDGET; i++) {
       const p = this.nic.takeRx();
       if (p === undefined) break;
       this.xen.submit(this.vcpuFor(p.guest, p.queue), {
-        remainingNs: this.options.iddRecvNs,
+        remainingNs: p.opens ? this.openNs : this.options.iddRecvNs,
         principal: p.guest,
         onDone: this.receivedFn,
         arg: p,
       });
     }
-    for (let v = 0; v < this.vifs.length; v++) {
-      const vif = this.vifs[v];
-      const sent = this.sentFns[v];
-      const vcpu = this.vifVcpus[v];
-      for (let i = 0; i < NAPI_BUDGET; i++) {
-        const p = vif.txBack.takeRequest();
-        if (p === undefined) break;
-        if (this.outboundBlocked(p.guest)) {
-          const cost = this.options.outboundDropNs ?? 0;
-          this.xen.submit(vcpu, {
-            remainingNs: cost,
-            principal: p.guest,
-            onDone: () => this.complete(vif, p, true),
-          });
-        } else {
-          this.xen.submit(vcpu, { remainingNs: this.sendNs, principal: p.guest, onDone: sent, arg: p });
-        }
+    // Round robin over the vifs with requests, one request each per turn, starting
+    // where the last poll stopped; done after a whole round finds nothing.
+    const n = this.vifs.length;
+    let v = this.txNext;
+    for (let taken = 0, idle = 0; taken < TX_BATCH && idle < n; v = (v + 1) % n) {
+      const p = this.vifs[v].txBack.takeRequest();
+      if (p === undefined) {
+        idle++;
+        continue;
       }
+      idle = 0;
+      taken++;
+      this.transmit(v, this.vifs[v], p);
     }
+    this.txNext = v;
     this.xen.submit(this.vcpu, {
       remainingNs: 0,
       principal: iddId,
       onDone: () => this.host.deliver(this.actor, DRAINED),
     });
+  }
+
+  /** Netback's work for one of a guest's packets (or ShareGuard's cheap drop). */
+  private transmit(v: number, vif: Vif, p: Packet): void {
+    const vcpu = this.vifVcpus[v];
+    if (this.outboundBlocked(p.guest)) {
+      this.xen.submit(vcpu, {
+        remainingNs: this.options.outboundDropNs ?? 0,
+        principal: p.guest,
+        onDone: () => this.complete(vif, p, true),
+      });
+    } else {
+      this.xen.submit(vcpu, {
+        remainingNs: this.sendNs,
+        principal: p.guest,
+        onDone: this.sentFns[v],
+        arg: p,
+      });
+    }
   }
 
   private hasWork(): boolean {

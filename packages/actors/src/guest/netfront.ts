@@ -4,7 +4,9 @@
  * buffers, takes received packets in batches (each packet costing the guest
  * `guestPacketNs` of its own CPU) and hands them to their flows; it sends packets
  * through the tx ring, each costing `guestPacketNs` first, and holds them in a
- * bounded transmit queue (a qdisc, `txqueuelen`) while the ring is full.
+ * bounded transmit queue (a qdisc, `txqueuelen`) while the ring is full. When the
+ * qdisc is full too, a TCP segment waits in its socket (`held`, in order) and enters
+ * the qdisc as room frees; a UDP datagram is dropped (`Flow.localCongestion`).
  */
 import type { Kernel } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
@@ -31,6 +33,9 @@ export class Netfront {
   readonly actor: HostedActor<typeof netfrontMachine>;
   private readonly vcpu: Vcpu;
   private readonly backlog: Packet[] = [];
+  /** TCP segments refused by the full qdisc, waiting in their sockets' write queues. */
+  private readonly held: Packet[] = [];
+  private heldHead = 0;
   private nextBuffer = 0;
 
   constructor(
@@ -81,15 +86,37 @@ export class Netfront {
       queued = this.backlog.length === 0 && ring.putRequest(p);
     }
     if (!queued) {
-      if (this.backlog.length >= TXQUEUE_LEN) {
-        this.stats.drop('guest-txqueue-full');
-        p.flow.dropped?.(p, 'guest-txqueue-full');
+      if (this.backlog.length >= TXQUEUE_LEN || this.heldHead < this.held.length) {
+        if (p.flow.localCongestion === undefined) {
+          this.stats.drop('guest-txqueue-full');
+          p.flow.dropped?.(p, 'guest-txqueue-full');
+          return;
+        }
+        this.stats.held++;
+        this.held.push(p);
+        p.flow.localCongestion(p);
         return;
       }
       this.backlog.push(p);
       return;
     }
     this.pushTx();
+  }
+
+  /** Segments waiting in sockets for room in the qdisc. */
+  get heldPackets(): number {
+    return this.held.length - this.heldHead;
+  }
+
+  /** Room in the qdisc: held segments enter it, oldest first. */
+  private admitHeld(): void {
+    while (this.heldHead < this.held.length && this.backlog.length < TXQUEUE_LEN) {
+      this.backlog.push(this.held[this.heldHead++]);
+    }
+    if (this.heldHead === this.held.length) {
+      this.held.length = 0;
+      this.heldHead = 0;
+    }
   }
 
   private pushTx(): void {
@@ -147,6 +174,7 @@ export class Netfront {
       let moved = 0;
       while (moved < this.backlog.length && this.vif.txFront.putRequest(this.backlog[moved])) moved++;
       this.backlog.splice(0, moved);
+      if (this.heldHead < this.held.length) this.admitHeld();
       if (moved > 0) this.pushTx();
     }
   }

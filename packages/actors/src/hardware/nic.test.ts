@@ -23,6 +23,7 @@ function rig(rxSlots = 8, itrNs = 125_000) {
     flow,
     tag: 0,
     queue: 0,
+    opens: false,
   });
   return { kernel, nic, network, stats, irqs, arrived, pkt };
 }

@@ -17,7 +17,10 @@ export const DROP_REASONS = [
   'nic-tx-full',
   /** Netback found no receive buffer posted by the guest's netfront. */
   'no-rx-buffer',
-  /** The guest's transmit queue (qdisc) was full while its tx ring was full. */
+  /**
+   * The guest's transmit queue (qdisc) was full while its tx ring was full, for a flow
+   * without backpressure (UDP); a TCP flow's segment is held instead (`Flow.localCongestion`).
+   */
   'guest-txqueue-full',
   /** ShareGuard: inbound traffic to a guest dropped in the IDD, after the driver paid for it. */
   'shareguard-inbound',
@@ -30,6 +33,16 @@ export interface Flow {
   /** The packet reached the guest's stack (inbound) or the client (outbound). */
   arrived(packet: Packet): void;
   dropped?(packet: Packet, reason: DropReason): void;
+  /**
+   * Local congestion (TCP): the guest's qdisc was full when `packet` was sent. Linux's
+   * `dev_queue_xmit` returns NET_XMIT_DROP, and TCP does not lose the segment: it stays
+   * in the socket's write queue and goes out when the device has room again, and TCP
+   * enters CWR (`tcp_enter_cwr`, net/ipv4/tcp_output.c, tcp_input.c in 2.6), halving its
+   * congestion window once. Netfront holds the packet and sends it when room frees; the
+   * flow only adjusts its window. A flow without this hook (UDP) loses the packet
+   * (`guest-txqueue-full`), as UDP does.
+   */
+  localCongestion?(packet: Packet): void;
 }
 
 export interface Packet {
@@ -45,12 +58,19 @@ export interface Packet {
    * the flow's hash, `net/flowHash.ts`); 0 for a single-queue guest.
    */
   readonly queue: number;
+  /**
+   * The packet opens a connection (a TCP SYN from a client): the driver domain pays
+   * the profile's `iddConnNs` for it besides its per-packet cost.
+   */
+  readonly opens: boolean;
 }
 
 export class NetStats {
   readonly offered = [0, 0];
   readonly delivered = [0, 0];
   readonly drops = new Map<DropReason, number>();
+  /** Segments held in a socket because the guest's qdisc was full (`Flow.localCongestion`). */
+  held = 0;
   /** Called on every drop (the host logs it as `net.drop`). */
   onDrop: (reason: DropReason) => void = () => {};
 

@@ -31,7 +31,7 @@ import { CpuBound } from '../workload/cpuBound.ts';
 import { Endpoints } from '../workload/endpoints.ts';
 import { type WorkloadEngine, workloadMachine } from '../workload/lifecycle.ts';
 import { UdpStream } from '../workload/udp.ts';
-import { WebLoad } from '../workload/web.ts';
+import { WebLoad, WebServer } from '../workload/web.ts';
 import type { AccountingSource, DomainConfig, SystemConfig, WorkloadConfig } from './config.ts';
 
 export interface GuestRuntime {
@@ -43,6 +43,8 @@ export interface GuestRuntime {
   readonly stats: NetStats;
   readonly workloads: WorkloadEngine[];
   readonly web: WebLoad[];
+  /** The guest's web server, shared by its web workloads (made with the first one). */
+  webServer?: WebServer;
 }
 
 export class XenSystem {
@@ -103,6 +105,7 @@ export class XenSystem {
       iddRecvNs: profile.iddRecvNs,
       weight: profile.weight,
       iddIrqNs: profile.iddIrqNs,
+      iddConnNs: profile.iddConnNs,
     });
     for (const g of config.guests) this.addGuest(g, iddChannels);
     this.xenmon = new XenMon(kernel, this.xen, { weight: profile.weight, iddDomain: this.idd.id });
@@ -269,13 +272,18 @@ export class XenSystem {
   private makeWorkload(w: WorkloadConfig, ends: Endpoints, runtime: GuestRuntime): WorkloadEngine {
     switch (w.kind) {
       case 'web': {
-        const load = new WebLoad(ends, {
-          rate: w.rate,
-          arrivals: w.arrivals,
-          fileBytes: w.fileBytes,
-          timeoutNs: w.timeoutNs,
-          requestNs: this.config.profile.webRequestNs,
-        });
+        runtime.webServer ??= new WebServer();
+        const load = new WebLoad(
+          ends,
+          {
+            rate: w.rate,
+            arrivals: w.arrivals,
+            fileBytes: w.fileBytes,
+            timeoutNs: w.timeoutNs,
+            requestNs: this.config.profile.webRequestNs,
+          },
+          runtime.webServer,
+        );
         runtime.web.push(load);
         return load;
       }

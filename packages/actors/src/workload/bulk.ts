@@ -2,7 +2,8 @@
  * A bulk file transfer between a guest and a client machine, as TCP would run it with
  * a fixed window: up to `windowSegments` full segments in flight, the receiver
  * acknowledging every second one, each acknowledgement letting the sender send two
- * more. A lost segment is sent again after `RTO_NS`. The transfer runs as fast as the
+ * more. A lost segment is sent again after `RTO_NS`; one the guest's full qdisc refuses
+ * waits in the socket instead (netfront holds it). The transfer runs as fast as the
  * host lets it, between its start and stop times. `send`: the guest sends (Table 2's
  * Domain-3); `receive`: the client sends to the guest.
  */
@@ -66,6 +67,12 @@ export class BulkTransfer implements WorkloadEngine, Flow {
       this.fill();
     }
   }
+
+  /**
+   * The guest's qdisc was full: the segment waits in the socket and goes out when room
+   * frees (netfront holds it); the window here is fixed, so nothing else changes.
+   */
+  localCongestion(_p: Packet): void {}
 
   dropped(p: Packet): void {
     if (p.tag === DATA) {

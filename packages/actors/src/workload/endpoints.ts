@@ -26,9 +26,9 @@ export class Endpoints {
     this.endpoint = kernel.endpoint(name, (ev: Delivery) => (ev.ref as () => void)());
   }
 
-  packet(direction: Direction, bytes: number, flow: Flow, tag: number): Packet {
+  packet(direction: Direction, bytes: number, flow: Flow, tag: number, opens = false): Packet {
     const queue = this.net.queueOf(flow);
-    return { id: this.network.newPacketId(), guest: this.guest, direction, bytes, flow, tag, queue };
+    return { id: this.network.newPacketId(), guest: this.guest, direction, bytes, flow, tag, queue, opens };
   }
 
   /** The guest sends a packet out (guest CPU, then netfront → netback → NIC). */
@@ -36,15 +36,15 @@ export class Endpoints {
     this.net.send(this.packet(Direction.OUTBOUND, bytes, flow, tag), this.net.vcpuOf(flow, this.placement));
   }
 
-  /** A client machine sends a packet to the guest. */
-  fromClient(bytes: number, flow: Flow, tag: number): void {
-    this.network.sendToHost(this.packet(Direction.INBOUND, bytes, flow, tag));
+  /** A client machine sends a packet to the guest (`opens`: it is a connection's SYN). */
+  fromClient(bytes: number, flow: Flow, tag: number, opens = false): void {
+    this.network.sendToHost(this.packet(Direction.INBOUND, bytes, flow, tag, opens));
   }
 
   /** Resends a dropped packet as a new one with the same content. */
   resend(p: Packet): void {
     if (p.direction === Direction.OUTBOUND) this.fromGuest(p.bytes, p.flow, p.tag);
-    else this.fromClient(p.bytes, p.flow, p.tag);
+    else this.fromClient(p.bytes, p.flow, p.tag, p.opens);
   }
 
   /** Runs `fn` after `delayNs`; the firing is logged with `tag`. */

@@ -15,14 +15,15 @@
  * connection's start (httperf `--timeout`); later, it counts as a failed request and
  * the client ignores the rest. A dropped packet is sent again by its sender after a
  * retransmission timeout (`RTO_NS`; `SYN_RTO_NS` for the SYN), as TCP would, unless the
- * connection has failed; the server stops sending on a failed connection (httperf
+ * connection has failed (a SYN waits twice as long at each retry); the server stops sending on a failed connection (httperf
  * closes it). Fast retransmit and SACK are not modelled.
  *
- * The server side is Apache's prefork model: at most `MAX_CLIENTS` connections are
- * being served at once; a GET that finds every worker busy waits; a SYN that finds
- * `LISTEN_BACKLOG` connections already waiting is dropped by the guest's kernel (the
- * client tries again after `SYN_RTO_NS`). A worker is free again when its response is
- * fully acknowledged or the client has given up.
+ * The server side is Apache's prefork model (`WebServer`, one per guest: every web
+ * workload of a guest loads the same server, as httperf clients of one Apache do): at
+ * most `MAX_CLIENTS` connections are being served at once; a GET that finds every
+ * worker busy waits; a SYN that finds `LISTEN_BACKLOG` connections already waiting is
+ * dropped by the guest's kernel (the client tries again after `SYN_RTO_NS`). A worker
+ * is free again when its response is fully acknowledged or the client has given up.
  */
 import { ACK_BYTES, Direction, type DropReason, type Flow, MSS_BYTES, type Packet } from '../net/packet.ts';
 import type { Endpoints } from './endpoints.ts';
@@ -99,12 +100,55 @@ function newStats(): WebStats {
   };
 }
 
-export class WebLoad implements WorkloadEngine {
-  readonly stats: WebStats = newStats();
+/**
+ * A guest's web server: one Apache 2.0 (prefork) listening on one socket. Its workers
+ * and its listen backlog are shared by every web workload of the guest: before issue
+ * 13 each workload had its own, so Fig. 6's eight load steps met eight servers with
+ * 1,200 workers between them, and processor sharing among them pushed every reply past
+ * the client's timeout (docs/calibration.md, "Goodput collapse").
+ */
+export class WebServer {
   /** Workers serving a connection now. */
   busy = 0;
   /** Connections accepted by the kernel, waiting for a worker (in order). */
   readonly waiting: Connection[] = [];
+
+  constructor(
+    /** Workers at most (Apache's MaxClients). */
+    readonly maxClients = MAX_CLIENTS,
+    /** Connections waiting for accept() at most (the listen backlog). */
+    readonly backlog = LISTEN_BACKLOG,
+  ) {}
+
+  /** A SYN for `c` arrives: false if the kernel drops it (backlog full). */
+  admit(c: Connection): boolean {
+    if (this.busy < this.maxClients) {
+      this.busy++;
+      return c.assignWorker();
+    }
+    if (this.waiting.length >= this.backlog) return false;
+    this.waiting.push(c);
+    return true;
+  }
+
+  /** A worker is free: the next waiting connection gets it. */
+  release(): void {
+    this.busy--;
+    while (this.busy < this.maxClients && this.waiting.length > 0) {
+      const c = this.waiting.shift() as Connection;
+      if (c.serve()) this.busy++;
+    }
+  }
+
+  /** `c` gave up while waiting in the backlog. */
+  leave(c: Connection): void {
+    const i = this.waiting.indexOf(c);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+}
+
+export class WebLoad implements WorkloadEngine {
+  readonly stats: WebStats = newStats();
   readonly segments: number;
   private active = false;
   private readonly intervalNs: number;
@@ -113,6 +157,8 @@ export class WebLoad implements WorkloadEngine {
   constructor(
     readonly ends: Endpoints,
     readonly options: WebOptions,
+    /** The guest's server (shared by its web workloads; a server of its own if omitted). */
+    readonly server: WebServer = new WebServer(),
   ) {
     this.segments = Math.max(1, Math.ceil(options.fileBytes / MSS_BYTES));
     this.intervalNs = Math.round(1e9 / options.rate);
@@ -137,15 +183,6 @@ export class WebLoad implements WorkloadEngine {
     this.ends.after(this.gapNs(), 0, () => this.open());
   }
 
-  /** A worker is free: the next waiting connection gets it. */
-  release(): void {
-    this.busy--;
-    while (this.busy < MAX_CLIENTS && this.waiting.length > 0) {
-      const c = this.waiting.shift() as Connection;
-      if (c.serve()) this.busy++;
-    }
-  }
-
   /** Bytes on the wire of segment k (the last one may be short). */
   segmentBytes(k: number): number {
     const payload = Math.min(MSS_BYTES, this.options.fileBytes - k * MSS_BYTES);
@@ -153,7 +190,7 @@ export class WebLoad implements WorkloadEngine {
   }
 }
 
-class Connection implements Flow {
+export class Connection implements Flow {
   private readonly got: Uint8Array;
   private received = 0;
   private done = false;
@@ -170,6 +207,10 @@ class Connection implements Flow {
   private ssthresh = MAX_WINDOW;
   /** Segments acknowledged since the window last grew in congestion avoidance. */
   private avoidance = 0;
+  /** SYNs sent again so far (each waits twice as long as the one before). */
+  private synRetries = 0;
+  /** In CWR (local congestion) until this many segments are acknowledged. */
+  private cwrUntil = 0;
 
   constructor(
     private readonly load: WebLoad,
@@ -180,7 +221,7 @@ class Connection implements Flow {
 
   begin(): void {
     const { ends, options } = this.load;
-    ends.fromClient(ACK_BYTES, this, SYN);
+    ends.fromClient(ACK_BYTES, this, SYN, true);
     ends.after(options.timeoutNs, 1, () => {
       if (!this.done) {
         this.dead = true;
@@ -203,8 +244,30 @@ class Connection implements Flow {
       this.ssthresh = Math.max(2, Math.floor(this.window / 2));
       this.window = this.ssthresh;
     }
-    const rto = p.direction === Direction.INBOUND && p.tag === SYN ? SYN_RTO_NS : RTO_NS;
-    this.retry(rto, () => this.load.ends.resend(p));
+    if (p.direction === Direction.INBOUND && p.tag === SYN) this.retrySyn();
+    else this.retry(RTO_NS, () => this.load.ends.resend(p));
+  }
+
+  /**
+   * The guest's qdisc was full: the segment waits in the socket (netfront holds it).
+   * TCP enters CWR once per window (`tcp_enter_cwr` only acts below TCP_CA_CWR):
+   * ssthresh = max(2, cwnd / 2) and the window shrinks to it; no retransmission.
+   */
+  localCongestion(_p: Packet): void {
+    if (this.acked < this.cwrUntil) return;
+    this.cwrUntil = this.sent;
+    this.ssthresh = Math.max(2, Math.floor(this.window / 2));
+    this.window = this.ssthresh;
+  }
+
+  /**
+   * Sends the SYN again after the SYN timeout, doubled for each retry (Linux 2.6:
+   * TCP_TIMEOUT_INIT 3 s, backed off exponentially, `tcp_retransmit_timer`; RFC 2988
+   * 5.5). A retransmitted SYN does not open a second connection (`opens` false).
+   */
+  private retrySyn(): void {
+    const delay = SYN_RTO_NS * 2 ** this.synRetries++;
+    this.retry(delay, () => this.load.ends.fromClient(ACK_BYTES, this, SYN));
   }
 
   /** Sends something again after `delayNs`, unless the connection has ended by then. */
@@ -214,6 +277,12 @@ class Connection implements Flow {
       this.load.stats.retransmits++;
       send();
     });
+  }
+
+  /** Holds the worker the server just counted for it (at the SYN). */
+  assignWorker(): boolean {
+    this.hasWorker = true;
+    return true;
   }
 
   /** Gives this connection a worker; false if it no longer needs one. */
@@ -234,10 +303,9 @@ class Connection implements Flow {
     this.released = true;
     if (this.hasWorker) {
       this.hasWorker = false;
-      this.load.release();
+      this.load.server.release();
     } else {
-      const i = this.load.waiting.indexOf(this);
-      if (i >= 0) this.load.waiting.splice(i, 1);
+      this.load.server.leave(this);
     }
   }
 
@@ -245,19 +313,13 @@ class Connection implements Flow {
     const { ends, segments } = this.load;
     if (tag === SYN) {
       if (!this.accepted) {
-        if (this.load.busy >= MAX_CLIENTS && this.load.waiting.length >= LISTEN_BACKLOG) {
+        if (!this.load.server.admit(this)) {
           // The guest's kernel drops the SYN; the client tries again later.
           this.load.stats.synDrops++;
-          this.retry(SYN_RTO_NS, () => ends.fromClient(ACK_BYTES, this, SYN));
+          this.retrySyn();
           return;
         }
         this.accepted = true;
-        if (this.load.busy < MAX_CLIENTS) {
-          this.load.busy++;
-          this.hasWorker = true;
-        } else {
-          this.load.waiting.push(this);
-        }
       }
       ends.fromGuest(ACK_BYTES, this, SYN_ACK);
     } else if (tag === GET) {
