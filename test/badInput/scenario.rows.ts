@@ -228,6 +228,88 @@ export const rows: readonly BadInputRow[] = [
       'receives at most 1 Gbit/s',
     ],
   ),
+  row(
+    'an unstated parameter whose path matches nothing',
+    (s) => {
+      s.unstated = [
+        { name: 'timeoutS', path: 'domains.*.workload.*.timeoutS', values: [1], source: 'httperf' },
+      ];
+      return s;
+    },
+    [
+      'unstated[0].path: "domains.*.workload.*.timeoutS" matches nothing in this scenario',
+      'e.g. domains.*.workloads.*.timeoutS',
+    ],
+  ),
+  row(
+    'an unstated parameter whose path ends at a name, not a number',
+    (s) => {
+      s.unstated = [{ name: 'who', path: 'domains.*.name', values: [1], source: 'x' }];
+      return s;
+    },
+    ['unstated[0].path: "domains.*.name" matches domains[0].name, which is "Dom-0", not a number'],
+  ),
+  row(
+    'an unstated value that makes the scenario invalid (a file size the NIC cannot carry)',
+    (s) => {
+      s.unstated = [
+        { name: 'fileBytes', path: 'domains.*.workloads.*.fileBytes', values: [10240, 5e7], source: 'x' },
+      ];
+      return s;
+    },
+    [
+      /unstated\[0\]\.values\[1\]: 50000000 makes the scenario invalid \(domains\[1\]\.workloads\[0\]\.rate: [\d.]+ connections\/s of 50000000-byte files/,
+      'drop the value, or: give at most',
+    ],
+  ),
+  row(
+    'nine unstated parameters',
+    (s) => {
+      s.unstated = Array.from({ length: 9 }, (_, i) => ({
+        name: `p${i}`,
+        path: 'domains.1.workloads.0.timeoutS',
+        values: [1],
+        source: 'x',
+      }));
+      return s;
+    },
+    ['unstated: has 9 entries; give at most 8 unstated parameters'],
+  ),
+  row(
+    'an unstated parameter with no values',
+    (s) => {
+      s.unstated = [{ name: 'timeoutS', path: 'domains.1.workloads.0.timeoutS', values: [], source: 'x' }];
+      return s;
+    },
+    ['unstated[0].values: is empty; give 1 to 8 numbers'],
+  ),
+  row(
+    'an unstated value given as a string',
+    (s) => {
+      s.unstated = [{ name: 'timeoutS', path: 'domains.1.workloads.0.timeoutS', values: ['5'], source: 'x' }];
+      return s;
+    },
+    ['unstated[0].values[0]: "5" is not a number'],
+  ),
+  row(
+    'an unstated parameter named with a tilde',
+    (s) => {
+      s.unstated = [{ name: 'timeout~S', path: 'domains.1.workloads.0.timeoutS', values: [5], source: 'x' }];
+      return s;
+    },
+    ['unstated[0].name: "timeout~S" is not allowed; give 1–24 letters and digits'],
+  ),
+  row(
+    'two unstated parameters whose names differ only in case',
+    (s) => {
+      s.unstated = [
+        { name: 'timeoutS', path: 'domains.1.workloads.0.timeoutS', values: [5], source: 'x' },
+        { name: 'timeouts', path: 'domains.2.workloads.0.timeoutS', values: [5], source: 'x' },
+      ];
+      return s;
+    },
+    ['unstated[1].name: "timeouts" is also the name of unstated[0] (ignoring case)'],
+  ),
   {
     name: 'weight: a profile named __proto__',
     setup: () => ['weight', '--profile', '__proto__'],

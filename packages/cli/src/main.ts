@@ -11,6 +11,7 @@ import { type CommandSpec, helpText, parse } from './args.ts';
 import { check } from './commands/check.ts';
 import { demo } from './commands/demo.ts';
 import { fig6 } from './commands/fig6.ts';
+import { goodput } from './commands/goodput.ts';
 import { logExport, logInfo } from './commands/log.ts';
 import { paper } from './commands/paper.ts';
 import { diff, exportCmd, replay, resim, verify } from './commands/replay.ts';
@@ -23,6 +24,7 @@ const COMMANDS: readonly CommandSpec[] = [
   run,
   list,
   paper,
+  goodput,
   check,
   verify,
   replay,

@@ -20,6 +20,7 @@ import {
   webWireBytes,
 } from './schema.ts';
 import { vcpuConfig } from './toConfig.ts';
+import { makeVariant, matchPath, valueAt } from './variants.ts';
 
 export const BUILTIN_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'scenarios');
 
@@ -68,16 +69,6 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-/** The raw value at `path` in parsed JSON (own properties only). */
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let v = data;
-  for (const p of path) {
-    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
 const KINDS: readonly unknown[] = ['web', 'cpu', 'bulk', 'udp'];
 
 /**
@@ -103,6 +94,8 @@ const NAME_RULE =
 const SECONDS = `give 0 to ${LIMITS.durationMaxS} s`;
 const CONTROL_MS = `give ${LIMITS.controlMinMs} to ${LIMITS.controlMaxMs} ms: a control loop faster than 1 ms only adds events (Credit ticks every 10 ms, XenMon samples every 100 ms); 10 s is Xen SEDF's longest period`;
 const LINE = 'and at most what the NIC carries (docs/scenarios.md)';
+const UNSTATED_PATH_FIX =
+  'give a dot path to number fields: keys, indices from 0, * for every element or key, e.g. domains.*.workloads.*.timeoutS (docs/scenarios.md)';
 
 /** What each field accepts, and why; the fix of any problem with that field. */
 const RULES: Readonly<Record<string, string>> = {
@@ -127,6 +120,13 @@ const RULES: Readonly<Record<string, string>> = {
     "give a percentage of one CPU above 0 and at most 100, below the driver domain's share",
   'paper.domains': `name domains: ${NAME_RULE}`,
   seed: 'give a whole number 0..9007199254740991',
+  unstated: `give at most ${LIMITS.unstated} unstated parameters: isosim paper runs a variant for each value`,
+  'unstated[].name':
+    'give 1–24 letters and digits, starting with a letter, such as timeoutS (it names the variants)',
+  'unstated[].path': `${UNSTATED_PATH_FIX}; at most ${LIMITS.unstatedPathChars} characters`,
+  'unstated[].values': `give 1 to ${LIMITS.unstatedValues} numbers: the plausible values, one variant each`,
+  'unstated[].values[]': 'give a number',
+  'unstated[].source': 'say where the values come from (a non-empty string)',
 };
 
 function workloadRule(kind: string, field: string): string | undefined {
@@ -546,7 +546,61 @@ export function parseScenario(data: unknown, where: string): Scenario {
     if (!names.has(name))
       fail(where, ['paper', 'domains', name], 'names no domain', 'use a domain of this scenario');
   }
+  checkUnstated(s, data, where);
   return s;
+}
+
+/**
+ * The unstated parameters: distinct names (ignoring case: they name directories) and
+ * values; each path matches number fields (or, without `*`, a field left unset); and
+ * every variant is itself a valid scenario (a file size whose rate the NIC cannot
+ * carry is refused here, not after the other runs).
+ */
+function checkUnstated(s: Scenario, data: unknown, where: string): void {
+  const seen = new Map<string, number>();
+  (s.unstated ?? []).forEach((u, i) => {
+    const at = ['unstated', i];
+    const first = seen.get(u.name.toLowerCase());
+    if (first !== undefined) {
+      fail(
+        where,
+        [...at, 'name'],
+        `${show(u.name)} is also the name of unstated[${first}] (ignoring case)`,
+        'give each parameter its own name: it names the variants',
+      );
+    }
+    seen.set(u.name.toLowerCase(), i);
+    u.values.forEach((v, j) => {
+      const k = u.values.indexOf(v);
+      if (k !== j) fail(where, [...at, 'values', j], `${v} is also values[${k}]`, 'give each value once');
+    });
+    const leaves = matchPath(data, u.path);
+    if (leaves.length === 0) {
+      fail(where, [...at, 'path'], `${show(u.path)} matches nothing in this scenario`, UNSTATED_PATH_FIX);
+    }
+    const bad = leaves.find((l) => l.value !== undefined && typeof l.value !== 'number');
+    if (bad !== undefined) {
+      fail(
+        where,
+        [...at, 'path'],
+        `${show(u.path)} matches ${fieldPath(bad.keys)}, which is ${show(bad.value)}, not a number`,
+        UNSTATED_PATH_FIX,
+      );
+    }
+    u.values.forEach((v, j) => {
+      try {
+        parseScenario(makeVariant(data, u, v), where);
+      } catch (err) {
+        if (!(err instanceof IsosimError)) throw err;
+        fail(
+          where,
+          [...at, 'values', j],
+          `${v} makes the scenario invalid (${err.field}: ${err.problem})`,
+          `drop the value, or: ${err.fix}`,
+        );
+      }
+    });
+  });
 }
 
 /** A built-in name or a path to a JSON scenario file. */

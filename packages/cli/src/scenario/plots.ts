@@ -33,6 +33,90 @@ function niceMax(x: number): number {
   return 10 * p;
 }
 
+/** A line of an XY chart: points in data units, drawn in order. */
+export interface XYSeries {
+  readonly label: string;
+  readonly points: readonly (readonly [x: number, y: number])[];
+  /** Drawn dashed (a reference line). */
+  readonly dashed?: boolean;
+  /** A dot at every point (few points, each a run). */
+  readonly marks?: boolean;
+  /**
+   * A reference line (y = x): it does not stretch the y axis, and is cut at the plot's
+   * edge, so the data keep the height of the plot.
+   */
+  readonly reference?: boolean;
+}
+
+/** What `chart` draws: axes from 0 to `xMax` and `yMax`, in data units. */
+interface ChartSpec {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly xMax: number;
+  readonly xTicks: readonly number[];
+  readonly yMax: number;
+  /** An x interval shaded grey (the measurement window). */
+  readonly shade?: readonly [number, number];
+  readonly series: readonly XYSeries[];
+}
+
+/** The drawing both charts share: frame, grid, ticks, labels, lines and legend. */
+function chart(c: ChartSpec): string {
+  const pw = W - M.left - M.right;
+  const ph = H - M.top - M.bottom;
+  const x = (v: number) => M.left + (pw * v) / c.xMax;
+  const y = (v: number) => M.top + ph - (ph * v) / c.yMax;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(c.title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${M.left}" y="22" font-size="15" font-weight="bold">${esc(c.title)}</text>`,
+  ];
+  if (c.shade) {
+    const x0 = x(c.shade[0]);
+    const x1 = x(c.shade[1]);
+    out.push(`<rect x="${x0}" y="${M.top}" width="${Math.max(0, x1 - x0)}" height="${ph}" fill="#f2f2f2"/>`);
+  }
+  for (let k = 0; k <= 5; k++) {
+    const v = (c.yMax * k) / 5;
+    out.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
+    out.push(`<text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${Number(v.toFixed(1))}</text>`);
+  }
+  for (const t of c.xTicks) {
+    out.push(`<text x="${x(t)}" y="${M.top + ph + 18}" text-anchor="middle">${Number(t.toFixed(3))}</text>`);
+  }
+  out.push(`<text x="${M.left + pw / 2}" y="${H - 12}" text-anchor="middle">${esc(c.xLabel)}</text>`);
+  out.push(
+    `<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}</text>`,
+  );
+  out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  if (c.series.some((s) => s.reference)) {
+    out.push(
+      `<clipPath id="plot-area"><rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}"/></clipPath>`,
+    );
+  }
+  c.series.forEach((s, k) => {
+    const col = COLOURS[k % COLOURS.length];
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    const pts = s.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
+    const clip = s.reference ? ' clip-path="url(#plot-area)"' : '';
+    out.push(`<polyline points="${pts}" fill="none" stroke="${col}" stroke-width="2"${dash}${clip}/>`);
+    if (s.marks) {
+      for (const [px, py] of s.points) {
+        out.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${col}"/>`);
+      }
+    }
+    out.push(
+      `<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${M.top + 10 + 18 * k}" y2="${M.top + 10 + 18 * k}" stroke="${col}" stroke-width="3"${dash}/>`,
+    );
+    out.push(`<text x="${W - M.right + 38}" y="${M.top + 14 + 18 * k}">${esc(s.label)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** A time series per line, one point per simulated second (or at `axis.at`). */
 export function lineChart(
   title: string,
   yLabel: string,
@@ -41,47 +125,46 @@ export function lineChart(
   axis?: TimeAxis,
 ): string {
   const n = axis && axis.endS > 0 ? axis.endS : Math.max(1, ...series.map((s) => s.values.length));
-  const yMax = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
-  const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
-  const x = (i: number) => M.left + (pw * (axis ? axis.at[i] : i + 0.5)) / n;
-  const y = (v: number) => M.top + ph - (ph * v) / yMax;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<title>${esc(title)}</title>`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${M.left}" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
-  ];
-  if (window) {
-    const x0 = M.left + (pw * window[0]) / n;
-    const x1 = M.left + (pw * window[1]) / n;
-    out.push(`<rect x="${x0}" y="${M.top}" width="${Math.max(0, x1 - x0)}" height="${ph}" fill="#f2f2f2"/>`);
-  }
-  for (let k = 0; k <= 5; k++) {
-    const v = (yMax * k) / 5;
-    out.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    out.push(`<text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${Number(v.toFixed(1))}</text>`);
-  }
   const step = Math.max(1, Math.ceil(n / 12));
-  for (let i = 0; i <= n; i += step) {
-    out.push(`<text x="${M.left + (pw * i) / n}" y="${M.top + ph + 18}" text-anchor="middle">${i}</text>`);
-  }
-  out.push(`<text x="${M.left + pw / 2}" y="${H - 12}" text-anchor="middle">time (s)</text>`);
-  out.push(
-    `<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
-  );
-  out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  series.forEach((s, k) => {
-    const c = COLOURS[k % COLOURS.length];
-    const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    out.push(`<polyline points="${pts}" fill="none" stroke="${c}" stroke-width="2"/>`);
-    out.push(
-      `<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${M.top + 10 + 18 * k}" y2="${M.top + 10 + 18 * k}" stroke="${c}" stroke-width="3"/>`,
-    );
-    out.push(`<text x="${W - M.right + 38}" y="${M.top + 14 + 18 * k}">${esc(s.label)}</text>`);
+  const xTicks: number[] = [];
+  for (let i = 0; i <= n; i += step) xTicks.push(i);
+  return chart({
+    title,
+    xLabel: 'time (s)',
+    yLabel,
+    xMax: n,
+    xTicks,
+    yMax: niceMax(Math.max(0, ...series.flatMap((s) => s.values))),
+    shade: window,
+    series: series.map((s) => ({
+      label: s.label,
+      points: s.values.map((v, i) => [axis ? axis.at[i] : i + 0.5, v] as const),
+    })),
   });
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+}
+
+/**
+ * Lines over a numeric x axis (goodput against offered load): both axes from 0 to a
+ * round number above the largest value (of x, and of y but on reference lines), about
+ * 8 ticks along x.
+ */
+export function xyChart(title: string, xLabel: string, yLabel: string, series: readonly XYSeries[]): string {
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const step = niceMax(Math.max(0, ...xs) / 8);
+  const xMax = Math.max(step, Math.ceil(Math.max(0, ...xs) / step) * step);
+  const xTicks: number[] = [];
+  for (let k = 0; k * step <= xMax + step / 1e6; k++) xTicks.push(k * step);
+  return chart({
+    title,
+    xLabel,
+    yLabel,
+    xMax,
+    xTicks,
+    yMax: niceMax(
+      Math.max(0, ...series.filter((s) => !s.reference).flatMap((s) => s.points.map((p) => p[1]))),
+    ),
+    series,
+  });
 }
 
 /** The three plots of a run, by file name. */

@@ -73,7 +73,23 @@ export const LIMITS = {
   fileBytesMax: 100 * 1024 * 1024,
   /** A TCP sender's window: Linux's largest send buffer (tcp_wmem max, 4 MiB) / MSS. */
   windowSegmentsMax: Math.floor((4 * 1024 * 1024) / MSS_BYTES),
+  /**
+   * Unstated parameters per scenario, and plausible values per parameter: `isosim paper`
+   * runs one variant per value, so these bound its runs (8 × 8 at the most).
+   */
+  unstated: 8,
+  unstatedValues: 8,
+  unstatedPathChars: 200,
 } as const;
+
+/**
+ * What the model fills in for a field the schema leaves unset (no zod default): a bulk
+ * transfer's window is 64 KiB, 45 segments of 1448 bytes (actors' workload/bulk.ts).
+ * An unstated parameter's value equal to it is the built-in's own.
+ */
+export const MODEL_DEFAULTS: Readonly<Record<string, number>> = {
+  windowSegments: Math.floor(65_536 / MSS_BYTES),
+};
 
 /**
  * A domain name: 1–64 characters (Unicode letters, digits, punctuation, symbols and
@@ -84,6 +100,14 @@ export const LIMITS = {
 export const DOMAIN_NAME = /^[^\p{C}\s](?:(?:[^\p{C}\s]| ){0,62}[^\p{C}\s])?$/u;
 /** A scenario name: it names the output directory. */
 export const SCENARIO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/**
+ * An unstated parameter's name, such as `timeoutS`: 1–24 letters and digits, from a
+ * letter; short enough that a variant's name (the scenario's, `--`, this, `-`, the
+ * value) can keep most of the scenario's within 64 characters.
+ */
+export const UNSTATED_NAME = /^[A-Za-z][A-Za-z0-9]{0,23}$/;
+/** A dot path, such as `domains.*.workloads.0.rate`: no empty segment. */
+export const UNSTATED_PATH = /^[^.]+(\.[^.]+)*$/;
 
 const domainName = z.string().regex(DOMAIN_NAME);
 const ms = (min: number, max: number) => z.number().min(min).max(max);
@@ -254,6 +278,30 @@ export const PaperValuesSchema = z
   })
   .strict();
 
+export const UnstatedSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(UNSTATED_NAME)
+      .describe(
+        '1–24 letters and digits, from a letter (timeoutS); names the variants, so unique (ignoring case)',
+      ),
+    path: z
+      .string()
+      .max(LIMITS.unstatedPathChars)
+      .regex(UNSTATED_PATH)
+      .describe(
+        "dot path to the number fields it sets: keys, indices from 0, '*' for every element or key (domains.*.workloads.*.timeoutS); must match something",
+      ),
+    values: z
+      .array(z.number())
+      .min(1)
+      .max(LIMITS.unstatedValues)
+      .describe('the plausible values, 1 to 8 distinct numbers: one variant each'),
+    source: z.string().min(1).describe('where the values come from, and why they are plausible'),
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     name: z
@@ -289,8 +337,16 @@ export const ScenarioSchema = z
       })
       .strict()
       .optional(),
+    unstated: z
+      .array(UnstatedSchema)
+      .max(LIMITS.unstated)
+      .optional()
+      .describe(
+        "parameters the paper does not state, each with a documented plausible set: 'isosim paper' runs a variant per value and reports the band of each number",
+      ),
   })
   .strict();
 
+export type Unstated = z.infer<typeof UnstatedSchema>;
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;

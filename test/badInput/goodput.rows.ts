@@ -1,0 +1,42 @@
+/**
+ * `isosim goodput` with bad options: refused in one line before any run starts or
+ * anything is written.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { BadInputRow } from './row.ts';
+
+function row(name: string, args: readonly string[], says: readonly string[]): BadInputRow {
+  return {
+    name: `goodput: ${name}`,
+    setup: (dir) => ['goodput', ...args, '--out', join(dir, 'out')],
+    code: 2,
+    says,
+    after(dir) {
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    },
+  };
+}
+
+export const rows: readonly BadInputRow[] = [
+  row(
+    'rates that run backwards',
+    ['--rates', '1500:150:150'],
+    ["isosim goodput: --rates: '1500:150:150' ends below where it starts; give FROM:TO:STEP"],
+  ),
+  row('a rate that is not a number', ['--rates', '300,lots'], ["--rates: 'lots' is not a rate"]),
+  row(
+    'a rate the NIC cannot carry',
+    ['--rates', '100000'],
+    [
+      'isosim goodput: fig6-sedf at 100000 req/s: domains[1].workloads[0].rate: 100000 connections/s',
+      'give at most',
+    ],
+  ),
+  row(
+    'an --svg in a directory that does not exist',
+    ['--svg', 'no/such/dir/goodput.svg'],
+    ['isosim goodput: --svg no/such/dir/goodput.svg: the directory no/such/dir does not exist'],
+  ),
+];
