@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bandedRows,
   bandOf,
+  claimLines,
+  claims,
   experimentsMarkdown,
   inBand,
   type ParamInfo,
@@ -144,5 +146,46 @@ describe('EXPERIMENTS.md rows', () => {
     expect(md).toContain('| domain | metric | paper | simulated | error |\n');
     expect(md).not.toContain('band');
     expect(md.indexOf('## Extra')).toBeLessThan(md.indexOf('## Summary'));
+  });
+});
+
+describe("the paper's qualitative claims", () => {
+  /** A run named `name` whose domains have the given figures. */
+  const named = (name: string, domains: Metrics['domains']): ScenarioRun => ({
+    s: { ...scenario, name },
+    m: { ...metrics(0, 0), scenario: name, domains },
+    wallS: 0,
+  });
+  const dom = (x: Partial<Metrics['domains'][string]>) => ({
+    cpuPct: 0,
+    iddPctTrue: 0,
+    iddPctEstimated: 0,
+    combinedPct: 0,
+    ...x,
+  });
+
+  it('checks Table 2 against the simulated baseline, Table 1 and Fig. 6 against their targets', () => {
+    const runs = [
+      named('table2-baseline', { 'Dom-1': dom({ webReqPerSec: 300 }), 'Dom-2': dom({ webReqPerSec: 200 }) }),
+      named('table2-without-shareguard', {
+        'Dom-1': dom({ webReqPerSec: 210 }),
+        'Dom-2': dom({ webReqPerSec: 150 }),
+        'Dom-3': dom({ iddPctEstimated: 20 }),
+      }),
+      named('table2-with-shareguard', {
+        'Dom-1': dom({ webReqPerSec: 290 }),
+        'Dom-2': dom({ webReqPerSec: 170 }),
+        'Dom-3': dom({ iddPctEstimated: 5 }),
+      }),
+      named('table1-sedfdc', { 'Dom-1': dom({ combinedPct: 22.5 }), 'Dom-2': dom({ combinedPct: 21.2 }) }),
+      named('fig6-sedf', { 'Dom-1': dom({ combinedPct: 94 }) }),
+    ];
+    const cs = claims(runs);
+    // 210/300 = 70% and 150/200 = 75%, Dom-3 20%: holds. With ShareGuard Dom-2 is at 85%: does not.
+    expect(cs.map((c) => c.holds)).toEqual([true, false, true, undefined]);
+    expect(cs[1].measured).toBe('Dom-1 96.7%, Dom-2 85.0% of baseline; Dom-3 5.0% of Dom-0');
+    const md = claimLines(cs).join('\n');
+    expect(md).toContain('**does not hold**');
+    expect(md).toContain('not run');
   });
 });

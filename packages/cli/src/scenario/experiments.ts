@@ -207,6 +207,87 @@ export function summaryLines(all: readonly BandedRow[], bandsRan: boolean): stri
   return lines;
 }
 
+/** One of the paper's qualitative claims, checked on the built-ins' runs. */
+export interface Claim {
+  readonly claim: string;
+  /** The simulated figures it rests on, for the reader. */
+  readonly measured: string;
+  /** undefined: a run it needs is missing. */
+  readonly holds: boolean | undefined;
+}
+
+/**
+ * The paper's qualitative claims (issue 13's list), each checked on the runs by name:
+ * Table 2 (interference without ShareGuard, none with it, against the simulated
+ * baseline), Table 1 (SEDF-DC holds both combined uses within 1 point of 22%), Fig. 6
+ * (SEDF about 90% combined, within 5 points; SEDF-DC 60% within 1).
+ */
+export function claims(runs: readonly ScenarioRun[]): Claim[] {
+  const m = (name: string) => runs.find((r) => r.s.name === name)?.m;
+  const d = (name: string, dom: string) => m(name)?.domains[dom];
+  const f = (x: number | undefined, digits = 1) => (x === undefined ? '?' : x.toFixed(digits));
+  const out: Claim[] = [];
+  const base = m('table2-baseline');
+  const ratio = (name: string, dom: string) => {
+    const b = base?.domains[dom]?.webReqPerSec;
+    const x = d(name, dom)?.webReqPerSec;
+    return b === undefined || x === undefined || b === 0 ? undefined : x / b;
+  };
+  const table2 = (name: string, web: (r: number) => boolean, dom3: (p: number) => boolean, text: string) => {
+    const r1 = ratio(name, 'Dom-1');
+    const r2 = ratio(name, 'Dom-2');
+    const p3 = d(name, 'Dom-3')?.iddPctEstimated;
+    out.push({
+      claim: text,
+      measured: `Dom-1 ${f(r1 === undefined ? undefined : 100 * r1)}%, Dom-2 ${f(r2 === undefined ? undefined : 100 * r2)}% of baseline; Dom-3 ${f(p3)}% of Dom-0`,
+      holds:
+        r1 === undefined || r2 === undefined || p3 === undefined ? undefined : web(r1) && web(r2) && dom3(p3),
+    });
+  };
+  table2(
+    'table2-without-shareguard',
+    (r) => r < 0.8,
+    (p) => p >= 18,
+    'Table 2 without ShareGuard: both web servers below 80% of baseline throughput, Dom-3 at 18% of Dom-0 or more',
+  );
+  table2(
+    'table2-with-shareguard',
+    (r) => r >= 0.9,
+    (p) => p <= 6,
+    'Table 2 with ShareGuard: both web servers at 90% of baseline or more, Dom-3 at 6% of Dom-0 or less',
+  );
+  const c1 = d('table1-sedfdc', 'Dom-1')?.combinedPct;
+  const c2 = d('table1-sedfdc', 'Dom-2')?.combinedPct;
+  out.push({
+    claim: 'Table 1 SEDF-DC: both web servers combined within 1 point of 22%',
+    measured: `Dom-1 ${f(c1)}%, Dom-2 ${f(c2)}%`,
+    holds:
+      c1 === undefined || c2 === undefined ? undefined : Math.abs(c1 - 22) <= 1 && Math.abs(c2 - 22) <= 1,
+  });
+  const s6 = d('fig6-sedf', 'Dom-1')?.combinedPct;
+  const dc6 = d('fig6-sedfdc', 'Dom-1')?.combinedPct;
+  out.push({
+    claim: 'Fig. 6: Dom-1 combined about 90% under SEDF (85–95%) and 60% under SEDF-DC (±1)',
+    measured: `SEDF ${f(s6)}%, SEDF-DC ${f(dc6)}%`,
+    holds:
+      s6 === undefined || dc6 === undefined ? undefined : Math.abs(s6 - 90) <= 5 && Math.abs(dc6 - 60) <= 1,
+  });
+  return out;
+}
+
+/** The claims as a Markdown section. */
+export function claimLines(cs: readonly Claim[]): string[] {
+  const mark = (h: boolean | undefined) => (h === undefined ? 'not run' : h ? 'holds' : '**does not hold**');
+  return [
+    "## The paper's qualitative claims",
+    '',
+    '| claim | simulated | |',
+    '|---|---|---|',
+    ...cs.map((c) => `| ${c.claim} | ${c.measured} | ${mark(c.holds)} |`),
+    '',
+  ];
+}
+
 /** The whole of EXPERIMENTS.md; `extra`: sections after the scenarios' (the goodput curve). */
 export function experimentsMarkdown(
   runs: readonly ScenarioRun[],
@@ -240,6 +321,7 @@ export function experimentsMarkdown(
     md.push(...scenarioSection(run, rs));
   }
   md.push(...extra);
+  md.push(...claimLines(claims(runs)));
   md.push('## Summary', '', ...summaryLines(all, bandsRan));
   md.push('Gaps over 10% are marked ⚠; `docs/calibration.md` discusses them as they are understood.', '');
   return `${md.join('\n')}\n`;

@@ -298,6 +298,13 @@ export const UnstatedSchema = z
       .min(1)
       .max(LIMITS.unstatedValues)
       .describe('the plausible values, 1 to 8 distinct numbers: one variant each'),
+    scale: z
+      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/))
+      .max(4)
+      .optional()
+      .describe(
+        "fields beside each matched one scaled in proportion to it (['sliceMs'] keeps an SEDF share when the path sets periodMs)",
+      ),
     source: z.string().min(1).describe('where the values come from, and why they are plausible'),
   })
   .strict();

@@ -57,6 +57,17 @@ describe('variants', () => {
     expect(parseScenario(v, 'variant').domains[1].workloads[7]).toMatchObject({ fileBytes: 51200 });
   });
 
+  it('scales the fields named in scale with the matched one: a period change keeps each share', () => {
+    const s = builtin('table2-without-shareguard');
+    const param = { name: 'sedfPeriodMs', path: 'domains.*.vcpus.*.sedf.periodMs', scale: ['sliceMs'] };
+    const v = makeVariant(s, param, 100);
+    // biome-ignore lint/suspicious/noExplicitAny: scenario JSON
+    const sedfs = (v as any).domains.map((d: any) => d.vcpus[0].sedf);
+    expect(sedfs.map((x: { periodMs: number }) => x.periodMs)).toEqual([100, 100, 100, 100]);
+    expect(sedfs.map((x: { sliceMs: number }) => x.sliceMs)).toEqual([60, 33, 33, 33]);
+    expect(parseScenario(v, 'variant').domains[0].vcpus[0].sedf?.sliceMs).toBe(60);
+  });
+
   it('leaves the original as it was', () => {
     const s = table2();
     const before = JSON.stringify(s);

@@ -27,6 +27,11 @@ export interface Leaf {
 export interface Param {
   readonly name: string;
   readonly path: string;
+  /**
+   * Fields beside each matched one, scaled by new / old value of it: `['sliceMs']`
+   * with a path to `periodMs` changes an SEDF period and keeps the share.
+   */
+  readonly scale?: readonly string[];
 }
 
 const INDEX = /^(0|[1-9]\d*)$/;
@@ -103,6 +108,17 @@ export function makeVariant(raw: unknown, param: Param, value: number): Record<s
   for (const { keys } of leaves) {
     let parent: unknown = copy;
     for (const k of keys.slice(0, -1)) parent = (parent as Record<Key, unknown>)[k];
+    const old = (parent as Record<Key, unknown>)[keys[keys.length - 1]];
+    for (const field of param.scale ?? []) {
+      const sibling = (parent as Record<Key, unknown>)[field];
+      if (
+        typeof old === 'number' &&
+        old !== 0 &&
+        typeof sibling === 'number' &&
+        Object.hasOwn(parent as object, field)
+      )
+        (parent as Record<string, unknown>)[field] = Math.round(((sibling * value) / old) * 1e6) / 1e6;
+    }
     // defineProperty, not assignment: a key named `__proto__` stays a plain key.
     Object.defineProperty(parent, keys[keys.length - 1], {
       value,
