@@ -241,7 +241,7 @@ export function goodputMarkdown(r: GoodputResult, svg: string): string[] {
     '',
     ...peakLines(r).map((l) => `- ${l}`),
     '',
-    `Plot: [${svg}](${svg}) in the output directory; the repository's copy, docs/img/goodput.svg, is made by \`pnpm isosim goodput --svg docs/img/goodput.svg\`.`,
+    `Plot: \`${svg}\` beside this file in the output directory; the repository keeps a copy, [docs/img/goodput.svg](docs/img/goodput.svg), made by \`pnpm isosim goodput --svg docs/img/goodput.svg\`.`,
     '',
   );
   return md;
