@@ -221,6 +221,7 @@ describe('a re-run replaces the earlier run whole', () => {
     );
     s.name = 'fig6-no-web';
     delete s.paper;
+    delete s.unstated;
     for (const d of s.domains) if (d.workloads) d.workloads = [{ kind: 'cpu', startS: 0 }];
     const file = join(dir, '..', 'no-web.json');
     writeFileSync(file, JSON.stringify(s));

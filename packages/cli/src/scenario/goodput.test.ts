@@ -113,7 +113,8 @@ describe('the goodput report', () => {
     const md = goodputMarkdown(result, 'goodput/goodput.svg').join('\n');
     expect(md).toContain('## No goodput collapse');
     expect(md).toContain('| 900 | 560.0 | 340.0 | 60.0 | 100.0 | 800.0 | 60.0 |');
-    expect(md).toContain('[goodput/goodput.svg](goodput/goodput.svg)');
+    expect(md).toContain('`goodput/goodput.svg` beside this file');
+    expect(md).toContain('[docs/img/goodput.svg](docs/img/goodput.svg)');
   });
 });
 

@@ -89,6 +89,7 @@ export function computeMetrics(
         offeredOut: g.stats.offered[1],
         deliveredIn: g.stats.delivered[0],
         deliveredOut: g.stats.delivered[1],
+        heldOut: g.stats.held,
       };
       m.drops = Object.fromEntries(DROP_REASONS.map((r) => [r, g.stats.drops.get(r) ?? 0]));
     }

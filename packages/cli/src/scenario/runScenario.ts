@@ -20,7 +20,14 @@ export interface DomainMetrics {
   combinedPct: number;
   webReqPerSec?: number;
   webFailedPerSec?: number;
-  packets?: { offeredIn: number; offeredOut: number; deliveredIn: number; deliveredOut: number };
+  packets?: {
+    offeredIn: number;
+    offeredOut: number;
+    deliveredIn: number;
+    deliveredOut: number;
+    /** TCP segments the guest's full qdisc held back (not lost: `Flow.localCongestion`). */
+    heldOut: number;
+  };
   drops?: Record<string, number>;
 }
 
