@@ -242,6 +242,16 @@ export const rows: readonly BadInputRow[] = [
     ],
   ),
   row(
+    'an unstated parameter mixing numbers and switches',
+    (s) => {
+      s.unstated = [
+        { name: 'mixed', path: 'domains.*.workloads.*.timeoutS', values: [1, true], source: 'x' },
+      ];
+      return s;
+    },
+    ['unstated[0].values[1]: true is a boolean, values[0] a number', 'give values of one kind'],
+  ),
+  row(
     'an unstated parameter whose path ends at a name, not a number',
     (s) => {
       s.unstated = [{ name: 'who', path: 'domains.*.name', values: [1], source: 'x' }];
@@ -289,7 +299,9 @@ export const rows: readonly BadInputRow[] = [
       s.unstated = [{ name: 'timeoutS', path: 'domains.1.workloads.0.timeoutS', values: ['5'], source: 'x' }];
       return s;
     },
-    ['unstated[0].values[0]: "5" is not a number'],
+    [
+      'unstated[0].values[0]: "5" is neither a number nor true or false; give a number, or true or false for a switch',
+    ],
   ),
   row(
     'an unstated parameter named with a tilde',

@@ -27,7 +27,7 @@ async function runOnce(
     stepRate: 150,
     stepNs,
     mechanisms: dc
-      ? { debt: { mode: 'immediate', spread: false, feedbackNs: NS_PER_S / 2, source } }
+      ? { debt: { mode: 'immediate', spread: true, feedbackNs: NS_PER_S / 2, source } }
       : undefined,
   });
   const header = logHeader(name, seed, { spec: { durationS, source, stepNs }, versions: VERSIONS });

@@ -21,7 +21,7 @@ import {
 import { BUILTIN_DIR, builtinNames, loadScenario } from '../scenario/load.ts';
 import type { Metrics } from '../scenario/runScenario.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { isOwnValue, makeVariant, ownValues } from '../scenario/variants.ts';
+import { isOwnValue, makeVariant, ownValues, type UnstatedValue } from '../scenario/variants.ts';
 import { planGoodput, stageGoodput } from './goodput.ts';
 
 export const paper: CommandSpec = {
@@ -131,7 +131,7 @@ export const paper: CommandSpec = {
 interface Bands {
   readonly s: Scenario;
   readonly params: ParamInfo[];
-  readonly variants: { param: string; value: number; dir: string }[];
+  readonly variants: { param: string; value: UnstatedValue; dir: string }[];
   readonly jobs: ChildJob[];
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Metrics } from './runScenario.ts';
 import type { Scenario } from './schema.ts';
+import type { UnstatedValue } from './variants.ts';
 
 /** One number the paper reports, beside the simulated one. */
 export interface Row {
@@ -33,7 +34,7 @@ export interface BandedRow extends Row {
 /** A run of a scenario's variant: `param` set to `value`. */
 export interface VariantRun {
   readonly param: string;
-  readonly value: number;
+  readonly value: UnstatedValue;
   readonly metrics: Metrics;
 }
 
@@ -41,7 +42,7 @@ export interface VariantRun {
 export interface ParamInfo {
   readonly name: string;
   readonly path: string;
-  readonly values: readonly number[];
+  readonly values: readonly UnstatedValue[];
   readonly source: string;
   /** The scenario's own values at the fields the path matches (one, usually). */
   readonly own: readonly unknown[];

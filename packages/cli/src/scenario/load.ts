@@ -125,7 +125,7 @@ const RULES: Readonly<Record<string, string>> = {
     'give 1–24 letters and digits, starting with a letter, such as timeoutS (it names the variants)',
   'unstated[].path': `${UNSTATED_PATH_FIX}; at most ${LIMITS.unstatedPathChars} characters`,
   'unstated[].values': `give 1 to ${LIMITS.unstatedValues} numbers: the plausible values, one variant each`,
-  'unstated[].values[]': 'give a number',
+  'unstated[].values[]': 'give a number, or true or false for a switch',
   'unstated[].source': 'say where the values come from (a non-empty string)',
 };
 
@@ -203,6 +203,8 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { problem: strin
           fix: "check 'kind': web, cpu, bulk or udp, and that kind's fields",
         };
       }
+      if (/^unstated\[\d+\]\.values\[\d+\]$/.test(fieldPath(issue.path)))
+        return { problem: `${show(value)} is neither a number nor true or false`, fix: rule ?? '' };
       return { problem: `${show(value)} is not allowed`, fix: rule ?? 'see docs/scenarios.md' };
     case 'too_small':
     case 'too_big': {
@@ -578,12 +580,23 @@ function checkUnstated(s: Scenario, data: unknown, where: string): void {
     if (leaves.length === 0) {
       fail(where, [...at, 'path'], `${show(u.path)} matches nothing in this scenario`, UNSTATED_PATH_FIX);
     }
-    const bad = leaves.find((l) => l.value !== undefined && typeof l.value !== 'number');
+    // Values are all numbers, or all switches; the fields they set are of that kind.
+    const kind = typeof u.values[0];
+    u.values.forEach((v, j) => {
+      if (typeof v !== kind)
+        fail(
+          where,
+          [...at, 'values', j],
+          `${show(v)} is a ${typeof v}, values[0] a ${kind}`,
+          'give values of one kind',
+        );
+    });
+    const bad = leaves.find((l) => l.value !== undefined && typeof l.value !== kind);
     if (bad !== undefined) {
       fail(
         where,
         [...at, 'path'],
-        `${show(u.path)} matches ${fieldPath(bad.keys)}, which is ${show(bad.value)}, not a number`,
+        `${show(u.path)} matches ${fieldPath(bad.keys)}, which is ${show(bad.value)}, not a ${kind}`,
         UNSTATED_PATH_FIX,
       );
     }

@@ -294,10 +294,12 @@ export const UnstatedSchema = z
         "dot path to the number fields it sets: keys, indices from 0, '*' for every element or key (domains.*.workloads.*.timeoutS); must match something",
       ),
     values: z
-      .array(z.number())
+      .array(z.union([z.number(), z.boolean()]))
       .min(1)
       .max(LIMITS.unstatedValues)
-      .describe('the plausible values, 1 to 8 distinct numbers: one variant each'),
+      .describe(
+        'the plausible values, 1 to 8 distinct numbers (or true and false, for a switch): one variant each',
+      ),
     scale: z
       .array(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/))
       .max(4)

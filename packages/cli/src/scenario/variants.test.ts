@@ -127,3 +127,14 @@ describe('variants', () => {
     expect(ownValues(raw, parseScenario(raw, 't2'), 'domains.*.workloads.*.timeoutS')).toEqual([3, 7]);
   });
 });
+
+describe('switches', () => {
+  it('sets a boolean field to true or false, named by the value', () => {
+    const s = builtin('table1-sedfdc');
+    const v = makeVariant(s, { name: 'spreadDebt', path: 'mechanisms.debt.spread' }, false);
+    // biome-ignore lint/suspicious/noExplicitAny: scenario JSON
+    expect((v as any).mechanisms.debt.spread).toBe(false);
+    expect(v.name).toBe('table1-sedfdc--spreaddebt-false');
+    expect(isOwnValue(s, parseScenario(s, 't'), 'mechanisms.debt.spread', true)).toBe(true);
+  });
+});

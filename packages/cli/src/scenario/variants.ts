@@ -17,6 +17,9 @@ import { MODEL_DEFAULTS } from './schema.ts';
 
 export type Key = string | number;
 
+/** A value an unstated parameter takes: a number, or a switch (`spread`). */
+export type UnstatedValue = number | boolean;
+
 /** A field a path matched: its keys from the top, and its value (undefined: unset). */
 export interface Leaf {
   readonly keys: readonly Key[];
@@ -69,8 +72,8 @@ export function matchPath(data: unknown, path: string): Leaf[] {
   return at;
 }
 
-/** A number as part of a scenario name: `231.5` → `231p5`, `-1e-7` → `m1em7`. */
-export function numberSlug(value: number): string {
+/** A value as part of a scenario name: `231.5` → `231p5`, `-1e-7` → `m1em7`, `true`. */
+export function numberSlug(value: UnstatedValue): string {
   return String(value).toLowerCase().replace(/\./g, 'p').replace(/-/g, 'm').replace(/\+/g, '');
 }
 
@@ -81,7 +84,7 @@ export function numberSlug(value: number): string {
  * distinct (parameter, value) pairs of one scenario, whose parameter names differ
  * ignoring case.
  */
-export function variantName(base: string, param: string, value: number): string {
+export function variantName(base: string, param: string, value: UnstatedValue): string {
   const suffix = `--${param.toLowerCase()}-${numberSlug(value)}`;
   return `${base.slice(0, Math.max(1, 64 - suffix.length))}${suffix}`;
 }
@@ -92,7 +95,7 @@ export function variantName(base: string, param: string, value: number): string 
  * is not changed: the variant is a deep copy (through JSON, as the file was read: a
  * key such as `__proto__` stays an own key). Throws if the path matches nothing.
  */
-export function makeVariant(raw: unknown, param: Param, value: number): Record<string, unknown> {
+export function makeVariant(raw: unknown, param: Param, value: UnstatedValue): Record<string, unknown> {
   if (!isObject(raw)) throw new IsosimError('variant', 'scenario', 'is not a JSON object', 'give a scenario');
   const leaves = matchPath(raw, param.path);
   const name = typeof raw.name === 'string' ? raw.name : 'scenario';
@@ -113,6 +116,7 @@ export function makeVariant(raw: unknown, param: Param, value: number): Record<s
       const sibling = (parent as Record<Key, unknown>)[field];
       if (
         typeof old === 'number' &&
+        typeof value === 'number' &&
         old !== 0 &&
         typeof sibling === 'number' &&
         Object.hasOwn(parent as object, field)
@@ -163,7 +167,7 @@ export function ownValues(raw: unknown, parsed: unknown, path: string): unknown[
  * Whether `value` is what the scenario already has at every field `path` matches: such
  * a variant would repeat the scenario's own run.
  */
-export function isOwnValue(raw: unknown, parsed: unknown, path: string, value: number): boolean {
+export function isOwnValue(raw: unknown, parsed: unknown, path: string, value: UnstatedValue): boolean {
   const own = ownValues(raw, parsed, path);
   return own.length === 1 && own[0] === value;
 }
