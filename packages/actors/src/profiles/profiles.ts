@@ -10,11 +10,12 @@
  * the single-CPU Pentium-IV, the baseline column of Table 2 for the dual Xeon. The
  * arithmetic is written next to each number; `docs/profiles.md` repeats it.
  *
- * Packet counts per web request, used in the arithmetic (see guest/webServer.ts):
- * a file of B bytes goes out in n = ceil(B / 1448) data segments plus a SYN-ACK
- * (n + 1 sent by the guest); the client sends SYN, ACK, GET, one ACK per two data
- * segments and a FIN (4 + ceil(n / 2) received by the guest).
- *   10 KB: n = 8, out 9, in 8.   100 KB: n = 71, out 72, in 40.
+ * Packet counts per web request, used in the arithmetic (see workload/web.ts):
+ * a file of B bytes goes out in n = ceil(B / 1448) data segments plus a SYN-ACK and a
+ * FIN-ACK (n + 2 sent by the guest); the client sends SYN, ACK, GET, one ACK per two
+ * data segments, a FIN and the last ACK (5 + ceil(n / 2) received by the guest).
+ *   10 KB: n = 8, out 10, in 9.   100 KB: n = 71, out 73, in 41.
+ * (Until issue 13 the connection's close was left out: out n + 1, in 4 + ceil(n / 2).)
  */
 export interface HardwareProfile {
   readonly name: string;
@@ -72,18 +73,19 @@ const NETWORK = {
  * Calibrated on Table 1's SEDF column (Dom-0 for Dom-1 9.6% at 348.06 req/s of 10 KB;
  * for Dom-2 13.2% at 93.12 req/s of 100 KB; Dom-1 CPU 19.6%, Dom-2 14.5%):
  *   IDD per request, in receive-packet units u = in + weight * out:
- *     10 KB: 8 + 1.1 * 9 = 17.9 u;  100 KB: 40 + 1.1 * 72 = 119.2 u
+ *     10 KB: 9 + 1.1 * 10 = 20.0 u;  100 KB: 41 + 1.1 * 73 = 121.3 u
  *   9.6% / 348.06 = 275.81 us per 10 KB request;  13.2% / 93.12 = 1417.53 us per 100 KB
- *   The two disagree by 26%; we take the packet-weighted mean over both guests,
- *   (9.6% + 13.2%) / (348.06 * 17.9 + 93.12 * 119.2) = 13.16 us/u.
+ *   The two disagree by 18% (13.8 vs 11.7 us/u); we take the packet-weighted mean over
+ *   both guests, (9.6% + 13.2%) / (348.06 * 20.0 + 93.12 * 121.3) = 12.489 us/u.
  *   Tried in issue 13 and not adopted: a cost per connection c besides the cost per
- *   unit x, two unknowns from these two equations (c + 17.9 x = 275.81,
- *   c + 119.2 x = 1417.53 -> x = 11.271 us/u, c = 74.06 us). It moved this fitted
+ *   unit x, two unknowns from these two equations (with the counts before the close
+ *   was modelled: c + 17.9 x = 275.81, c + 119.2 x = 1417.53 -> x = 11.271 us/u,
+ *   c = 74.06 us). It moved this fitted
  *   column further from the paper (Dom-2 71.2 req/s against 81.0 with x alone; paper
  *   93.12): docs/calibration.md, experiment 4. `iddConnNs` stays 0.
  *   Guest per request = webRequestNs + (in + out) * guestPacketNs:
- *     19.6% / 348.06 = 563.1 us = w + 17 p;  14.5% / 93.12 = 1557.1 us = w + 112 p
- *   -> p = 10.46 us, w = 385.2 us.
+ *     19.6% / 348.06 = 563.12 us = w + 19 p;  14.5% / 93.12 = 1557.13 us = w + 114 p
+ *   -> p = 994.01 / 95 = 10.463 us, w = 563.12 - 19 p = 364.32 us.
  *   Weight: Table 1's machine is not benchmarked in section 3; SYSTEM-1 (a single-CPU
  *   Pentium-IV) measured 1.1, which we use.
  */
@@ -91,12 +93,12 @@ export const P4_2_8: HardwareProfile = {
   name: 'p4-2.8',
   description: 'Pentium-IV 2.8 GHz, one CPU, 1 Gbit/s NIC (Fig. 6, Table 1)',
   pcpus: 1,
-  iddRecvNs: 13_160,
+  iddRecvNs: 12_489,
   iddConnNs: 0,
   weight: 1.1,
   iddIrqNs: 2_000,
-  guestPacketNs: 10_460,
-  webRequestNs: 385_200,
+  guestPacketNs: 10_463,
+  webRequestNs: 364_320,
   guestIrqNs: 2_000,
   ...NETWORK,
 };
@@ -110,9 +112,9 @@ export const SYSTEM_1: HardwareProfile = {
   ...P4_2_8,
   name: 'system-1',
   description: 'Pentium-IV 2.66 GHz, one CPU, Intel 1 Gbit/s NIC (section 3, weight 1.1)',
-  iddRecvNs: Math.round((13_160 * 2.8) / 2.66),
-  guestPacketNs: Math.round((10_460 * 2.8) / 2.66),
-  webRequestNs: Math.round((385_200 * 2.8) / 2.66),
+  iddRecvNs: Math.round((12_489 * 2.8) / 2.66),
+  guestPacketNs: Math.round((10_463 * 2.8) / 2.66),
+  webRequestNs: Math.round((364_320 * 2.8) / 2.66),
 };
 
 /**
@@ -133,10 +135,10 @@ const XEON_GUEST_SCALE = 0.864;
  * machine of Table 2. Calibrated on Table 2's baseline column (Dom-0 for Dom-1
  * 11.55% at 329.85 req/s of 10 KB; for Dom-2 37.41% at 231.49 req/s of 100 KB), with
  * one cost per packet unit as for p4-2.8:
- *   units: 10 KB 8 + 1.16 * 9 = 18.44 u; 100 KB 40 + 1.16 * 72 = 123.52 u
- *   packet-weighted: (11.55% + 37.41%) / (329.85 * 18.44 + 231.49 * 123.52) = 14.12 us/u
- *   (the per-connection split would give x = 12.047 us/u, c = 128.02 us; not adopted,
- *   as for p4-2.8).
+ *   units: 10 KB 9 + 1.16 * 10 = 20.6 u; 100 KB 41 + 1.16 * 73 = 125.68 u
+ *   packet-weighted: (11.55% + 37.41%) / (329.85 * 20.6 + 231.49 * 125.68) = 13.642 us/u
+ *   (a per-connection split, with the counts before the close was modelled, would
+ *   give x = 12.047 us/u, c = 128.02 us; not adopted, as for p4-2.8).
  *   Guest costs: p4-2.8's scaled by XEON_GUEST_SCALE (above).
  */
 export const SYSTEM_2: HardwareProfile = {
@@ -144,10 +146,10 @@ export const SYSTEM_2: HardwareProfile = {
   name: 'system-2',
   description: 'Dual Xeon 2.8 GHz, Broadcom 1 Gbit/s NIC (section 3 weight 1.16, Table 2)',
   pcpus: 2,
-  iddRecvNs: 14_120,
+  iddRecvNs: 13_642,
   weight: 1.16,
-  guestPacketNs: Math.round(10_460 * XEON_GUEST_SCALE),
-  webRequestNs: Math.round(385_200 * XEON_GUEST_SCALE),
+  guestPacketNs: Math.round(10_463 * XEON_GUEST_SCALE),
+  webRequestNs: Math.round(364_320 * XEON_GUEST_SCALE),
 };
 
 export const PROFILES: Readonly<Record<string, HardwareProfile>> = {

@@ -10,7 +10,9 @@
  *   start) and by one per window above it (congestion avoidance), up to the client's
  *   64 KiB receive window; a lost segment halves the window (Reno's multiplicative
  *   decrease) and is sent again after the retransmission timeout;
- *   client → an ACK per two segments (and for the last), then FIN when all are in.
+ *   client → an ACK per two segments (and for the last), then FIN when all are in;
+ *   guest → FIN-ACK (the server closes too); client → the last ACK. httperf closes a
+ *   connection once its reply is in, and Apache's end of it closes on the client's FIN.
  * A reply counts when its last segment reaches the client within `timeoutNs` of the
  * connection's start (httperf `--timeout`); later, it counts as a failed request and
  * the client ignores the rest. A dropped packet is sent again by its sender after a
@@ -51,6 +53,9 @@ const GET = 2;
 const DATA_ACK = 3;
 const FIN = 4;
 const SYN_ACK = 5;
+/** The server's FIN (with the ACK of the client's), and the client's ACK of it. */
+const SRV_FIN = 6;
+const LAST_ACK = 7;
 /** Data segment k has tag DATA + k. */
 const DATA = 16;
 
@@ -322,6 +327,8 @@ export class Connection implements Flow {
         this.accepted = true;
       }
       ends.fromGuest(ACK_BYTES, this, SYN_ACK);
+    } else if (tag === FIN) {
+      ends.fromGuest(ACK_BYTES, this, SRV_FIN);
     } else if (tag === GET) {
       if (this.gotRequest || this.released) return;
       this.gotRequest = true;
@@ -355,6 +362,10 @@ export class Connection implements Flow {
 
   private atClient(tag: number): void {
     const { ends, segments, stats } = this.load;
+    if (tag === SRV_FIN) {
+      ends.fromClient(ACK_BYTES, this, LAST_ACK);
+      return;
+    }
     if (tag === SYN_ACK) {
       ends.fromClient(ACK_BYTES, this, HS_ACK);
       ends.fromClient(GET_BYTES, this, GET);
