@@ -3,7 +3,8 @@
  * model of our own (no Xen host), on the kernel's clock, logged like any actor.
  */
 import { ActorHost, type NicSnapshot, nicMachine } from '@isosim/actors';
-import { Kernel, LogDictionary, LogWriter, MemorySink, NS_PER_MS, scanLog } from '@isosim/core';
+import { Kernel, LogDictionary, LogWriter, MemorySink, NS_PER_MS } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { describe, expect, it } from 'vitest';
 
 describe('composing an imported actor', () => {

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
-import { FileSink, type LogSink, LogWriter, MemorySink, scanLog } from '@isosim/core';
+import { type LogSink, LogWriter, MemorySink } from '@isosim/core';
+import { FileSink, scanLog } from '@isosim/core/node';
 import { describe, expect, it } from 'vitest';
 
 const header = (seed: number) => ({

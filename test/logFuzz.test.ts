@@ -15,8 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XenSystem } from '@isosim/actors';
 import {
-  exportJsonl,
-  FileSink,
   IsosimError,
   Kernel,
   type LogDamage,
@@ -25,8 +23,8 @@ import {
   type LogRecord,
   LogWriter,
   logHeader,
-  scanLog,
 } from '@isosim/core';
+import { exportJsonl, FileSink, scanLog } from '@isosim/core/node';
 import { diffLogs, exportPerfetto, exportXentrace, Replay, stateTimeline } from '@isosim/replay';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanLog } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isosim } from './isosim.ts';
 

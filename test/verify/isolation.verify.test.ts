@@ -7,7 +7,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileSink, MemorySink } from '@isosim/core';
+import { MemorySink } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 import { Replay } from '@isosim/replay';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';

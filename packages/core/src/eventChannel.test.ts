@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EventChannelSet, NotifyOutcome, type Upcall } from './eventChannel.ts';
 import { Kernel } from './kernel.ts';
-import { LogDictionary, scanLog } from './log/logReader.ts';
+import { LogDictionary } from './log/logReader.ts';
 import { LogWriter } from './log/logWriter.ts';
 import { MemorySink } from './log/sink.ts';
+import { scanLog } from './node.ts';
 
 function rig(latencyNs = 0) {
   const sink = new MemorySink();

@@ -7,13 +7,20 @@ export { Kernel, Priority } from './kernel.ts';
 export type { LogHeader } from './log/format.ts';
 export { DEFAULT_BLOCK_BYTES, LOG_SCHEMA, logHeader, MAX_FIELDS } from './log/format.ts';
 export { blockTrailerWords, digestHex, fmix, RunningHash } from './log/hash.ts';
-export { exportJsonl, recordToJson } from './log/jsonl.ts';
-export type { LogDamage, LogRecord, ResumePoint, ScanOptions, ScanResult } from './log/logReader.ts';
-export { LogDamageError, LogDictionary, scanLog } from './log/logReader.ts';
+export type {
+  ByteSource,
+  LogDamage,
+  LogRecord,
+  ResumePoint,
+  ScanOptions,
+  ScanResult,
+} from './log/logReader.ts';
+export { LogDamageError, LogDictionary, scanBytes, scanSource } from './log/logReader.ts';
 export type { LogSummary, LogWriterOptions } from './log/logWriter.ts';
 export { LogWriter } from './log/logWriter.ts';
 export type { LogSink } from './log/sink.ts';
-export { FileSink, MemorySink, NullSink } from './log/sink.ts';
+export { MemorySink, NullSink } from './log/sink.ts';
+export { recordToJson } from './log/toJson.ts';
 export { Prng, validateSeed } from './prng.ts';
 export type { EventType } from './registry.ts';
 export { Registry } from './registry.ts';

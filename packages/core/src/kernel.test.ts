@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { InvariantError, IsosimError } from './errors.ts';
 import { EventQueue, packKey } from './eventQueue.ts';
 import { Kernel } from './kernel.ts';
-import { scanLog } from './log/logReader.ts';
 import { LogWriter } from './log/logWriter.ts';
 import { MemorySink } from './log/sink.ts';
+import { scanLog } from './node.ts';
 
 describe('EventQueue', () => {
   it('pops in (time, key) order for any interleaving of pushes and pops', () => {

@@ -11,7 +11,8 @@
  * past its damage nothing is known, so `damageA`/`damageB` say where, and a log that
  * merely stops at its damage is not a difference.
  */
-import { type LogDamage, type LogDictionary, type LogHeader, type LogRecord, scanLog } from '@isosim/core';
+import type { LogDamage, LogDictionary, LogHeader, LogRecord } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { type DecodedRecord, decodeRecord } from './replay.ts';
 
 export interface LogDiff {

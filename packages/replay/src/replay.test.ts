@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
-import { FileSink, LogDamageError, LogWriter, logHeader, MemorySink } from '@isosim/core';
+import { LogDamageError, LogWriter, logHeader, MemorySink } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { diffLogs } from './diff.ts';
 import { parseQuery } from './query.ts';

@@ -44,8 +44,8 @@ import {
   type LogRecord,
   type ResumePoint,
   type ScanResult,
-  scanLog,
 } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { World } from './world.ts';
 
 export const INDEX_VERSION = 2;

@@ -4,7 +4,8 @@
  * state was netback in at 3.2 s, and when did it leave it. A damaged log throws
  * `LogDamageError`: a timeline cut at the damage would be wrong after it.
  */
-import { IsosimError, LogDamageError, LogDictionary, scanLog } from '@isosim/core';
+import { IsosimError, LogDamageError, LogDictionary } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 
 export interface StateChange {
   readonly seq: number;

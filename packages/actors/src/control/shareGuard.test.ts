@@ -7,8 +7,8 @@ import {
   MemorySink,
   NS_PER_S,
   recordToJson,
-  scanLog,
 } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { describe, expect, it } from 'vitest';
 import { P4_2_8 } from '../profiles/profiles.ts';
 import { XenSystem } from '../system/xenSystem.ts';

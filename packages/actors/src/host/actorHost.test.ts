@@ -1,4 +1,5 @@
-import { InvariantError, Kernel, LogDictionary, LogWriter, MemorySink, scanLog } from '@isosim/core';
+import { InvariantError, Kernel, LogDictionary, LogWriter, MemorySink } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { ActorHost } from './actorHost.ts';

@@ -1,4 +1,5 @@
-import { Kernel, LogDictionary, LogWriter, MemorySink, Priority, scanLog } from '@isosim/core';
+import { Kernel, LogDictionary, LogWriter, MemorySink, Priority } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { describe, expect, it } from 'vitest';
 import { type AnyStateMachine, createActor } from 'xstate';
 import { ActorHost } from '../host/actorHost.ts';

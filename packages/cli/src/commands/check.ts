@@ -5,7 +5,7 @@
  * slices, limits and loads, keep its promises?
  */
 import { join } from 'node:path';
-import { FileSink } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { OutputDir, outDirOption } from '../output.ts';
 import { Progress } from '../progress.ts';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
-import { FileSink, LogWriter, logHeader, NS_PER_S, seconds } from '@isosim/core';
+import { LogWriter, logHeader, NS_PER_S, seconds } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { outDirOption, writeDir } from '../output.ts';
 import { Progress } from '../progress.ts';

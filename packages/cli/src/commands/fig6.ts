@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type AccountingSource, fig6Host, XenSystem } from '@isosim/actors';
-import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 import { type OutputDir, outDirOption, writeDir } from '../output.ts';
 import { Progress } from '../progress.ts';

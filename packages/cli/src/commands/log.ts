@@ -1,4 +1,5 @@
-import { exportJsonl, IsosimError, scanLog } from '@isosim/core';
+import { IsosimError } from '@isosim/core';
+import { exportJsonl, scanLog } from '@isosim/core/node';
 import type { CommandSpec } from '../args.ts';
 import { logInput, writeOutputFile } from '../output.ts';
 

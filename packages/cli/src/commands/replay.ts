@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { IsosimError, type LogDamage, LogDamageError, type ScanResult, scanLog } from '@isosim/core';
+import { IsosimError, type LogDamage, LogDamageError, type ScanResult } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import {
   type DecodedRecord,
   diffLogs,

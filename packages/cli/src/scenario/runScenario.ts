@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { type ActorEngine, type SystemConfig, XenSystem } from '@isosim/actors';
-import { FileSink, IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 import { OutputDir, type Owned, writeDir } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { VERSIONS } from '../versions.ts';

@@ -7,25 +7,9 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { IsosimError } from '../errors.ts';
-import { type LogDictionary, type LogRecord, type ScanResult, scanLog } from './logReader.ts';
-
-export function recordToJson(rec: LogRecord, dict: LogDictionary): Record<string, unknown> {
-  const type = dict.types[rec.type];
-  const payload: Record<string, number | string> = {};
-  for (let i = 0; i < rec.fieldCount; i++) {
-    const f = type.fields[i];
-    // A field named `…Name` holds an interned string (a state value, say): show the string.
-    payload[f] = f.endsWith('Name') ? dict.name(rec.values[i]) : rec.values[i];
-  }
-  return {
-    seq: rec.seq,
-    timeNs: rec.timeNs,
-    source: dict.name(rec.source),
-    target: dict.name(rec.target),
-    type: type.name,
-    payload,
-  };
-}
+import { scanLog } from './fileSource.ts';
+import type { ScanResult } from './logReader.ts';
+import { recordToJson } from './toJson.ts';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 

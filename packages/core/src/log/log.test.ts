@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvariantError, IsosimError } from '../errors.ts';
+import { FileSink, scanLog } from '../node.ts';
 import {
   BLOCK_HEADER_BYTES,
   BLOCK_TRAILER_BYTES,
@@ -12,9 +13,9 @@ import {
 } from './format.ts';
 import { RunningHash } from './hash.ts';
 import { exportJsonl } from './jsonl.ts';
-import { LogDamageError, LogDictionary, scanLog } from './logReader.ts';
+import { LogDamageError, LogDictionary } from './logReader.ts';
 import { LogWriter } from './logWriter.ts';
-import { FileSink, MemorySink } from './sink.ts';
+import { MemorySink } from './sink.ts';
 
 const header: LogHeader = {
   format: 'isosim-log',

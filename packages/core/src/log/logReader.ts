@@ -15,7 +15,6 @@
  * Memory stays flat: one block is held at a time, and the record passed to the
  * callback is a single reused object (copy what you keep).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { IsosimError } from '../errors.ts';
 import {
   BLOCK_HEADER_BYTES,
@@ -102,55 +101,11 @@ export class LogDictionary {
   }
 }
 
-interface ByteSource {
+/** Where a log's bytes come from: memory here, a file in `@isosim/core/node`. */
+export interface ByteSource {
   read(into: Uint8Array, length: number): number;
   seek(offset: number): void;
   close(): void;
-}
-
-function fileSource(path: string): ByteSource {
-  let fd: number;
-  let position = 0;
-  const fail = (what: string, err: unknown): never => {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new IsosimError(
-      path,
-      'log',
-      `cannot ${what} (${code})`,
-      'give the path of a log written by isosim',
-    );
-  };
-  try {
-    fd = openSync(path, 'r');
-    if (!fstatSync(fd).isFile()) {
-      closeSync(fd);
-      fail('read', { code: 'not a file' });
-    }
-  } catch (err) {
-    if (err instanceof IsosimError) throw err;
-    return fail('open', err);
-  }
-  return {
-    read(into, length) {
-      let got = 0;
-      while (got < length) {
-        let n: number;
-        try {
-          n = readSync(fd, into, got, length - got, position);
-        } catch (err) {
-          return fail('read', err);
-        }
-        if (n === 0) break;
-        got += n;
-        position += n;
-      }
-      return got;
-    },
-    seek(offset) {
-      position = offset;
-    },
-    close: () => closeSync(fd),
-  };
 }
 
 function memorySource(bytes: Uint8Array): ByteSource {
@@ -197,10 +152,13 @@ export interface ScanOptions {
   dictionary?: LogDictionary;
 }
 
-/** Reads a log from a path or from bytes. Throws only if the file header is unusable. */
-export function scanLog(from: string | Uint8Array, options: ScanOptions = {}): ScanResult {
-  const where = typeof from === 'string' ? from : '<memory>';
-  const src = typeof from === 'string' ? fileSource(from) : memorySource(from);
+/** Reads a log from bytes (from a path: `scanLog` in `@isosim/core/node`). Throws only if the header is unusable. */
+export function scanBytes(bytes: Uint8Array, options: ScanOptions = {}): ScanResult {
+  return scanSource(memorySource(bytes), '<memory>', options);
+}
+
+/** Reads a log from any byte source, named `where` in errors; closes the source. */
+export function scanSource(src: ByteSource, where: string, options: ScanOptions = {}): ScanResult {
   try {
     return new Scanner(src, where, options).run();
   } finally {

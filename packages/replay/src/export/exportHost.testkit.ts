@@ -6,7 +6,8 @@
  * driver domain in the middle of its work items (which runs in slack, `extratime`).
  */
 import { SYSTEM_2, type SystemConfig, XenSystem } from '@isosim/actors';
-import { FileSink, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { FileSink } from '@isosim/core/node';
 
 const MS = 1_000_000;
 

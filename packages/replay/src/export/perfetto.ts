@@ -27,7 +27,8 @@
  * decimals. The output is written as a stream, one event per line.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
-import { type LogDictionary, type LogHeader, type LogRecord, NS_PER_S, scanLog } from '@isosim/core';
+import { type LogDictionary, type LogHeader, type LogRecord, NS_PER_S } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 import { domainNames } from '../query.ts';
 import { World } from '../world.ts';
 

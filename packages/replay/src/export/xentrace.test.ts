@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, truncateSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYSTEM_2, type SystemConfig, XenSystem } from '@isosim/actors';
-import { FileSink, IsosimError, Kernel, LogWriter, logHeader, NS_PER_S, scanLog } from '@isosim/core';
+import { IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
+import { FileSink, scanLog } from '@isosim/core/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { xenalyzeSummary } from './xenalyzeSummary.ts';
 import { exportXentrace } from './xentrace.ts';

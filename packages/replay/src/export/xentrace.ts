@@ -49,7 +49,8 @@
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { xentrace } from '@isosim/actors';
-import { IsosimError, NS_PER_S, scanLog } from '@isosim/core';
+import { IsosimError, NS_PER_S } from '@isosim/core';
+import { scanLog } from '@isosim/core/node';
 
 const { DOMID_IDLE, TRC_TRACE_CPU_CHANGE, TRC_SCHED_DOM_ADD, TRC_SCHED_WAKE, TRC_SCHED_BLOCK } = xentrace;
 const { TRC_SCHED_SWITCH, TRC_SCHED_SWITCH_INFPREV, TRC_SCHED_SWITCH_INFNEXT, TRC_SCHED_VERBOSE } = xentrace;

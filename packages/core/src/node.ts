@@ -1,0 +1,7 @@
+/**
+ * The Node-only parts of the core: log files on disk. Everything else in
+ * `@isosim/core` runs anywhere (a browser included); these need `node:fs`.
+ */
+export { FileSink } from './log/fileSink.ts';
+export { scanLog } from './log/fileSource.ts';
+export { exportJsonl } from './log/jsonl.ts';
