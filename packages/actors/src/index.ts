@@ -20,7 +20,7 @@ export { nicMachine } from './hardware/nicMachine.ts';
 export type { ActorEngine, ActorHostOptions, HostEvent, HostedActor } from './host/actorHost.ts';
 export { ActorHost, stateKey } from './host/actorHost.ts';
 export type { PendingEvent } from './host/channelBridge.ts';
-export { connectChannel, hasPort, portsOf } from './host/channelBridge.ts';
+export { connectChannel, hasPort, pendingEvent, portsOf } from './host/channelBridge.ts';
 export type { FlatProgram, FlatSnapshot } from './host/flatMachine.ts';
 export { compileFlat, FlatRunner } from './host/flatMachine.ts';
 export { Accounting } from './hypervisor/accounting.ts';
@@ -29,6 +29,7 @@ export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
 export type { PollMachineInput } from './hypervisor/pollMachine.ts';
 export { createPollMachine } from './hypervisor/pollMachine.ts';
 export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
+export { bindVirq } from './hypervisor/virq.ts';
 export type { WorkItem } from './hypervisor/work.ts';
 export type {
   CreditSnapshot,
@@ -48,6 +49,8 @@ export { TraceBuffer } from './monitor/xentrace.ts';
 export { Network } from './net/network.ts';
 export type { DropReason, Flow, Packet } from './net/packet.ts';
 export { Direction, DROP_REASONS, NetStats } from './net/packet.ts';
+export type { Vif } from './net/vif.ts';
+export { createVif } from './net/vif.ts';
 export type { HardwareProfile } from './profiles/profiles.ts';
 export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
 export { credit } from './scheduler/credit.ts';
@@ -72,6 +75,7 @@ export type {
 export { DEBT_MODES, IDLE } from './scheduler/types.ts';
 export type {
   AccountingSource,
+  CustomWorkloadConfig,
   DebtConfig,
   DomainConfig,
   MechanismsConfig,
@@ -90,7 +94,8 @@ export type { GuestRuntime } from './system/xenSystem.ts';
 export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
+export { Endpoints } from './workload/endpoints.ts';
 export type { LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';
 export { workloadMachine } from './workload/lifecycle.ts';
 export { UdpStream } from './workload/udp.ts';
-export { WebLoad } from './workload/web.ts';
+export { LISTEN_BACKLOG, MAX_CLIENTS, WebLoad, WebServer } from './workload/web.ts';

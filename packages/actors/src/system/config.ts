@@ -5,6 +5,8 @@
 import type { ActorEngine } from '../host/actorHost.ts';
 import type { HardwareProfile } from '../profiles/profiles.ts';
 import type { CreditParams, DebtMode, SedfParams } from '../scheduler/types.ts';
+import type { Endpoints } from '../workload/endpoints.ts';
+import type { WorkloadEngine } from '../workload/lifecycle.ts';
 
 export interface VcpuConfig {
   readonly pcpu: number;
@@ -46,7 +48,25 @@ export type WorkloadKindConfig =
       readonly bytes: number;
       readonly startNs?: number;
       readonly stopNs?: number;
-    };
+    }
+  | CustomWorkloadConfig;
+
+/**
+ * A workload of your own (an extension point; not in scenario files, which are JSON):
+ * `create` is called once, while the host is built, with the workload's two ends (the
+ * guest through its netfront, and a client machine on the LAN; `workload/endpoints.ts`)
+ * and returns the engine the lifecycle actor starts at `startNs` and stops at `stopNs`.
+ * Its packets are `Flow`s: they cost the guest and the driver domain as any other, are
+ * counted, logged and charged to the guest. `docs/host-model.md` has an example.
+ */
+export interface CustomWorkloadConfig {
+  readonly kind: 'custom';
+  /** Names the workload's actors (`<guest>.<name><index>`); default `custom`. */
+  readonly name?: string;
+  readonly create: (ends: Endpoints) => WorkloadEngine;
+  readonly startNs?: number;
+  readonly stopNs?: number;
+}
 
 export interface DomainConfig {
   /** As in the paper: 'Dom-0', 'Dom-1', … */

@@ -242,7 +242,7 @@ export class XenSystem {
     const net = new GuestNet(xen, domain.id, domain.vcpus, netfronts);
     const runtime: GuestRuntime = { domain, net, netfront: netfronts[0], stats, workloads: [], web: [] };
     (config.workloads ?? []).forEach((w, i) => {
-      const name = `${config.name}.${w.kind}${i}`;
+      const name = `${config.name}.${w.kind === 'custom' ? (w.name ?? 'custom') : w.kind}${i}`;
       const placement = w.vcpu ?? 'spread';
       if (
         placement !== 'spread' &&
@@ -293,6 +293,8 @@ export class XenSystem {
         return new BulkTransfer(ends, { direction: w.direction, windowSegments: w.windowSegments });
       case 'udp':
         return new UdpStream(ends, { direction: w.direction, rate: w.rate, bytes: w.bytes });
+      case 'custom':
+        return w.create(ends);
     }
   }
 }
