@@ -67,7 +67,7 @@ describe('a custom workload', () => {
     });
     sys.start();
     kernel.runUntil(NS_PER_S);
-    sys.xen.settle();
+    sys.settle();
     expect(sys.host.get('Dom-1.pinger0')).toBeDefined();
     // One ping a millisecond from 100 ms to 600 ms, both ends included (the stop and
     // the last ping fall at the same instant; the ping's timer was posted first).

@@ -49,6 +49,11 @@ export interface GuestRuntime {
 
 export class XenSystem {
   readonly host: ActorHost;
+  /**
+   * The hypervisor. Its `accounting` is charged when a pCPU switches; to read exact
+   * totals after `kernel.runUntil(t)`, call `settle()` first (it charges every pCPU up
+   * to t).
+   */
   readonly xen: Hypervisor;
   readonly network: Network;
   readonly nic: Nic;
@@ -198,6 +203,15 @@ export class XenSystem {
   /** Starts the schedulers and workloads; then run the kernel. */
   start(): void {
     this.xen.start();
+  }
+
+  /**
+   * Charges every pCPU's running work up to the kernel's time, so that
+   * `xen.accounting` is exact now: call it after `kernel.runUntil(t)` and before
+   * reading CPU totals (what `isosim run` does at the end of a run).
+   */
+  settle(): void {
+    this.xen.settle();
   }
 
   guest(name: string): GuestRuntime {
