@@ -148,13 +148,17 @@ function fail(r: CheckResult, what: string): void {
   if (r.violations.length < MAX_KEPT) r.violations.push(what);
 }
 
-/** 1. SEDF hard reservations: own CPU in every period of every vCPU ≤ its slice, exactly. */
+/**
+ * 1. SEDF hard reservations: own CPU in every period of every vCPU without extratime ≤
+ * its slice, exactly. A vCPU with extratime may run in slack time past its slice: the
+ * reservation is a floor for it, not a cap, and it is not checked.
+ */
 export function hardReservations(run: Run): CheckResult {
   const r = result('hard reservations');
   for (const [vcpu, row] of run.perPeriod) {
     const d = run.sys.xen.vcpus[vcpu].domain.id;
     const sedf = vcpuConfig(run.cfg, run.sys, vcpu).sedf;
-    if (sedf === undefined) continue;
+    if (sedf === undefined || sedf.extratime) continue;
     row.forEach((ns, k) => {
       r.checked++;
       if (ns > sedf.sliceNs)
@@ -204,12 +208,14 @@ export const FEEDBACK_NS = 500 * NS_PER_MS;
  * A guest's share and the slack of its scheduler for invariant 2, over the whole
  * domain (every vCPU): share = Σ slice/period (SEDF) or Σ cap/100 (Credit), and
  * base = 2 Σ s_i (SEDF) or 2·Σ cap_i·30 ms + n·10 ms (Credit: one tick per vCPU).
- * Undefined when some vCPU is unconstrained (no slice, or an uncapped Credit vCPU).
+ * Undefined when some vCPU is unconstrained (no slice, extratime, or an uncapped
+ * Credit vCPU): such a guest may use slack time, so its share is no bound.
  */
 export function guestBound(g: SystemConfig['guests'][number]): { share: number; base: number } | undefined {
   let share = 0;
   let base = 0;
   for (const v of g.vcpus) {
+    if (v.sedf?.extratime) return undefined;
     if (v.sedf !== undefined) {
       share += v.sedf.sliceNs / v.sedf.periodNs;
       base += 2 * v.sedf.sliceNs;
