@@ -6,6 +6,10 @@ import { combinedShare, hardReservations, loadScenario, runChecked, runScenario 
 import { describe, expect, it } from 'vitest';
 
 describe('the scenario library', () => {
+  it('is imported without running the command line (no usage printed, no exit status set)', () => {
+    expect(process.exitCode ?? 0).toBe(0);
+  });
+
   it('runs a built-in and measures it as metrics.json does', () => {
     const s = loadScenario('table1-sedfdc');
     const { metrics } = runScenario(s, { durationS: 2 });

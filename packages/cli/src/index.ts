@@ -4,7 +4,7 @@
  * file or built-in, run it and measure it as `metrics.json` does, and check the
  * isolation invariants on it. (Issue 14 moves this library into a package of its own.)
  */
-export { main } from './main.ts';
+export { main, runCli } from './main.ts';
 export { builtinNames, loadScenario, parseScenario } from './scenario/load.ts';
 export { computeMetrics, markWindow } from './scenario/metrics.ts';
 export type {

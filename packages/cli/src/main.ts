@@ -73,19 +73,29 @@ export function main(argv: readonly string[]): number | Promise<number> {
   return command.run(args);
 }
 
-// The reader went away (`isosim run … | head`): stop quietly. A write to a closed pipe
-// fails asynchronously, as an 'error' event on stdout, not as an exception below.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(0);
-});
+/**
+ * Runs the command line `argv` as the `isosim` program does (`cli.ts`): the exit status
+ * in `process.exitCode`, bad input and file-system errors as one line on stderr, a
+ * closed stdout (`isosim run … | head`) as a quiet stop.
+ */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  // A write to a closed pipe fails asynchronously, as an 'error' event on stdout, not
+  // as an exception below.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    failed(argv, err);
+  }
+}
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
+function failed(argv: readonly string[], err: unknown): void {
   // A file-system error no specific check caught (a disk filling up, a directory
   // removed mid-run): one line naming the path and a fix, not a stack trace.
-  const system = systemError(`isosim ${process.argv[2] ?? ''}`.trim(), err);
+  const system = systemError(`isosim ${argv[0] ?? ''}`.trim(), err);
   if (err instanceof IsosimError) {
     console.error(`error: ${err.message}`);
     // A damaged log exits 1 (verify's status), other bad input 2.

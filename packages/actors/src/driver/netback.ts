@@ -4,8 +4,8 @@
  * Design (paper section 3, Fig. 3): the IDD's CPU time is what does the I/O. Each
  * received packet costs `iddRecvNs` of IDD CPU, whatever its size (Fig. 4); each
  * transmitted packet costs `weight` times that (Fig. 5); a packet that opens a
- * connection (a client's SYN) costs `iddConnNs` more (profiles.ts). Every packet is one work
- * item on the IDD's vCPU whose principal is the guest it serves: the ground truth of
+ * connection (a client's SYN) costs `iddConnNs` more (profiles.ts). Every packet is
+ * one work item on the IDD's vCPU whose principal is the guest it serves: the truth of
  * IDD CPU per guest. Interrupt entry costs `iddIrqNs`, charged to the IDD itself.
  *
  * Receive: poll takes up to `RX_BUDGET` packets from the NIC; when a packet's work

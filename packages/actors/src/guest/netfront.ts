@@ -32,10 +32,12 @@ export interface NetfrontOptions {
 export class Netfront {
   readonly actor: HostedActor<typeof netfrontMachine>;
   private readonly vcpu: Vcpu;
+  /**
+   * Packets waiting for the tx ring, in order: the first `TXQUEUE_LEN` are the qdisc;
+   * any after them are TCP segments the full qdisc refused, waiting in their sockets'
+   * write queues, which enter the qdisc in the same order as it drains.
+   */
   private readonly backlog: Packet[] = [];
-  /** TCP segments refused by the full qdisc, waiting in their sockets' write queues. */
-  private readonly held: Packet[] = [];
-  private heldHead = 0;
   private nextBuffer = 0;
 
   constructor(
@@ -86,37 +88,19 @@ export class Netfront {
       queued = this.backlog.length === 0 && ring.putRequest(p);
     }
     if (!queued) {
-      if (this.backlog.length >= TXQUEUE_LEN || this.heldHead < this.held.length) {
+      if (this.backlog.length >= TXQUEUE_LEN) {
         if (p.flow.localCongestion === undefined) {
           this.stats.drop('guest-txqueue-full');
           p.flow.dropped?.(p, 'guest-txqueue-full');
           return;
         }
         this.stats.held++;
-        this.held.push(p);
         p.flow.localCongestion(p);
-        return;
       }
       this.backlog.push(p);
       return;
     }
     this.pushTx();
-  }
-
-  /** Segments waiting in sockets for room in the qdisc. */
-  get heldPackets(): number {
-    return this.held.length - this.heldHead;
-  }
-
-  /** Room in the qdisc: held segments enter it, oldest first. */
-  private admitHeld(): void {
-    while (this.heldHead < this.held.length && this.backlog.length < TXQUEUE_LEN) {
-      this.backlog.push(this.held[this.heldHead++]);
-    }
-    if (this.heldHead === this.held.length) {
-      this.held.length = 0;
-      this.heldHead = 0;
-    }
   }
 
   private pushTx(): void {
@@ -174,7 +158,6 @@ export class Netfront {
       let moved = 0;
       while (moved < this.backlog.length && this.vif.txFront.putRequest(this.backlog[moved])) moved++;
       this.backlog.splice(0, moved);
-      if (this.heldHead < this.held.length) this.admitHeld();
       if (moved > 0) this.pushTx();
     }
   }

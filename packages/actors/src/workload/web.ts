@@ -16,9 +16,9 @@
  * A reply counts when its last segment reaches the client within `timeoutNs` of the
  * connection's start (httperf `--timeout`); later, it counts as a failed request and
  * the client ignores the rest. A dropped packet is sent again by its sender after a
- * retransmission timeout (`RTO_NS`; `SYN_RTO_NS` for the SYN), as TCP would, unless the
- * connection has failed (a SYN waits twice as long at each retry); the server stops sending on a failed connection (httperf
- * closes it). Fast retransmit and SACK are not modelled.
+ * retransmission timeout (`RTO_NS`; `SYN_RTO_NS` for the SYN, twice as long at each
+ * retry), as TCP would, unless the connection has failed; the server stops sending on
+ * a failed connection (httperf closes it). Fast retransmit and SACK are not modelled.
  *
  * The server side is Apache's prefork model (`WebServer`, one per guest: every web
  * workload of a guest loads the same server, as httperf clients of one Apache do): at
@@ -129,7 +129,7 @@ export class WebServer {
   admit(c: Connection): boolean {
     if (this.busy < this.maxClients) {
       this.busy++;
-      return c.assignWorker();
+      return c.serve();
     }
     if (this.waiting.length >= this.backlog) return false;
     this.waiting.push(c);
@@ -282,12 +282,6 @@ export class Connection implements Flow {
       this.load.stats.retransmits++;
       send();
     });
-  }
-
-  /** Holds the worker the server just counted for it (at the SYN). */
-  assignWorker(): boolean {
-    this.hasWorker = true;
-    return true;
   }
 
   /** Gives this connection a worker; false if it no longer needs one. */
