@@ -12,8 +12,8 @@ import { fig6Host, PacketPipeline, XenSystem } from '@isosim/actors';
 import { Kernel, LogWriter, logHeader, NS_PER_S, Priority } from '@isosim/core';
 import { FileSink, scanLog } from '@isosim/core/node';
 import { Replay } from '@isosim/replay';
-import { loadScenario } from '../packages/cli/src/scenario/load.ts';
-import { runScenario } from '../packages/cli/src/scenario/runScenario.ts';
+import { loadScenario } from '../packages/scenarios/src/load.ts';
+import { runScenario } from '../packages/scenarios/src/runScenario.ts';
 
 const REPEATS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'isosim-bench-'));

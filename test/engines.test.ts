@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinNames, loadScenario } from '../packages/cli/src/scenario/load.ts';
-import { runScenario } from '../packages/cli/src/scenario/runScenario.ts';
+import { builtinNames, loadScenario } from '../packages/scenarios/src/load.ts';
+import { runScenario } from '../packages/scenarios/src/runScenario.ts';
 
 describe('flat interpreter', () => {
   it.each(builtinNames())('gives the same log as XState on %s', (name) => {

@@ -28,9 +28,9 @@ import { exportJsonl, FileSink, scanLog } from '@isosim/core/node';
 import { diffLogs, exportPerfetto, exportXentrace, Replay, stateTimeline } from '@isosim/replay';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../packages/cli/src/scenario/load.ts';
-import { toSystemConfig } from '../packages/cli/src/scenario/toConfig.ts';
-import { VERSIONS } from '../packages/cli/src/versions.ts';
+import { loadScenario } from '../packages/scenarios/src/load.ts';
+import { toSystemConfig } from '../packages/scenarios/src/toConfig.ts';
+import { VERSIONS } from '../packages/scenarios/src/versions.ts';
 import { BIN, isosim } from './isosim.ts';
 
 /** A record as comparable text: time, type, source, target and payload. */

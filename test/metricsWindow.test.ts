@@ -13,12 +13,12 @@ import { LogDictionary } from '@isosim/core';
 import { scanLog } from '@isosim/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCounter } from '../packages/actors/src/workload/eventCounter.ts';
-import { parseScenario } from '../packages/cli/src/scenario/load.ts';
-import { plotsFor } from '../packages/cli/src/scenario/plots.ts';
-import { formatReport } from '../packages/cli/src/scenario/report.ts';
-import { type Metrics, runScenario } from '../packages/cli/src/scenario/runScenario.ts';
-import type { Scenario } from '../packages/cli/src/scenario/schema.ts';
-import { visible, xmlText } from '../packages/cli/src/scenario/text.ts';
+import { parseScenario } from '../packages/scenarios/src/load.ts';
+import { plotsFor } from '../packages/scenarios/src/plots.ts';
+import { formatReport } from '../packages/scenarios/src/report.ts';
+import { type Metrics, runScenario } from '../packages/scenarios/src/runScenario.ts';
+import type { Scenario } from '../packages/scenarios/src/schema.ts';
+import { visible, xmlText } from '../packages/scenarios/src/text.ts';
 
 const A = 350_000_000;
 const B = 1_270_000_000;

@@ -6,7 +6,7 @@
  */
 import { splitByShares } from '@isosim/actors';
 import { describe, expect, it } from 'vitest';
-import { combinedShare, runHost } from '../packages/cli/src/verify/invariants.ts';
+import { combinedShare, runHost } from '../packages/scenarios/src/invariants.ts';
 
 type Json = Record<string, unknown>;
 

@@ -12,8 +12,8 @@ import { Kernel, LogWriter, logHeader } from '@isosim/core';
 import { FileSink } from '@isosim/core/node';
 import { Replay, type World } from '@isosim/replay';
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../packages/cli/src/scenario/load.ts';
-import { toSystemConfig } from '../packages/cli/src/scenario/toConfig.ts';
+import { loadScenario } from '../packages/scenarios/src/load.ts';
+import { toSystemConfig } from '../packages/scenarios/src/toConfig.ts';
 
 interface LiveState {
   n: number;

@@ -14,16 +14,10 @@ import {
   MSS_BYTES as MODEL_MSS_BYTES,
 } from '../packages/actors/src/net/packet.ts';
 import { MAX_WINDOW, GET_BYTES as MODEL_GET_BYTES } from '../packages/actors/src/workload/web.ts';
-import { builtinNames, loadScenario, parseScenario } from '../packages/cli/src/scenario/load.ts';
-import { buildRun, runSeconds } from '../packages/cli/src/scenario/runScenario.ts';
-import {
-  ACK_BYTES,
-  GET_BYTES,
-  LIMITS,
-  MSS_BYTES,
-  webWireBytes,
-} from '../packages/cli/src/scenario/schema.ts';
-import { toSystemConfig } from '../packages/cli/src/scenario/toConfig.ts';
+import { builtinNames, loadScenario, parseScenario } from '../packages/scenarios/src/load.ts';
+import { buildRun, runSeconds } from '../packages/scenarios/src/runScenario.ts';
+import { ACK_BYTES, GET_BYTES, LIMITS, MSS_BYTES, webWireBytes } from '../packages/scenarios/src/schema.ts';
+import { toSystemConfig } from '../packages/scenarios/src/toConfig.ts';
 import { isosim } from './isosim.ts';
 
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'isosim.js');

@@ -14,9 +14,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
-import { runAndWrite } from '../../packages/cli/src/scenario/runScenario.ts';
-import type { CheckResult } from '../../packages/cli/src/verify/invariants.ts';
+import type { CheckResult } from '../../packages/scenarios/src/invariants.ts';
+import { parseScenario } from '../../packages/scenarios/src/load.ts';
+import { runAndWrite } from '../../packages/scenarios/src/runScenario.ts';
 import type { HostGen } from './hosts.ts';
 
 export const RUNS = Number(process.env.ISOSIM_PROPERTY_RUNS ?? 8);

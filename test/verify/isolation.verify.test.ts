@@ -12,8 +12,6 @@ import { FileSink } from '@isosim/core/node';
 import { Replay } from '@isosim/replay';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseScenario } from '../../packages/cli/src/scenario/load.ts';
-import { runScenario } from '../../packages/cli/src/scenario/runScenario.ts';
 import {
   combinedShare,
   conservation,
@@ -21,7 +19,9 @@ import {
   hardReservations,
   runHost,
   shareGuardLimits,
-} from '../../packages/cli/src/verify/invariants.ts';
+} from '../../packages/scenarios/src/invariants.ts';
+import { parseScenario } from '../../packages/scenarios/src/load.ts';
+import { runScenario } from '../../packages/scenarios/src/runScenario.ts';
 import { RUNS, tally, verify } from './bundle.ts';
 import { type HostGen, hostArb, toScenario } from './hosts.ts';
 

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IsosimError } from '@isosim/core';
-import { Interrupted, signalExit } from './output.ts';
+import { Interrupted, signalExit } from '@isosim/scenarios';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'isosim.js');
 

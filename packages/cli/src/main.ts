@@ -7,6 +7,7 @@
  * bug and keeps its stack.
  */
 import { IsosimError, LogDamageError } from '@isosim/core';
+import { Interrupted, systemError } from '@isosim/scenarios';
 import { type CommandSpec, helpText, parse } from './args.ts';
 import { check } from './commands/check.ts';
 import { demo } from './commands/demo.ts';
@@ -18,7 +19,6 @@ import { diff, exportCmd, replay, resim, verify } from './commands/replay.ts';
 import { list, run } from './commands/run.ts';
 import { schema } from './commands/schema.ts';
 import { weight } from './commands/weight.ts';
-import { Interrupted, systemError } from './output.ts';
 
 const COMMANDS: readonly CommandSpec[] = [
   run,

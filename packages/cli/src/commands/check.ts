@@ -6,20 +6,22 @@
  */
 import { join } from 'node:path';
 import { FileSink } from '@isosim/core/node';
-import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { OutputDir, outDirOption } from '../output.ts';
-import { Progress } from '../progress.ts';
-import { builtinNames, loadScenario } from '../scenario/load.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { Scenario } from '@isosim/scenarios';
 import {
+  builtinNames,
   type CheckResult,
   combinedShare,
   conservation,
   creditCaps,
   hardReservations,
+  loadScenario,
+  OutputDir,
+  outDirOption,
+  Progress,
   runChecked,
   shareGuardLimits,
-} from '../verify/invariants.ts';
+} from '@isosim/scenarios';
+import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 
 interface Row {
   readonly label: string;

@@ -2,10 +2,8 @@ import { join } from 'node:path';
 import { PacketPipeline } from '@isosim/actors';
 import { LogWriter, logHeader, NS_PER_S, seconds } from '@isosim/core';
 import { FileSink } from '@isosim/core/node';
+import { outDirOption, Progress, VERSIONS, writeDir } from '@isosim/scenarios';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { outDirOption, writeDir } from '../output.ts';
-import { Progress } from '../progress.ts';
-import { VERSIONS } from '../versions.ts';
 
 export const demo: CommandSpec = {
   name: 'demo',

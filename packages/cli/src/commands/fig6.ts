@@ -2,10 +2,8 @@ import { join } from 'node:path';
 import { type AccountingSource, fig6Host, XenSystem } from '@isosim/actors';
 import { IsosimError, Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { FileSink } from '@isosim/core/node';
+import { type OutputDir, outDirOption, Progress, VERSIONS, writeDir } from '@isosim/scenarios';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { type OutputDir, outDirOption, writeDir } from '../output.ts';
-import { Progress } from '../progress.ts';
-import { VERSIONS } from '../versions.ts';
 
 interface Fig6Run {
   readonly perSecond: { own: number; idd: number; combined: number; replies: number }[];

@@ -2,10 +2,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IsosimError } from '@isosim/core';
-import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { type ChildJob, runAllOrStop } from '../children.ts';
-import { catchSignals, OutputDir, outDirOption, writeOutputFile } from '../output.ts';
+import type { Metrics, Scenario } from '@isosim/scenarios';
 import {
+  catchSignals,
   curveOf,
   fixedRateScenario,
   GOODPUT_DURATION_S,
@@ -15,11 +14,15 @@ import {
   goodputJson,
   goodputSvg,
   goodputText,
+  loadScenario,
+  OutputDir,
+  outDirOption,
   parseRates,
-} from '../scenario/goodput.ts';
-import { loadScenario, parseScenario } from '../scenario/load.ts';
-import type { Metrics } from '../scenario/runScenario.ts';
-import type { Scenario } from '../scenario/schema.ts';
+  parseScenario,
+  writeOutputFile,
+} from '@isosim/scenarios';
+import { type CommandSpec, intOption, secondsOption } from '../args.ts';
+import { type ChildJob, runAllOrStop } from '../children.ts';
 
 /** A goodput sweep, checked: per host, its scenario at each rate. */
 export interface GoodputPlan {

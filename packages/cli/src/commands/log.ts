@@ -1,7 +1,7 @@
 import { IsosimError } from '@isosim/core';
 import { exportJsonl, scanLog } from '@isosim/core/node';
+import { logInput, writeOutputFile } from '@isosim/scenarios';
 import type { CommandSpec } from '../args.ts';
-import { logInput, writeOutputFile } from '../output.ts';
 
 export const logInfo: CommandSpec = {
   name: 'log info',

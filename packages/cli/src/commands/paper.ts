@@ -1,27 +1,32 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type CommandSpec, intOption } from '../args.ts';
-import { type ChildJob, runAllOrStop } from '../children.ts';
-import { catchSignals, OutputDir, type Owned, outDirOption } from '../output.ts';
+import type { Metrics, Scenario } from '@isosim/scenarios';
 import {
+  BUILTIN_DIR,
+  builtinNames,
+  catchSignals,
   experimentsMarkdown,
-  type ParamInfo,
-  type ScenarioRun,
-  type VariantRun,
-} from '../scenario/experiments.ts';
-import {
   GOODPUT_DURATION_S,
   GOODPUT_RATES,
   goodputJson,
   goodputMarkdown,
   goodputSvg,
+  isOwnValue,
+  loadScenario,
+  makeVariant,
+  OutputDir,
+  type Owned,
+  outDirOption,
+  ownValues,
+  type ParamInfo,
   parseRates,
-} from '../scenario/goodput.ts';
-import { BUILTIN_DIR, builtinNames, loadScenario } from '../scenario/load.ts';
-import type { Metrics } from '../scenario/runScenario.ts';
-import type { Scenario } from '../scenario/schema.ts';
-import { isOwnValue, makeVariant, ownValues, type UnstatedValue } from '../scenario/variants.ts';
+  type ScenarioRun,
+  type UnstatedValue,
+  type VariantRun,
+} from '@isosim/scenarios';
+import { type CommandSpec, intOption } from '../args.ts';
+import { type ChildJob, runAllOrStop } from '../children.ts';
 import { planGoodput, stageGoodput } from './goodput.ts';
 
 export const paper: CommandSpec = {

@@ -19,11 +19,8 @@ import {
   Replay,
   type World,
 } from '@isosim/replay';
+import { logInput, Progress, parseScenario, runScenario, writeOutputFile } from '@isosim/scenarios';
 import { type CommandSpec, intOption, timeOption } from '../args.ts';
-import { logInput, writeOutputFile } from '../output.ts';
-import { Progress } from '../progress.ts';
-import { parseScenario } from '../scenario/load.ts';
-import { runScenario } from '../scenario/runScenario.ts';
 
 function onePath(command: string, positionals: readonly string[], what = 'LOG'): string {
   if (positionals.length !== 1) {

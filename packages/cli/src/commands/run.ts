@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import { IsosimError } from '@isosim/core';
+import {
+  builtinNames,
+  formatReport,
+  loadScenario,
+  outDirOption,
+  runAndWriteInterruptible,
+} from '@isosim/scenarios';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { outDirOption } from '../output.ts';
-import { builtinNames, loadScenario } from '../scenario/load.ts';
-import { formatReport } from '../scenario/report.ts';
-import { runAndWriteInterruptible } from '../scenario/runScenario.ts';
 
 export const run: CommandSpec = {
   name: 'run',

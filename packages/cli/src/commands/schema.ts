@@ -1,6 +1,6 @@
+import { ScenarioSchema } from '@isosim/scenarios';
 import { z } from 'zod';
 import type { CommandSpec } from '../args.ts';
-import { ScenarioSchema } from '../scenario/schema.ts';
 
 export const schema: CommandSpec = {
   name: 'schema',

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { type ActorEngine, type SystemConfig, XenSystem } from '@isosim/actors';
 import { IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
 import { FileSink } from '@isosim/core/node';
-import { OutputDir, type Owned, writeDir } from '../output.ts';
-import { Progress } from '../progress.ts';
-import { VERSIONS } from '../versions.ts';
 import { computeMetrics, markWindow } from './metrics.ts';
+import { OutputDir, type Owned, writeDir } from './output.ts';
 import { plotsFor } from './plots.ts';
+import { Progress } from './progress.ts';
 import type { Scenario } from './schema.ts';
 import { toSystemConfig } from './toConfig.ts';
+import { VERSIONS } from './versions.ts';
 
 export interface DomainMetrics {
   cpuPct: number;

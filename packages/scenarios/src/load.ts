@@ -22,7 +22,7 @@ import {
 import { vcpuConfig } from './toConfig.ts';
 import { makeVariant, matchPath, valueAt } from './variants.ts';
 
-export const BUILTIN_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'scenarios');
+export const BUILTIN_DIR = join(import.meta.dirname, '..', 'scenarios');
 
 export function builtinNames(): string[] {
   return readdirSync(BUILTIN_DIR)

@@ -7,9 +7,9 @@
  */
 import { type ActorSchedulerPort, IDLE, type SystemConfig, TX_BATCH, type XenSystem } from '@isosim/actors';
 import { type LogSink, NS_PER_MS, NS_PER_S } from '@isosim/core';
-import { parseScenario } from '../scenario/load.ts';
-import { buildRun, runSeconds } from '../scenario/runScenario.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import { parseScenario } from './load.ts';
+import { buildRun, runSeconds } from './runScenario.ts';
+import type { Scenario } from './schema.ts';
 
 export interface CheckResult {
   readonly name: string;

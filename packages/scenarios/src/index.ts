@@ -1,0 +1,51 @@
+/**
+ * `@isosim/scenarios`: what the `isosim` command does, as a library. Load and check a
+ * scenario file or built-in (`loadScenario`, `parseScenario`), turn it into a host
+ * (`toSystemConfig`), run it and measure it as `metrics.json` does (`runScenario`,
+ * `computeMetrics`), check the isolation invariants on it (`runChecked` and the
+ * checks), derive variants over the paper's unstated parameters (`makeVariant`), and
+ * write run directories safely (`OutputDir`, `writeDir`). Node only: it reads and
+ * writes files. The command line (`@isosim/cli`) is a thin shell over it.
+ */
+export * from './experiments.ts';
+export * from './goodput.ts';
+export type { CheckResult, Run as CheckedRun, RunOptions as CheckOptions } from './invariants.ts';
+export {
+  CREDIT_PERIOD_NS,
+  CREDIT_TICK_NS,
+  combinedShare,
+  conservation,
+  creditCaps,
+  DRAIN_LIMIT_NS,
+  FEEDBACK_NS,
+  guestBound,
+  hardReservations,
+  MAX_KEPT,
+  runChecked,
+  runHost,
+  shareGuardLimits,
+} from './invariants.ts';
+export * from './load.ts';
+export * from './metrics.ts';
+export * from './output.ts';
+export * from './plots.ts';
+export * from './progress.ts';
+export * from './report.ts';
+export type {
+  DomainMetrics,
+  Metrics,
+  RunOptions as ScenarioRunOptions,
+  SecondSample,
+} from './runScenario.ts';
+export {
+  buildRun,
+  runAndWrite,
+  runAndWriteInterruptible,
+  runScenario,
+  runScenarioAsync,
+  runSeconds,
+} from './runScenario.ts';
+export * from './schema.ts';
+export * from './toConfig.ts';
+export * from './variants.ts';
+export { VERSIONS } from './versions.ts';
