@@ -1,6 +1,6 @@
 import { InvariantError, Kernel, LogWriter, MemorySink } from '@isosim/core';
 import { describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
+import { assign, raise, setup } from 'xstate';
 import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
 import { nicMachine } from '../hardware/nicMachine.ts';
 import { createPollMachine } from '../hypervisor/pollMachine.ts';
@@ -18,13 +18,23 @@ describe('flat interpreter', () => {
       initial: 'a',
       states: { a: { on: { go: { actions: assign({ n: 1 }) } } } },
     });
+    const inline = setup({}).createMachine({ initial: 'a', states: { a: { entry: () => {} } } });
+    for (const m of [withAssign, inline]) expect(compileFlat(m)).toBeDefined();
     const nested = setup({}).createMachine({
       initial: 'a',
       states: { a: { initial: 'b', states: { b: {} } } },
     });
-    const inline = setup({}).createMachine({ initial: 'a', states: { a: { entry: () => {} } } });
+    const withRaise = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { on: { go: { actions: raise({ type: 'again' }) } } } },
+    });
     const selfNoReenter = setup({}).createMachine({ initial: 'a', states: { a: { on: { go: 'a' } } } });
-    for (const m of [withAssign, nested, inline, selfNoReenter]) expect(compileFlat(m)).toBeUndefined();
+    const notImplemented = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { entry: 'missing' as never } },
+    });
+    for (const m of [nested, withRaise, selfNoReenter, notImplemented])
+      expect(compileFlat(m)).toBeUndefined();
   });
 
   it('queues events sent from inside an action, and fails the run when an action throws', () => {
@@ -81,10 +91,12 @@ describe('flat interpreter', () => {
         start: () => calls.push(`${n} start @${kernel.nowNs}`),
         stop: () => calls.push(`${n} stop @${kernel.nowNs}`),
       });
-      const a = host.spawn('w1', workloadMachine, {
-        input: { engine: engineOf('w1'), startMs: 1, stopMs: 2.5 },
+      const a = host.spawn('w1', workloadMachine.provide({ actions: engineOf('w1') }), {
+        input: { startMs: 1, stopMs: 2.5 },
       });
-      host.spawn('w2', workloadMachine, { input: { engine: engineOf('w2'), startMs: 0, stopMs: Infinity } });
+      host.spawn('w2', workloadMachine.provide({ actions: engineOf('w2') }), {
+        input: { startMs: 0, stopMs: null },
+      });
       kernel.run();
       log.close();
       expect(a.snapshot().value).toBe('stopped');

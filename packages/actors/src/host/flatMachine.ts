@@ -5,41 +5,79 @@
  * Why: XState's interpreter costs several microseconds an event on this machine (see
  * the library notes), and the devices and drivers on a host's packet path see one
  * event per interrupt or per polling batch. Their machines are flat (no nested or
- * parallel states), name every action, guard and delay in `setup`, and keep their
- * context as a plain object. For such a machine `compileFlat` reads the definition
- * (`machine.config` and `machine.implementations`) into tables, and `FlatRunner`
- * executes them with XState v5's semantics:
+ * parallel states), keep their context as a plain object changed only by `assign`,
+ * and take their effects from implementations given in `setup` or `machine.provide`.
+ * For such a machine `compileFlat` reads the definition (`machine.config` and
+ * `machine.implementations`) into tables, and `FlatRunner` executes them with XState
+ * v5's semantics:
  *
  * - An event selects the first transition of the current state whose guard holds; a
  *   targeted transition runs the source's exit actions, the transition's actions, then
  *   the target's entry actions (`reenter: true` on a self-transition exits and
  *   re-enters); then eventless (`always`) transitions are taken until none is enabled.
- * - `after` timers are set on entry (delay resolved then, from the context and the
- *   event that caused the entry) and cancelled on exit. As in XState, setting and
- *   cancelling timers is deferred to the end of the macrostep, after every action has
- *   run; at start, the initial state's actions and timers run in the order they arise.
+ * - Actions run in order. An `assign` (named in `setup({ actions })`, or inline)
+ *   replaces the context with a new object, `{ ...context, ...update }`, at once: the
+ *   actions, guards and delays after it in the same macrostep see the new context. Its
+ *   assignment is a property-assigner object (values or functions of
+ *   `{ context, event, self, spawn }` and the action's params) or one function
+ *   returning the partial update. Other actions are called with `{ context, event,
+ *   self }` and their params (`{ type, params }`, a value or a function of
+ *   `{ context, event }`).
+ * - `after` timers are set on entry (delay resolved then, after the entry actions, from
+ *   the context and the event that caused the entry) and cancelled on exit. As in
+ *   XState, setting and cancelling timers is deferred to the end of the macrostep,
+ *   after every action has run; at start, the initial state's actions and timers run
+ *   in the order they arise.
  * - Events sent to the actor while it processes one wait in a mailbox.
  * - An action or guard that throws stops the actor with an error; reaching a `final`
  *   state ends it (status `done`).
+ * - A machine without `context` has `{}`, as in XState.
  *
  * Anything outside this subset (nested or parallel states, `invoke`, built-in actions
- * such as `assign`, inline functions, guards built from `and`/`or`/`not`, targets by
- * id, self-transitions without `reenter`) makes `compileFlat` return undefined, and the
- * host runs the machine on XState's own interpreter. `test/engines.test.ts` runs every
- * built-in scenario on both and requires byte-identical logs.
+ * other than `assign` — `raise`, `sendTo`, `spawnChild`, `enqueueActions` … —, guards
+ * built from `and`/`or`/`not`, targets by id, self-transitions without `reenter`, an
+ * action or guard named but not implemented) makes `compileFlat` return undefined, and
+ * the host runs the machine on XState's own interpreter. `test/engines.test.ts` runs
+ * every built-in scenario on both and requires byte-identical logs;
+ * `test/xstateConventions.test.ts` compares snapshots, persisted snapshots and
+ * inspection events.
  */
 import type { AnyStateMachine } from 'xstate';
 
 type Impl = (args: { context: unknown; event: unknown; self?: unknown }, params?: unknown) => unknown;
+type Params = ((args: { context: unknown; event: unknown }) => unknown) | unknown;
+
+/** The arguments `assign`'s assigners receive (XState's, without `system`). */
+interface AssignArgs {
+  readonly context: unknown;
+  readonly event: unknown;
+  readonly self: unknown;
+  readonly spawn: (...args: unknown[]) => never;
+}
+
+/** One action: a call, or an `assign` (`assignment` set). */
+interface FlatAction {
+  readonly fn: Impl | undefined;
+  readonly assignment: Impl | Readonly<Record<string, unknown>> | undefined;
+  /** Resolved per execution when a function, as XState does. */
+  readonly params: Params;
+  readonly hasParams: boolean;
+}
+
+interface FlatGuard {
+  readonly fn: Impl;
+  readonly params: Params;
+  readonly hasParams: boolean;
+}
 
 interface FlatTransition {
   readonly target: string | undefined;
   readonly reenter: boolean;
-  readonly guard: Impl | undefined;
-  readonly actions: readonly Impl[];
+  readonly guard: FlatGuard | undefined;
+  readonly actions: readonly FlatAction[];
 }
 
-interface FlatTimer {
+export interface FlatTimer {
   /** XState's event type for it: `xstate.after.<delay>.<machine>.<state>`. */
   readonly type: string;
   readonly delay: number | Impl;
@@ -48,8 +86,8 @@ interface FlatTimer {
 interface FlatState {
   /** Reaching it ends the actor (status `done`), as a top-level final state does in XState. */
   readonly final: boolean;
-  readonly entry: readonly Impl[];
-  readonly exit: readonly Impl[];
+  readonly entry: readonly FlatAction[];
+  readonly exit: readonly FlatAction[];
   readonly on: ReadonlyMap<string, readonly FlatTransition[]>;
   readonly always: readonly FlatTransition[];
   readonly after: readonly FlatTimer[];
@@ -93,6 +131,16 @@ export function compileFlat(machine: AnyStateMachine): FlatProgram | undefined {
   return p ?? undefined;
 }
 
+/** XState's `assign(...)` action object: a function tagged `xstate.assign` with its assignment. */
+function isAssign(f: unknown): f is { assignment: Impl | Record<string, unknown> } {
+  return (
+    typeof f === 'function' &&
+    (f as { type?: unknown }).type === 'xstate.assign' &&
+    'assignment' in f &&
+    (typeof f.assignment === 'function' || (typeof f.assignment === 'object' && f.assignment !== null))
+  );
+}
+
 function compile(machine: AnyStateMachine): FlatProgram {
   const config = machine.config as Record<string, unknown>;
   for (const k of Object.keys(config)) if (!ROOT_KEYS.has(k)) throw new Unsupported(k);
@@ -108,16 +156,42 @@ function compile(machine: AnyStateMachine): FlatProgram {
   const machineId = machine.id;
   const names = new Set(Object.keys(statesConfig));
 
-  const fn = (table: Record<string, unknown>, name: unknown): Impl => {
-    if (typeof name !== 'string') throw new Unsupported('inline implementation');
-    const f = table[name];
-    // XState's built-in actions and guards (assign, raise, and/or/not …) carry a
-    // `resolve` or `check`; only plain functions are interpreted here.
-    if (typeof f !== 'function' || 'resolve' in f || 'check' in f) throw new Unsupported(name);
-    return f as Impl;
+  const action = (v: unknown): FlatAction => {
+    let f: unknown = v;
+    let params: Params;
+    let hasParams = false;
+    if (typeof v === 'string') f = impl.actions[v];
+    else if (typeof v === 'object' && v !== null) {
+      const o = v as { type?: unknown; params?: unknown };
+      if (typeof o.type !== 'string') throw new Unsupported('action object');
+      f = impl.actions[o.type];
+      hasParams = 'params' in o;
+      params = o.params;
+    } else if (typeof v !== 'function') throw new Unsupported('action');
+    if (isAssign(f)) return { fn: undefined, assignment: f.assignment, params, hasParams };
+    // Every other built-in (raise, sendTo, spawnChild, enqueueActions …) carries a
+    // `resolve`; only plain functions are called here.
+    if (typeof f !== 'function' || 'resolve' in f) throw new Unsupported(String(v));
+    return { fn: f as Impl, assignment: undefined, params, hasParams };
   };
-  const list = (table: Record<string, unknown>, v: unknown): Impl[] =>
-    v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => fn(table, x));
+  const guard = (v: unknown): FlatGuard => {
+    let f: unknown = v;
+    let params: Params;
+    let hasParams = false;
+    if (typeof v === 'string') f = impl.guards[v];
+    else if (typeof v === 'object' && v !== null) {
+      const o = v as { type?: unknown; params?: unknown };
+      if (typeof o.type !== 'string') throw new Unsupported('guard object');
+      f = impl.guards[o.type];
+      hasParams = 'params' in o;
+      params = o.params;
+    }
+    // Guards built from and/or/not carry a `check`.
+    if (typeof f !== 'function' || 'check' in f) throw new Unsupported(`guard ${String(v)}`);
+    return { fn: f as Impl, params, hasParams };
+  };
+  const list = (v: unknown): FlatAction[] =>
+    v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(action);
   const transitions = (from: string, v: unknown): FlatTransition[] =>
     (Array.isArray(v) ? v : [v]).map((t) => {
       const tc = (typeof t === 'string' ? { target: t } : t) as Record<string, unknown>;
@@ -131,8 +205,8 @@ function compile(machine: AnyStateMachine): FlatProgram {
       return {
         target,
         reenter,
-        guard: tc.guard === undefined ? undefined : fn(impl.guards, tc.guard),
-        actions: list(impl.actions, tc.actions),
+        guard: tc.guard === undefined ? undefined : guard(tc.guard),
+        actions: list(tc.actions),
       };
     });
 
@@ -161,8 +235,8 @@ function compile(machine: AnyStateMachine): FlatProgram {
     }
     states.set(name, {
       final,
-      entry: list(impl.actions, sc.entry),
-      exit: list(impl.actions, sc.exit),
+      entry: list(sc.entry),
+      exit: list(sc.exit),
       on,
       always,
       after,
@@ -183,9 +257,20 @@ export interface FlatHooks {
   /** Sets a timer `delay` (XState units) from now; returns a handle. */
   setTimer(delay: number, fire: () => void): number;
   clearTimer(handle: number): void;
-  /** The state value after a macrostep (called after every macrostep, as XState's observers are). */
-  onState(value: string): void;
+  /**
+   * After every macrostep (as XState's observers are called): the state value, and the
+   * event the step handled.
+   */
+  onState(value: string, event: { readonly type: string }): void;
   onError(error: unknown): void;
+  /**
+   * An event reaches the actor (before it is handled or queued), as XState's
+   * `@xstate.event` inspection reports it; `fromSelf` for a timer's event. Leave it out
+   * when nothing inspects: then it costs nothing.
+   */
+  onEvent?(event: { readonly type: string }, fromSelf: boolean): void;
+  /** Throws what the host says about a machine that spawns a child (from `assign`'s `spawn`). */
+  refuseSpawn?(): never;
 }
 
 export interface FlatSnapshot {
@@ -194,16 +279,26 @@ export interface FlatSnapshot {
   readonly status: 'active' | 'done' | 'stopped' | 'error';
 }
 
+/** Where a restored runner starts: a persisted snapshot's state value, context and status. */
+export interface FlatRestore {
+  readonly value: string;
+  readonly context: unknown;
+  readonly status: FlatSnapshot['status'];
+}
+
 /** Runs a compiled flat machine. */
 export class FlatRunner {
   value: string;
   context: unknown;
   status: 'active' | 'done' | 'stopped' | 'error' = 'active';
+  /** Pending `after` timers: event type → the host's handle. */
   private readonly timers = new Map<string, number>();
   private readonly deferred: (() => void)[] = [];
-  private readonly mailbox: unknown[] = [];
+  private readonly mailbox: { readonly type: string }[] = [];
   private processing = false;
   private starting = true;
+  private readonly restored: boolean;
+  private readonly initEvent: { readonly type: string; readonly input: unknown };
 
   /** What implementations see as `self`: the actor's id and a `send`. */
   readonly self: { readonly id: string; send(event: { readonly type: string }): void };
@@ -213,10 +308,27 @@ export class FlatRunner {
     id: string,
     input: unknown,
     private readonly hooks: FlatHooks,
+    restore?: FlatRestore,
   ) {
     this.self = { id, send: (event) => this.send(event) };
+    this.initEvent = { type: 'xstate.init', input };
+    if (restore !== undefined) {
+      if (!program.states.has(restore.value))
+        throw new Error(`a persisted snapshot in state ${JSON.stringify(restore.value)}: no such state`);
+      this.value = restore.value;
+      this.context = restore.context;
+      this.status = restore.status;
+      this.restored = true;
+      return;
+    }
+    this.restored = false;
     const c = program.context;
-    this.context = typeof c === 'function' ? c({ input, self: this.self }) : structuredClone(c);
+    this.context =
+      typeof c === 'function'
+        ? c({ input, self: this.self, spawn: this.spawn })
+        : c === undefined
+          ? {}
+          : structuredClone(c);
     this.value = program.initial;
   }
 
@@ -224,30 +336,64 @@ export class FlatRunner {
     return { value: this.value, context: this.context, status: this.status };
   }
 
+  /** Pending timers, in the order they were set: XState event type → the host's handle. */
+  pendingTimers(): ReadonlyMap<string, number> {
+    return this.timers;
+  }
+
+  /**
+   * Starts the actor: from the initial state (its entry actions and timers), or, when
+   * restored, where the snapshot left it (nothing runs; no timer is set: see `rearm`).
+   */
   start(): void {
-    const event = { type: 'xstate.init' };
+    const event = this.initEvent;
+    this.hooks.onEvent?.(event, false);
+    if (this.restored) {
+      this.starting = false;
+      this.hooks.onState(this.value, event);
+      return;
+    }
     this.run(() => {
       this.enter(this.program.initial, event);
       this.settle(event);
-    });
+    }, event);
     this.starting = false;
     this.drain();
   }
 
+  /**
+   * Sets the current state's timer for `type` again (restoring a persisted one): `set`
+   * posts `fire` when it is due and returns the host's handle.
+   */
+  rearm(type: string, set: (fire: () => void) => number): void {
+    const timer = this.state(this.value).after.find((t) => t.type === type);
+    if (timer === undefined) throw new Error(`state ${this.value} has no timer ${type}`);
+    if (this.timers.has(type)) throw new Error(`timer ${type} is already set`);
+    this.timers.set(
+      type,
+      set(() => this.fire(timer)),
+    );
+  }
+
   send(event: { readonly type: string }): void {
+    this.receive(event, false);
+  }
+
+  private receive(event: { readonly type: string }, fromSelf: boolean): void {
     if (this.status !== 'active') return;
+    this.hooks.onEvent?.(event, fromSelf);
     if (this.processing) {
       this.mailbox.push(event);
       return;
     }
-    this.run(() => this.handle(event));
+    this.run(() => this.handle(event), event);
     this.drain();
   }
 
   private drain(): void {
     while (this.mailbox.length > 0 && this.status === 'active') {
       const next = this.mailbox.shift() as { readonly type: string };
-      this.run(() => this.handle(next));
+      this.run(() => this.handle(next), next);
     }
   }
 
@@ -263,7 +409,7 @@ export class FlatRunner {
   }
 
   /** One macrostep: the work, the deferred timer operations, then the observers. */
-  private run(work: () => void): void {
+  private run(work: () => void, event: { readonly type: string }): void {
     this.processing = true;
     try {
       work();
@@ -281,7 +427,7 @@ export class FlatRunner {
       this.status = 'done';
       this.cancelTimers();
     }
-    this.hooks.onState(this.value);
+    this.hooks.onState(this.value, event);
   }
 
   private handle(event: { readonly type: string }): void {
@@ -296,7 +442,7 @@ export class FlatRunner {
 
   private fire(timer: FlatTimer): void {
     this.timers.delete(timer.type);
-    this.send({ type: timer.type });
+    this.receive({ type: timer.type }, true);
   }
 
   private settle(event: unknown): void {
@@ -308,8 +454,13 @@ export class FlatRunner {
   }
 
   private select(ts: readonly FlatTransition[], event: unknown): FlatTransition | undefined {
-    for (const t of ts)
-      if (t.guard === undefined || t.guard({ context: this.context, event, self: this.self })) return t;
+    for (const t of ts) {
+      const g = t.guard;
+      if (g === undefined) return t;
+      const context = this.context;
+      const params = g.hasParams ? resolveParams(g.params, context, event) : undefined;
+      if (g.fn({ context, event, self: this.self }, params)) return t;
+    }
     return undefined;
   }
 
@@ -357,11 +508,50 @@ export class FlatRunner {
     }
   }
 
-  private exec(actions: readonly Impl[], event: unknown): void {
-    for (const a of actions) a({ context: this.context, event, self: this.self });
+  private exec(actions: readonly FlatAction[], event: unknown): void {
+    for (const a of actions) {
+      const context = this.context;
+      const params = a.hasParams ? resolveParams(a.params, context, event) : undefined;
+      if (a.fn !== undefined) a.fn({ context, event, self: this.self }, params);
+      else this.context = this.assign(a.assignment as Impl | Record<string, unknown>, context, event, params);
+    }
   }
+
+  /** XState's `assign`: `{ ...context, ...update }`, the update from the assignment. */
+  private assign(
+    assignment: Impl | Readonly<Record<string, unknown>>,
+    context: unknown,
+    event: unknown,
+    params: unknown,
+  ): unknown {
+    if (context === undefined || context === null)
+      throw new Error(
+        'Cannot assign to undefined `context`. Ensure that `context` is defined in the machine config.',
+      );
+    const args: AssignArgs = { context, event, self: this.self, spawn: this.spawn };
+    let update: unknown;
+    if (typeof assignment === 'function') update = assignment(args, params);
+    else {
+      const partial: Record<string, unknown> = {};
+      for (const key of Object.keys(assignment)) {
+        const v = assignment[key];
+        partial[key] = typeof v === 'function' ? (v as Impl)(args, params) : v;
+      }
+      update = partial;
+    }
+    return Object.assign({}, context, update);
+  }
+
+  private readonly spawn = (): never => {
+    if (this.hooks.refuseSpawn !== undefined) return this.hooks.refuseSpawn();
+    throw new Error(`actor ${this.self.id} spawns a child actor: the flat interpreter runs no children`);
+  };
 
   private state(name: string): FlatState {
     return this.program.states.get(name) as FlatState;
   }
+}
+
+function resolveParams(params: Params, context: unknown, event: unknown): unknown {
+  return typeof params === 'function' ? params({ context, event }) : params;
 }
