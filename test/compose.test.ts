@@ -2,7 +2,7 @@
  * Importing one actor into another model: the NIC's interrupt machine, driven by a
  * model of our own (no Xen host), on the kernel's clock, logged like any actor.
  */
-import { ActorHost, type NicSnapshot, nicMachine } from '@isosim/actors';
+import { ActorHost, type NicSnapshot, nicClock, nicMachine } from '@isosim/actors';
 import { Kernel, LogDictionary, LogWriter, MemorySink, NS_PER_MS } from '@isosim/core';
 import { scanLog } from '@isosim/core/node';
 import { describe, expect, it } from 'vitest';
@@ -21,14 +21,12 @@ describe('composing an imported actor', () => {
     const host = new ActorHost(kernel);
     let waiting = 0;
     const irqs: number[] = [];
-    const nic = host.spawn('my-nic', nicMachine, {
-      input: {
-        itrMs: 0.05,
-        nowMs: () => kernel.nowNs / NS_PER_MS,
-        raise: () => irqs.push(kernel.nowNs),
-        waiting: () => waiting,
-      },
+    // Our model's effects and environment, and its clock, given with provide.
+    const machine = nicMachine.provide(nicClock(() => kernel.nowNs / NS_PER_MS)).provide({
+      actions: { raise: () => irqs.push(kernel.nowNs) },
+      guards: { waiting: () => waiting > 0 },
     });
+    const nic = host.spawn('my-nic', machine, { input: { itrMs: 0.05 } });
     // Our own model: a packet at 0 and at 10 us; a driver that re-enables at 100 us.
     waiting = 1;
     host.send(nic, { type: 'nic.rx' }, 0);

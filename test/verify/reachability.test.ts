@@ -15,9 +15,12 @@ import {
   consumerMachine,
   createPollMachine,
   creditMachine,
+  FEEDBACK_TIMER_EVENTS,
   feedbackLoopMachine,
+  NIC_TIMER_EVENTS,
   nicMachine,
   sedfMachine,
+  WORKLOAD_TIMER_EVENTS,
   workloadMachine,
 } from '@isosim/actors';
 import { getAdjacencyMap } from '@xstate/graph';
@@ -35,7 +38,7 @@ interface Case {
 }
 
 const noop = () => {};
-const sched = (pcpus: number) => ({ pcpus, now: () => 0 });
+const sched = (pcpus: number) => ({ pcpus });
 const schedEvents = [
   { type: 'sched.add', domain: 0, pcpu: 0 },
   { type: 'sched.wake', vcpu: 0 },
@@ -51,30 +54,30 @@ const CASES: readonly Case[] = [
   {
     name: 'poll (netback, netfront)',
     machine: createPollMachine('poll'),
-    input: { poll: noop, hasWork: () => false, rearm: noop },
+    input: undefined,
     events: [{ type: 'evtchn.pending', portsLo: 1, portsHi: 0 }, { type: 'napi.drained' }],
     guards: ['hasWork'],
   },
   {
     name: 'nic',
     machine: nicMachine,
-    input: { itrMs: 0.1, nowMs: () => 0, raise: noop, waiting: () => 0 },
-    events: [{ type: 'nic.rx' }, { type: 'nic.enable' }, { type: 'xstate.after.throttle.nic.throttled' }],
+    input: { itrMs: 0.1 },
+    events: [{ type: 'nic.rx' }, { type: 'nic.enable' }, { type: NIC_TIMER_EVENTS.throttle }],
     guards: ['waiting'],
   },
   {
     name: 'workload lifecycle',
     machine: workloadMachine,
-    input: { engine: { start: noop, stop: noop }, startMs: 1, stopMs: 2 },
-    events: [{ type: 'xstate.after.start.workload.pending' }, { type: 'xstate.after.run.workload.active' }],
+    input: { startMs: 1, stopMs: 2 },
+    events: [{ type: WORKLOAD_TIMER_EVENTS.start }, { type: WORKLOAD_TIMER_EVENTS.run }],
     guards: ['endless'],
     terminal: { forever: 'a workload without a stop time runs to the end of the run' },
   },
   {
     name: 'feedback loop (debt collector, ShareGuard)',
     machine: feedbackLoopMachine,
-    input: { periodMs: 500, tick: noop },
-    events: [{ type: 'xstate.after.period.feedback.waiting' }],
+    input: { periodMs: 500 },
+    events: [{ type: FEEDBACK_TIMER_EVENTS.period }],
     guards: [],
   },
   { name: 'scheduler (SEDF)', machine: sedfMachine, input: sched(1), events: schedEvents, guards: [] },

@@ -1,6 +1,6 @@
 export { DebtCollector, type DebtGuest, splitByShares } from './control/debtCollector.ts';
-export type { FeedbackLoopInput } from './control/feedbackLoop.ts';
-export { feedbackLoopMachine } from './control/feedbackLoop.ts';
+export type { FeedbackLoopContext, FeedbackLoopInput } from './control/feedbackLoop.ts';
+export { FEEDBACK_DELAYS, FEEDBACK_TIMER_EVENTS, feedbackLoopMachine } from './control/feedbackLoop.ts';
 export { ShareGuard } from './control/shareGuard.ts';
 export { NAPI_BUDGET, Netback, RX_BUDGET, TX_BATCH } from './driver/netback.ts';
 export { netbackMachine } from './driver/netbackMachine.ts';
@@ -15,9 +15,17 @@ export { GuestNet, type VcpuPlacement } from './guest/guestNet.ts';
 export { Netfront } from './guest/netfront.ts';
 export { netfrontMachine } from './guest/netfrontMachine.ts';
 export { Nic } from './hardware/nic.ts';
-export type { NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
-export { nicMachine } from './hardware/nicMachine.ts';
-export type { ActorEngine, ActorHostOptions, HostEvent, HostedActor } from './host/actorHost.ts';
+export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
+export { NIC_DELAYS, NIC_TIMER_EVENTS, nicClock, nicMachine } from './hardware/nicMachine.ts';
+export type {
+  ActorEngine,
+  ActorHostOptions,
+  HostEvent,
+  HostedActor,
+  InspectObserver,
+  PersistedActorSnapshot,
+  SpawnOptions,
+} from './host/actorHost.ts';
 export { ActorHost, stateKey } from './host/actorHost.ts';
 export type { PendingEvent } from './host/channelBridge.ts';
 export { connectChannel, hasPort, pendingEvent, portsOf } from './host/channelBridge.ts';
@@ -26,8 +34,8 @@ export { compileFlat, FlatRunner } from './host/flatMachine.ts';
 export { Accounting } from './hypervisor/accounting.ts';
 export type { HypervisorObserver, SchedulerPort, VcpuState } from './hypervisor/hypervisor.ts';
 export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
-export type { PollMachineInput } from './hypervisor/pollMachine.ts';
-export { createPollMachine } from './hypervisor/pollMachine.ts';
+export type { PollEvent } from './hypervisor/pollMachine.ts';
+export { createPollMachine, DRAINED } from './hypervisor/pollMachine.ts';
 export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
 export { bindVirq } from './hypervisor/virq.ts';
 export type { WorkItem } from './hypervisor/work.ts';
@@ -54,11 +62,19 @@ export { createVif } from './net/vif.ts';
 export type { HardwareProfile } from './profiles/profiles.ts';
 export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
 export { credit } from './scheduler/credit.ts';
-export type { SchedulerContext, SchedulerEvent, SchedulerInput } from './scheduler/schedulerMachine.ts';
+export type {
+  MutableSchedulerContext,
+  SchedulerContext,
+  SchedulerEvent,
+  SchedulerInput,
+} from './scheduler/schedulerMachine.ts';
 export {
   applySchedulerEvent,
   createSchedulerMachine,
   creditMachine,
+  initialSchedulerContext,
+  nextSchedulerContext,
+  schedulerClock,
   sedfMachine,
 } from './scheduler/schedulerMachine.ts';
 export { sedf } from './scheduler/sedf.ts';
@@ -95,7 +111,7 @@ export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
 export { Endpoints } from './workload/endpoints.ts';
-export type { LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';
-export { workloadMachine } from './workload/lifecycle.ts';
+export type { LifecycleContext, LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';
+export { WORKLOAD_DELAYS, WORKLOAD_TIMER_EVENTS, workloadMachine } from './workload/lifecycle.ts';
 export { UdpStream } from './workload/udp.ts';
 export { LISTEN_BACKLOG, MAX_CLIENTS, WebLoad, WebServer } from './workload/web.ts';

@@ -112,13 +112,13 @@ export class Netback {
     const xenId = kernel.registry.name('xen');
     // The hypervisor traps the NIC's physical interrupt and raises the IDD's event channel.
     nic.onInterrupt = () => channels.notify(this.pirqPort, xenId);
-    this.actor = host.spawn(`${idd.name}.netback`, netbackMachine, {
-      input: {
-        poll: () => this.poll(),
-        hasWork: () => this.hasWork(),
-        rearm: () => this.rearm(),
-      },
-    });
+    this.actor = host.spawn(
+      `${idd.name}.netback`,
+      netbackMachine.provide({
+        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
+        guards: { hasWork: () => this.hasWork() },
+      }),
+    );
     bindVirq(host, xen, this.vcpu, channels, this.actor, options.iddIrqNs);
   }
 

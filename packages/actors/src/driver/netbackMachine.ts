@@ -1,4 +1,7 @@
-/** Netback's control states: the shared NAPI polling loop (hypervisor/pollMachine.ts). */
+/**
+ * Netback's control states: the shared NAPI polling loop (hypervisor/pollMachine.ts,
+ * whose doc gives its events and what to provide), with the machine id `netback`.
+ */
 import { createPollMachine } from '../hypervisor/pollMachine.ts';
 
 export const netbackMachine = createPollMachine('netback');

@@ -49,9 +49,13 @@ export class Netfront {
     private readonly options: NetfrontOptions,
   ) {
     this.vcpu = options.vcpu ?? vif.guest.vcpus[0];
-    this.actor = host.spawn(options.name ?? `${vif.guest.name}.netfront`, netfrontMachine, {
-      input: { poll: () => this.poll(), hasWork: () => this.hasWork(), rearm: () => this.rearm() },
-    });
+    this.actor = host.spawn(
+      options.name ?? `${vif.guest.name}.netfront`,
+      netfrontMachine.provide({
+        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
+        guards: { hasWork: () => this.hasWork() },
+      }),
+    );
     bindVirq(host, xen, this.vcpu, vif.guestChannels, this.actor, options.guestIrqNs);
     this.postBuffers();
     void kernel;

@@ -12,7 +12,7 @@ import { type Kernel, NS_PER_MS, Priority } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Network } from '../net/network.ts';
 import type { NetStats, Packet } from '../net/packet.ts';
-import { nicMachine } from './nicMachine.ts';
+import { nicClock, nicMachine } from './nicMachine.ts';
 
 export interface NicOptions {
   readonly name: string;
@@ -42,17 +42,16 @@ export class Nic {
   ) {
     this.txDoneType = kernel.type('nic.tx_done', ['guest', 'bytes']);
     this.endpoint = kernel.endpoint(`${options.name}.tx`, () => this.txDone());
-    this.actor = host.spawn(options.name, nicMachine, {
-      input: {
-        itrMs: options.itrNs / NS_PER_MS,
-        nowMs: () => kernel.nowNs / NS_PER_MS,
+    const machine = nicMachine.provide(nicClock(() => kernel.nowNs / NS_PER_MS)).provide({
+      actions: {
         raise: () => {
           this.interrupts++;
           this.onInterrupt();
         },
-        waiting: () => this.rxWaiting,
       },
+      guards: { waiting: () => this.rxWaiting > 0 },
     });
+    this.actor = host.spawn(options.name, machine, { input: { itrMs: options.itrNs / NS_PER_MS } });
     network.deliverToHost = (p) => this.receive(p);
   }
 

@@ -9,34 +9,40 @@
 import { setup } from 'xstate';
 import type { PendingEvent } from '../host/channelBridge.ts';
 
-export interface PollMachineInput {
-  /** Clears the pending ports and queues one batch; its last item sends the drained event. */
-  readonly poll: () => void;
-  /** Work is waiting. */
-  readonly hasWork: () => boolean;
-  /** Turns interrupts back on and re-arms the rings' event indices. */
-  readonly rearm: () => void;
-}
-
 export const DRAINED = { type: 'napi.drained' } as const;
 
+export type PollEvent = PendingEvent | typeof DRAINED;
+
+/**
+ * A polling loop with the machine id `id` (`netbackMachine` and `netfrontMachine` are
+ * two of them).
+ *
+ * - Input: none. Context: `{}` (the work lives in the driver's rings and queues).
+ * - Events received: `evtchn.pending` (the domain handled its interrupt; heard in
+ *   `idle`), `napi.drained` (`DRAINED`: the batch queued by `poll` is done; heard in
+ *   `polling`). Emits none: the effects are the actions. No delays.
+ * - Provide: `poll` (action: clear the pending ports and queue one batch whose last
+ *   item sends `napi.drained`), `rearm` (action: interrupts back on, the rings' event
+ *   indices re-armed), `hasWork` (guard: work is waiting). Defaults: no-op actions and
+ *   no work, so the bare machine polls once per interrupt and goes back to `idle`.
+ */
 export function createPollMachine(id: string) {
   return setup({
     types: {
-      input: {} as PollMachineInput,
-      context: {} as PollMachineInput,
-      events: {} as PendingEvent | typeof DRAINED,
+      events: {} as PollEvent,
     },
     actions: {
-      poll: ({ context }) => context.poll(),
-      rearm: ({ context }) => context.rearm(),
+      /** Clears the pending ports and queues one batch: provide it. */
+      poll: () => {},
+      /** Turns interrupts back on and re-arms the rings' event indices: provide it. */
+      rearm: () => {},
     },
     guards: {
-      hasWork: ({ context }) => context.hasWork(),
+      /** Work is waiting: provide it. */
+      hasWork: () => false,
     },
   }).createMachine({
     id,
-    context: ({ input }) => input,
     initial: 'idle',
     states: {
       idle: {

@@ -1,8 +1,9 @@
 import { Kernel, LogWriter, MemorySink, NS_PER_S } from '@isosim/core';
 import { describe, expect, it } from 'vitest';
+import type { AnyStateMachine } from 'xstate';
 import { P4_2_8 } from '../profiles/profiles.ts';
 import { credit } from '../scheduler/credit.ts';
-import { creditMachine, sedfMachine } from '../scheduler/schedulerMachine.ts';
+import { creditMachine, schedulerClock, sedfMachine } from '../scheduler/schedulerMachine.ts';
 import { sedf } from '../scheduler/sedf.ts';
 import type { SchedulerOps } from '../scheduler/types.ts';
 import type { SystemConfig } from '../system/config.ts';
@@ -35,9 +36,13 @@ function run(
     ],
   };
   const sys = new XenSystem(kernel, config, (host, pcpus) => {
-    const machine = kind === 'sedf' ? sedfMachine : creditMachine;
+    const now = () => kernel.nowNs;
+    const machine: AnyStateMachine =
+      kind === 'sedf'
+        ? sedfMachine.provide(schedulerClock(sedf, now))
+        : creditMachine.provide(schedulerClock(credit, now));
     const ops = (kind === 'sedf' ? sedf : credit) as SchedulerOps<unknown>;
-    const actor = host.spawn(`sched.${kind}`, machine, { input: { pcpus, now: () => kernel.nowNs } });
+    const actor = host.spawn(`sched.${kind}`, machine, { input: { pcpus } });
     return new ActorSchedulerPort(host, actor, ops, fastPath);
   });
   sys.start();

@@ -9,7 +9,11 @@
  * function (`applySchedulerEvent`) to the actor's context. XState's interpreter costs
  * a few microseconds an event and these run tens of thousands of times per simulated
  * second; the state, the log and a replay are the same either way (tested in
- * schedulerPort.test.ts). `fastPath: false` sends everything through XState.
+ * schedulerPort.test.ts). The fast path updates the context in place (the machine's
+ * own `apply` assigns a copy): read the actor's context afresh after each call, and
+ * take `getPersistedSnapshot()` (a deep copy) to keep one. An inspector still sees
+ * each fast-path event and the snapshot after it (`ActorHost.reportStep`).
+ * `fastPath: false` sends everything through XState.
  */
 import type { AnyStateMachine } from 'xstate';
 import type { ActorHost, HostEvent, HostedActor } from '../host/actorHost.ts';
@@ -104,6 +108,7 @@ export class ActorSchedulerPort implements SchedulerPort {
     }
     this.host.recordDelivery(this.actor, event, this.source);
     applySchedulerEvent(this.ops, this.context(), event, this.host.kernel.nowNs);
+    this.host.reportStep(this.actor, event);
   }
 
   private context(): MutableSchedulerContext<unknown> {

@@ -8,6 +8,7 @@ import {
   creditMachine,
   type SchedulerContext,
   type SchedulerEvent,
+  schedulerClock,
   sedfMachine,
 } from './schedulerMachine.ts';
 import { sedf } from './sedf.ts';
@@ -67,7 +68,8 @@ function replay<S>(
   const log = new LogWriter(sink, header);
   const kernel = new Kernel({ seed: 1, log });
   const host = new ActorHost(kernel);
-  const actor = host.spawn(`sched.${ops.name}`, machine, { input: { pcpus, now: () => kernel.nowNs } });
+  const clocked = machine.provide(schedulerClock(ops as SchedulerOps<unknown>, () => kernel.nowNs) as never);
+  const actor = host.spawn(`sched.${ops.name}`, clocked, { input: { pcpus } });
   const context = () => actor.snapshot().context as SchedulerContext<S>;
   const mismatches: string[] = [];
   const callType = kernel.type('test.call', ['index']);
@@ -162,7 +164,9 @@ describe('the scheduler machine', () => {
   it('keeps its context JSON-serialisable and starts with no decision on any pCPU', () => {
     const kernel = new Kernel({ seed: 1 });
     const host = new ActorHost(kernel);
-    const a = host.spawn('sched', creditMachine, { input: { pcpus: 2, now: () => kernel.nowNs } });
+    const a = host.spawn('sched', creditMachine.provide(schedulerClock(credit, () => kernel.nowNs)), {
+      input: { pcpus: 2 },
+    });
     host.deliver(a, { type: 'sched.add', domain: 0, pcpu: 1 });
     host.deliver(a, { type: 'sched.wake', vcpu: 0 });
     const ctx = a.snapshot().context;
@@ -178,22 +182,56 @@ describe('the scheduler machine', () => {
   it('fails the run on a malformed event, with the actor id', () => {
     const kernel = new Kernel({ seed: 1 });
     const host = new ActorHost(kernel);
-    const a = host.spawn('sched', sedfMachine, { input: { pcpus: 1, now: () => kernel.nowNs } });
+    const a = host.spawn('sched', sedfMachine.provide(schedulerClock(sedf, () => kernel.nowNs)), {
+      input: { pcpus: 1 },
+    });
     expect(() =>
       host.deliver(a, { type: 'sched.do_schedule', pcpu: 0, prevVcpu: IDLE, ranNs: 0, prevRunnable: 2 }),
     ).toThrow(/actor sched failed.*prevRunnable must be 0 or 1/);
   });
 
-  it('refuses to run without its clock (restored from a snapshot instead of re-created from input)', () => {
-    const first = createActor(sedfMachine, { input: { pcpus: 1, now: () => 0 } }).start();
-    const errors: unknown[] = [];
-    const restored = createActor(sedfMachine, {
-      snapshot: first.getPersistedSnapshot(),
-      input: { pcpus: 1, now: () => 0 }, // ignored on restore: the context is not re-created
-    });
-    restored.subscribe({ error: (e) => errors.push(e) });
-    restored.start();
-    restored.send({ type: 'sched.add', domain: 0, pcpu: 0 });
-    expect(String(errors[0])).toMatch(/no clock/);
+  it('restores from a persisted snapshot and goes on exactly as the original (XState interpreter, no host)', () => {
+    let t = 0;
+    const machine = sedfMachine.provide(schedulerClock(sedf, () => t));
+    const ms = 1_000_000;
+    const a = createActor(machine, { input: { pcpus: 1 } }).start();
+    const setup: SchedulerEvent[] = [
+      { type: 'sched.add', domain: 0, pcpu: 0 },
+      { type: 'sched.sedf', vcpu: 0, sliceNs: 2 * ms, periodNs: 10 * ms, extratime: 0 },
+      { type: 'sched.add', domain: 1, pcpu: 0 },
+      { type: 'sched.sedf', vcpu: 1, sliceNs: 5 * ms, periodNs: 10 * ms, extratime: 1 },
+      { type: 'sched.wake', vcpu: 0 },
+      { type: 'sched.wake', vcpu: 1 },
+    ];
+    for (const e of setup) a.send(e);
+    t = 3 * ms;
+    a.send({ type: 'sched.do_schedule', pcpu: 0, prevVcpu: IDLE, ranNs: 0, prevRunnable: 0 });
+    // Through JSON, as a snapshot would be stored.
+    const persisted = JSON.parse(JSON.stringify(a.getPersistedSnapshot()));
+    const b = createActor(machine, { snapshot: persisted, input: { pcpus: 1 } }).start();
+    expect(b.getSnapshot().context).toEqual(a.getSnapshot().context);
+    let prev = a.getSnapshot().context.decisions[0].vcpu;
+    for (let i = 0; i < 40; i++) {
+      t += (i % 3) * ms + 700_000;
+      const e: SchedulerEvent =
+        i % 5 === 4
+          ? { type: 'sched.sleep', vcpu: i % 2 }
+          : { type: 'sched.do_schedule', pcpu: 0, prevVcpu: prev, ranNs: 700_000, prevRunnable: 1 };
+      a.send(e);
+      b.send(e);
+      expect(b.getSnapshot().context.decisions).toEqual(a.getSnapshot().context.decisions);
+      prev = a.getSnapshot().context.decisions[0].vcpu;
+    }
+    expect(JSON.stringify(b.getSnapshot().context)).toBe(JSON.stringify(a.getSnapshot().context));
+  });
+
+  it('changes its context only by assign: a snapshot taken before an event is not changed by it', () => {
+    const a = createActor(creditMachine, { input: { pcpus: 1 } }).start();
+    const before = a.getSnapshot().context;
+    const text = JSON.stringify(before);
+    a.send({ type: 'sched.add', domain: 0, pcpu: 0 });
+    a.send({ type: 'sched.wake', vcpu: 0 });
+    expect(JSON.stringify(before)).toBe(text);
+    expect(a.getSnapshot().context).not.toBe(before);
   });
 });

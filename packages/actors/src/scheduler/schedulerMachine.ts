@@ -7,24 +7,27 @@
  * Design
  * - Every operation is an event of fixed shape (a type and at most four integer
  *   fields), so the kernel's log records it and a replay can fold the log back into
- *   the same state: `sched.add`, `sched.sedf`, `sched.credit`, `sched.wake`,
- *   `sched.sleep`, `sched.do_schedule`. Booleans travel as 0/1.
- * - The context is one plain-JSON object that `applySchedulerEvent` updates in place.
- *   The scheduler runs on every context switch, so it cannot afford a copy per event
- *   (immer's `produce` here cost ~10 us an operation and made the whole host 4x
- *   slower). The same function serves the machine's action and the port's fast path
- *   (hypervisor/schedulerPort.ts), so both give the same state; a replay folds the
- *   logged events through it starting from a fresh context.
- * - Time comes from the actor's input (`now`: the host passes the kernel's clock, a
- *   replay the record's time), kept beside the actor, not in its context, so the
- *   context stays serialisable. An actor restored from a persisted snapshot has no
- *   clock: re-create it from input instead.
+ *   the same state: `sched.add`, `sched.sedf`, `sched.credit`, `sched.dc`,
+ *   `sched.debt`, `sched.wake`, `sched.sleep`, `sched.do_schedule`. Booleans travel
+ *   as 0/1.
+ * - One transition function, `applySchedulerEvent`, updates a context in place. The
+ *   machine's action (`apply`, an `assign`) runs it on a copy, so the machine changes
+ *   its context only through `assign`, as XState expects. The port's fast path
+ *   (hypervisor/schedulerPort.ts) and a replay (replay/world.ts) run it in place: the
+ *   scheduler runs on every context switch and cannot afford a copy per event (immer's
+ *   `produce` here cost ~10 us an operation and made the whole host 4x slower). Both
+ *   give the same state.
+ * - Time is injected, not stored: the operations need "now", which `apply` reads from
+ *   the clock it was built with, `schedulerClock(ops, nowNs)`, given to the machine
+ *   with `machine.provide(...)` (the host passes the kernel's clock, a replay the
+ *   record's time). The context stays plain JSON; a persisted snapshot restores with
+ *   `createActor(machine.provide(schedulerClock(ops, now)), { snapshot })`.
  *
  * Invariants: `decisions[p]` is the answer of the last `sched.do_schedule` on pCPU p
  * (`{ vcpu: IDLE, runNs: 0 }` before the first); `preempt` that of the last wake.
  */
 import { InvariantError } from '@isosim/core';
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { credit } from './credit.ts';
 import { sedf } from './sedf.ts';
 import { DEBT_MODES, type Decision, IDLE, type SchedulerOps } from './types.ts';
@@ -84,20 +87,11 @@ export interface MutableSchedulerContext<S> {
 
 export interface SchedulerInput {
   readonly pcpus: number;
-  /** Simulated time now, ns. */
-  readonly now: () => number;
+  /** The simulated time the scheduler starts at, ns (default 0). */
+  readonly startNs?: number;
 }
 
-const clocks = new WeakMap<object, () => number>();
-
-function nowOf(self: object): number {
-  const now = clocks.get(self);
-  if (now === undefined) {
-    throw new InvariantError(
-      'scheduler actor has no clock: create it with input { pcpus, now }, not from a snapshot',
-    );
-  }
-  const t = now();
+function checkedNow(t: number): number {
   if (!Number.isSafeInteger(t) || t < 0)
     throw new InvariantError(`scheduler clock gave ${t}, not a time in ns`);
   return t;
@@ -158,6 +152,59 @@ export function applySchedulerEvent<S>(
   }
 }
 
+/** The context a scheduler machine starts with: `ops.init`, and no decision on any pCPU. */
+export function initialSchedulerContext<S>(ops: SchedulerOps<S>, input: SchedulerInput): SchedulerContext<S> {
+  const decisions: Decision[] = [];
+  for (let p = 0; p < input.pcpus; p++) decisions.push({ vcpu: IDLE, runNs: 0 });
+  return { state: ops.init(input.pcpus, checkedNow(input.startNs ?? 0)), decisions, preempt: false };
+}
+
+/**
+ * `e` applied to a copy of `context` at time `now`: the context after the event, the
+ * given one untouched (what the machine's `apply` assigns).
+ */
+export function nextSchedulerContext<S>(
+  ops: SchedulerOps<S>,
+  context: SchedulerContext<S>,
+  e: SchedulerEvent,
+  now: number,
+): SchedulerContext<S> {
+  const next: MutableSchedulerContext<S> = {
+    state: structuredClone(context.state),
+    decisions: context.decisions.slice(),
+    preempt: context.preempt,
+  };
+  applySchedulerEvent(ops, next, e, now);
+  return next;
+}
+
+/**
+ * The scheduler machine's implementation that reads the time, on the clock `nowNs`
+ * (simulated time, integer ns): its `apply` action. Give it to the machine with
+ * `machine.provide(schedulerClock(ops, () => kernel.nowNs))`; `ops` must be the
+ * machine's own (`sedf` for `sedfMachine`, `credit` for `creditMachine`).
+ */
+export function schedulerClock<S>(ops: SchedulerOps<S>, nowNs: () => number) {
+  return {
+    actions: {
+      apply: assign<SchedulerContext<S>, SchedulerEvent, undefined, SchedulerEvent, never>(
+        ({ context, event }) => nextSchedulerContext(ops, context, event, checkedNow(nowNs())),
+      ),
+    },
+  };
+}
+
+/**
+ * A scheduler as an actor (`sedfMachine`, `creditMachine`, or your own `ops`).
+ *
+ * - Input: `{ pcpus, startNs? }` (JSON). Context: `SchedulerContext` — the scheduler's
+ *   state, the last decision per pCPU, the last wake's preemption answer — plain JSON,
+ *   changed only by `assign` (`apply`), so `getPersistedSnapshot()` restores it.
+ * - One state, `ready`. Events received: `SchedulerEvent` (`sched.*`). Emits none: the
+ *   answers are in the context. No delays.
+ * - Provide: the clock, `schedulerClock(ops, nowNs)` (the `apply` action). Without one
+ *   every operation happens at time 0.
+ */
 export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
   type Ctx = SchedulerContext<S>;
   return setup({
@@ -167,17 +214,12 @@ export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
       input: {} as SchedulerInput,
     },
     actions: {
-      apply: ({ context, event, self }) =>
-        applySchedulerEvent(ops, context as MutableSchedulerContext<S>, event, nowOf(self)),
+      /** Applies the event at the clock's time (default: a clock that stands at 0). */
+      apply: schedulerClock(ops, () => 0).actions.apply,
     },
   }).createMachine({
     id: `sched.${ops.name}`,
-    context: ({ input, self }) => {
-      clocks.set(self, input.now);
-      const decisions: Decision[] = [];
-      for (let p = 0; p < input.pcpus; p++) decisions.push({ vcpu: IDLE, runNs: 0 });
-      return { state: ops.init(input.pcpus, nowOf(self)), decisions, preempt: false };
-    },
+    context: ({ input }) => initialSchedulerContext(ops, input),
     initial: 'ready',
     states: {
       ready: {

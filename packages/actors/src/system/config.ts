@@ -2,7 +2,7 @@
  * The description of a simulated host, as the library takes it (scenario files, in
  * the CLI, are checked and turned into this). Times are integer nanoseconds.
  */
-import type { ActorEngine } from '../host/actorHost.ts';
+import type { ActorEngine, InspectObserver } from '../host/actorHost.ts';
 import type { HardwareProfile } from '../profiles/profiles.ts';
 import type { CreditParams, DebtMode, SedfParams } from '../scheduler/types.ts';
 import type { Endpoints } from '../workload/endpoints.ts';
@@ -115,4 +115,11 @@ export interface SystemConfig {
    * host/flatMachine.ts); `xstate` runs every machine on XState's own. Same log.
    */
   readonly engine?: ActorEngine;
+  /**
+   * An XState inspection observer (`InspectionEvent`s, e.g. @statelyai/inspect's
+   * `inspector.inspect`) for every actor of the host, under either engine, the
+   * scheduler's fast-path events included (`ActorHostOptions.inspect`). Not logged;
+   * costs nothing when left out.
+   */
+  readonly inspect?: InspectObserver;
 }

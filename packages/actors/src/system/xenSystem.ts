@@ -8,6 +8,7 @@
  * exact; XenMon, when attached, sees the same run through its trace.
  */
 import { EventChannelSet, InvariantError, IsosimError, type Kernel, NS_PER_MS } from '@isosim/core';
+import type { AnyStateMachine } from 'xstate';
 import { DebtCollector, type DebtSource } from '../control/debtCollector.ts';
 import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
 import { ShareGuard } from '../control/shareGuard.ts';
@@ -23,7 +24,7 @@ import { Network } from '../net/network.ts';
 import { DROP_REASONS, NetStats } from '../net/packet.ts';
 import { createVif } from '../net/vif.ts';
 import { credit } from '../scheduler/credit.ts';
-import { creditMachine, sedfMachine } from '../scheduler/schedulerMachine.ts';
+import { creditMachine, schedulerClock, sedfMachine } from '../scheduler/schedulerMachine.ts';
 import { sedf } from '../scheduler/sedf.ts';
 import type { SchedulerOps } from '../scheduler/types.ts';
 import { BulkTransfer } from '../workload/bulk.ts';
@@ -77,14 +78,19 @@ export class XenSystem {
   ) {
     const profile = config.profile;
     const pcpus = config.pcpus ?? profile.pcpus;
-    this.host = new ActorHost(kernel, { engine: config.engine });
+    this.host = new ActorHost(kernel, { engine: config.engine, inspect: config.inspect });
     if (schedulerPort) {
       this.scheduler = schedulerPort(this.host, pcpus);
     } else {
-      const machine = config.scheduler === 'sedf' ? sedfMachine : creditMachine;
+      // Time is injected: the scheduler reads the kernel's clock (schedulerMachine.ts).
+      const now = (): number => kernel.nowNs;
+      const machine: AnyStateMachine =
+        config.scheduler === 'sedf'
+          ? sedfMachine.provide(schedulerClock(sedf, now))
+          : creditMachine.provide(schedulerClock(credit, now));
       const ops = (config.scheduler === 'sedf' ? sedf : credit) as SchedulerOps<unknown>;
       const schedActor = this.host.spawn(`sched.${config.scheduler}`, machine, {
-        input: { pcpus, now: () => kernel.nowNs },
+        input: { pcpus, startNs: kernel.nowNs },
       });
       // What a replay needs to build the scheduler's initial context (replay/world.ts).
       kernel.record(kernel.type('sched.init', ['pcpus']), schedActor.endpoint, schedActor.endpoint, pcpus);
@@ -116,8 +122,8 @@ export class XenSystem {
     this.xenmon = new XenMon(kernel, this.xen, { weight: profile.weight, iddDomain: this.idd.id });
     const xenmon = this.xenmon;
     this.netback.onPacket = (g, dir, bytes) => xenmon.packet(g, dir, bytes);
-    this.host.spawn('xenmon', feedbackLoopMachine, {
-      input: { periodMs: xenmon.sampleNs / NS_PER_MS, tick: () => xenmon.sample() },
+    this.host.spawn('xenmon', feedbackLoopMachine.provide({ actions: { tick: () => xenmon.sample() } }), {
+      input: { periodMs: xenmon.sampleNs / NS_PER_MS },
     });
     this.addMechanisms(config);
   }
@@ -157,9 +163,13 @@ export class XenSystem {
         this.iddSource(debt.source),
       );
       const collector = this.debtCollector;
-      this.host.spawn('debt-collector', feedbackLoopMachine, {
-        input: { periodMs: debt.feedbackNs / NS_PER_MS, tick: () => collector.collect() },
-      });
+      this.host.spawn(
+        'debt-collector',
+        feedbackLoopMachine.provide({ actions: { tick: () => collector.collect() } }),
+        {
+          input: { periodMs: debt.feedbackNs / NS_PER_MS },
+        },
+      );
     }
     if (m?.shareGuard) {
       const sg = m.shareGuard;
@@ -186,8 +196,8 @@ export class XenSystem {
       this.shareGuard = guard;
       this.netback.inboundBlocked = (g) => guard.blocked(g);
       this.netback.outboundBlocked = (g) => guard.blocked(g);
-      this.host.spawn('shareguard', feedbackLoopMachine, {
-        input: { periodMs: sg.periodNs / NS_PER_MS, tick: () => guard.tick() },
+      this.host.spawn('shareguard', feedbackLoopMachine.provide({ actions: { tick: () => guard.tick() } }), {
+        input: { periodMs: sg.periodNs / NS_PER_MS },
       });
     }
   }
@@ -272,11 +282,13 @@ export class XenSystem {
       const ends = new Endpoints(kernel, `${name}.ends`, net, this.network, placement);
       const engine = this.makeWorkload(w, ends, runtime);
       runtime.workloads.push(engine);
-      host.spawn(name, workloadMachine, {
+      const lifecycle = workloadMachine.provide({
+        actions: { start: () => engine.start(), stop: () => engine.stop() },
+      });
+      host.spawn(name, lifecycle, {
         input: {
-          engine,
           startMs: (w.startNs ?? 0) / NS_PER_MS,
-          stopMs: w.stopNs === undefined ? Number.POSITIVE_INFINITY : w.stopNs / NS_PER_MS,
+          stopMs: w.stopNs === undefined ? null : w.stopNs / NS_PER_MS,
         },
       });
     });

@@ -12,29 +12,63 @@ export interface WorkloadEngine {
 }
 
 export interface LifecycleInput {
-  readonly engine: WorkloadEngine;
-  /** Start and stop times, in XState delay units (ms) from the start of the run. */
+  /** Start time, in XState delay units (ms) from the start of the run. */
   readonly startMs: number;
-  /** Infinity: never stops. */
-  readonly stopMs: number;
+  /** Stop time, ms from the start of the run; null or left out: never stops. */
+  readonly stopMs?: number | null;
 }
 
+export interface LifecycleContext {
+  readonly startMs: number;
+  /** Null: never stops. */
+  readonly stopMs: number | null;
+}
+
+/** The lifecycle's named delays (its `after` keys). */
+export const WORKLOAD_DELAYS = { start: 'start', run: 'run' } as const;
+
+/** XState's event types for the lifecycle's timers (to send where `after` is untimed). */
+export const WORKLOAD_TIMER_EVENTS = {
+  start: 'xstate.after.start.workload.pending',
+  run: 'xstate.after.run.workload.active',
+} as const;
+
+/**
+ * A workload's lifecycle.
+ *
+ * - Input: `{ startMs, stopMs? }` (JSON; `stopMs` null or absent: runs to the end).
+ *   Context: `{ startMs, stopMs }` with `stopMs` null for never, never changed.
+ * - States: `pending` → `active` → `stopped` (final), or `pending` → `forever`.
+ * - Events received: only its timers, `WORKLOAD_TIMER_EVENTS`. Emits none.
+ * - Delays: `WORKLOAD_DELAYS.start` (`startMs`), `.run` (`stopMs - startMs`).
+ * - Provide: `start` and `stop` (actions: start and stop the workload's engine, e.g.
+ *   `{ start: () => engine.start(), stop: () => engine.stop() }`; default no-ops).
+ */
 export const workloadMachine = setup({
-  types: { input: {} as LifecycleInput, context: {} as LifecycleInput },
+  types: { input: {} as LifecycleInput, context: {} as LifecycleContext },
   actions: {
-    start: ({ context }) => context.engine.start(),
-    stop: ({ context }) => context.engine.stop(),
+    /** Starts the workload's engine: provide it. */
+    start: () => {},
+    /** Stops the workload's engine: provide it. */
+    stop: () => {},
   },
   guards: {
-    endless: ({ context }) => !Number.isFinite(context.stopMs),
+    endless: ({ context }) => context.stopMs === null,
   },
   delays: {
     start: ({ context }) => context.startMs,
-    run: ({ context }) => context.stopMs - context.startMs,
+    run: ({ context }) => (context.stopMs ?? context.startMs) - context.startMs,
   },
 }).createMachine({
   id: 'workload',
-  context: ({ input }) => input,
+  context: ({ input }) => ({
+    startMs: input.startMs,
+    // Infinity (the old way to say "never") is not JSON: it becomes null.
+    stopMs:
+      input.stopMs === undefined || input.stopMs === null || !Number.isFinite(input.stopMs)
+        ? null
+        : input.stopMs,
+  }),
   initial: 'pending',
   states: {
     pending: { after: { start: [{ guard: 'endless', target: 'forever' }, { target: 'active' }] } },
