@@ -15,7 +15,7 @@ export { exportXentrace } from './export/xentrace.ts';
 export type { Predicate } from './query.ts';
 export { domainNames, parseQuery } from './query.ts';
 export type { DecodedRecord, LogIndex, OpenOptions, Snapshot } from './replay.ts';
-export { decodeRecord, INDEX_VERSION, Replay, SNAPSHOT_EVERY } from './replay.ts';
+export { decodeRecord, INDEX_VERSION, KEEP_RECENT, Replay, SNAPSHOT_EVERY } from './replay.ts';
 export type { StateChange } from './stateTimeline.ts';
 export { stateAt, stateTimeline } from './stateTimeline.ts';
 export type { SchedulerCtx, WorldState, XenMonRow } from './world.ts';

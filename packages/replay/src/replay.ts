@@ -17,6 +17,12 @@
  * - `seek(n)` restores the nearest snapshot at or before record n and folds forward
  *   from there (at most `every` records plus one block), verifying each block's digest
  *   as it goes. So seeking anywhere costs about the same in a log of any length.
+ * - Besides the index, an open replay keeps the last `keep` block boundaries it folded
+ *   past (seek, seekTime, until) as immutable worlds (`World.snapshot()`: immer,
+ *   structurally shared, frozen) with their resume points, and starts every read from
+ *   the nearest retained point, index or recent. So stepping back a few records, or
+ *   bisecting near where one has been, folds at most one block (docs/replay.md,
+ *   "Immutable worlds"). Index snapshots are parsed once and kept frozen too.
  * - Record numbers are positions in the log from 0; "the state at n" is the state
  *   after records [0, n), i.e. just before record n.
  * - A damaged log is usable up to its damage: `damage` says where, `records` counts
@@ -46,13 +52,16 @@ import {
   type ScanResult,
 } from '@isosim/core';
 import { scanLog } from '@isosim/core/node';
-import { World } from './world.ts';
+import type { Immutable } from 'immer';
+import { World, type WorldState } from './world.ts';
 
 export const INDEX_VERSION = 2;
 /** The index file's first line: this tag, the version and the SHA-256 of the rest. */
 const INDEX_TAG = 'isosim-replay-index';
 /** Default records between snapshots. */
 export const SNAPSHOT_EVERY = 100_000;
+/** Default recent block boundaries an open replay keeps in memory (`OpenOptions.keep`). */
+export const KEEP_RECENT = 256;
 
 export interface Snapshot {
   readonly point: ResumePoint;
@@ -118,6 +127,17 @@ export interface OpenOptions {
   readonly indexPath?: string | false;
   /** Called while the first scan runs, with the records read so far. */
   readonly onProgress?: (records: number, bytes: number) => void;
+  /**
+   * Recent block boundaries to keep in memory, each an immutable world and its resume
+   * point (default 256; 0: none). Reads start from the nearest kept point.
+   */
+  readonly keep?: number;
+}
+
+/** A point reads can start from: where in the log, and the state there (frozen). */
+interface StartPoint {
+  readonly point: ResumePoint;
+  readonly state: Immutable<WorldState>;
 }
 
 export class Replay {
@@ -127,6 +147,11 @@ export class Replay {
 
   /** The log's size, inode and times when it was hashed: a cheap check that it is unchanged. */
   private stamp: string;
+  /** Index snapshot i's world, parsed and frozen on first use. */
+  private readonly indexed: (Immutable<WorldState> | undefined)[] = [];
+  /** Recent block boundaries folded past, by record count, oldest first (at most `keep`). */
+  private readonly recent = new Map<number, StartPoint>();
+  private readonly keep: number;
 
   private constructor(
     readonly path: string,
@@ -134,9 +159,11 @@ export class Replay {
     readonly index: LogIndex,
     built: boolean,
     stamp: string,
+    keep: number,
   ) {
     this.stamp = stamp;
     this.built = built;
+    this.keep = keep;
     this.dictionary = new LogDictionary();
     this.dictionary.names.push(...index.dictionary.names);
     this.dictionary.types.push(...index.dictionary.types);
@@ -144,6 +171,11 @@ export class Replay {
 
   get records(): number {
     return this.index.records;
+  }
+
+  /** Recent block boundaries kept in memory (at most `OpenOptions.keep`). */
+  get kept(): number {
+    return this.recent.size;
   }
 
   /** Where the log is damaged, if it is: nothing at or past it can be read. */
@@ -160,6 +192,10 @@ export class Replay {
     if (!Number.isSafeInteger(every) || every < 1) {
       throw new IsosimError(path, 'every', `${every} is not a record count`, 'give a whole number ≥ 1');
     }
+    const keep = options.keep ?? KEEP_RECENT;
+    if (!Number.isSafeInteger(keep) || keep < 0) {
+      throw new IsosimError(path, 'keep', `${keep} is not a count`, 'give a whole number ≥ 0');
+    }
     const indexPath = options.indexPath === undefined ? `${path}.idx` : options.indexPath;
     const { bytes: logBytes, sha256: logSha256, stamp } = hashLog(path);
     if (indexPath !== false) {
@@ -170,12 +206,12 @@ export class Replay {
         idx.logSha256 === logSha256 &&
         idx.every === every
       ) {
-        return new Replay(path, idx.header, idx, false, stamp);
+        return new Replay(path, idx.header, idx, false, stamp, keep);
       }
     }
     const index = buildIndex(path, every, logBytes, logSha256, options.onProgress);
     if (indexPath !== false) writeIndex(indexPath, index);
-    return new Replay(path, index.header, index, true, stamp);
+    return new Replay(path, index.header, index, true, stamp, keep);
   }
 
   /**
@@ -201,17 +237,13 @@ export class Replay {
   seek(n: number): World {
     this.check(n);
     this.unchanged();
-    const snap = this.snapshotAtOrBefore(n);
-    const world = World.load(snap.world);
-    if (world.s.seq === n) return world;
-    const scan = scanLog(this.path, {
-      start: snap.point,
-      dictionary: this.dictionary,
-      onRecord: (r, d) => {
-        if (r.seq >= n) return false;
-        world.apply(r, d);
-        return undefined;
-      },
+    const start = this.startAt((p) => p.seq <= n);
+    const world = new World(start.state);
+    if (start.point.seq === n) return world;
+    const scan = this.fold(start, world, (r, d) => {
+      if (r.seq >= n) return false;
+      world.apply(r, d);
+      return undefined;
     });
     if (world.s.seq !== n) throw this.damaged(scan, `record ${n}`);
     return world;
@@ -224,25 +256,20 @@ export class Replay {
    */
   seekTime(timeNs: number): { n: number; world: World } {
     this.unchanged();
-    const snaps = this.index.snapshots;
-    let lo = 0;
-    while (lo + 1 < snaps.length && snaps[lo + 1].point.timeNs <= timeNs) lo++;
-    const world = World.load(snaps[lo].world);
+    // Every record before a point is at or before its time: all of them are wanted.
+    const start = this.startAt((p) => p.timeNs <= timeNs);
+    const world = new World(start.state);
     let n = world.s.seq;
     let later = false;
-    const scan = scanLog(this.path, {
-      start: snaps[lo].point,
-      dictionary: this.dictionary,
-      onRecord: (r, d) => {
-        if (r.seq >= this.records) return false;
-        if (r.timeNs > timeNs) {
-          later = true;
-          return false;
-        }
-        world.apply(r, d);
-        n = r.seq + 1;
-        return undefined;
-      },
+    const scan = this.fold(start, world, (r, d) => {
+      if (r.seq >= this.records) return false;
+      if (r.timeNs > timeNs) {
+        later = true;
+        return false;
+      }
+      world.apply(r, d);
+      n = r.seq + 1;
+      return undefined;
     });
     if (!later && (n < this.records || this.index.damage !== undefined)) {
       throw this.damaged(scan, `time ${timeNs / 1e9} s`);
@@ -260,9 +287,8 @@ export class Replay {
     const out: DecodedRecord[] = [];
     if (lo >= hi) return out;
     this.unchanged();
-    const snap = this.snapshotAtOrBefore(lo);
     const scan = scanLog(this.path, {
-      start: snap.point,
+      start: this.resumeAt(lo),
       dictionary: this.dictionary,
       onRecord: (r, d) => {
         if (r.seq >= hi) return false;
@@ -286,21 +312,17 @@ export class Replay {
   ): { n: number; world: World } | undefined {
     this.check(from);
     this.unchanged();
-    const snap = this.snapshotAtOrBefore(from);
-    const world = World.load(snap.world);
+    const start = this.startAt((p) => p.seq <= from);
+    const world = new World(start.state);
     let found: number | undefined;
-    const scan = scanLog(this.path, {
-      start: snap.point,
-      dictionary: this.dictionary,
-      onRecord: (r, d) => {
-        if (r.seq >= this.records) return false;
-        world.apply(r, d);
-        if (r.seq >= from && predicate(world, r, d)) {
-          found = r.seq;
-          return false;
-        }
-        return undefined;
-      },
+    const scan = this.fold(start, world, (r, d) => {
+      if (r.seq >= this.records) return false;
+      world.apply(r, d);
+      if (r.seq >= from && predicate(world, r, d)) {
+        found = r.seq;
+        return false;
+      }
+      return undefined;
     });
     if (found !== undefined) return { n: found, world };
     if (world.s.seq < this.records || this.index.damage !== undefined) {
@@ -320,16 +342,72 @@ export class Replay {
     return new LogDamageError(this.path, damage, wanted);
   }
 
-  private snapshotAtOrBefore(n: number): Snapshot {
+  /**
+   * The last index snapshot `fits` accepts (0, before any record, if none does). `fits`
+   * must hold for a prefix of the snapshots: by record count or by time, it does.
+   */
+  private lastIndexed(fits: (p: ResumePoint) => boolean): number {
     const snaps = this.index.snapshots;
     let lo = 0;
     let hi = snaps.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (snaps[mid].point.seq <= n) lo = mid;
+      if (fits(snaps[mid].point)) lo = mid;
       else hi = mid - 1;
     }
-    return snaps[lo];
+    return lo;
+  }
+
+  /** Where a scan for records from `n` on starts: the latest kept point at or before it. */
+  private resumeAt(n: number): ResumePoint {
+    let best = this.index.snapshots[this.lastIndexed((p) => p.seq <= n)].point;
+    for (const { point } of this.recent.values()) if (point.seq <= n && point.seq > best.seq) best = point;
+    return best;
+  }
+
+  /**
+   * The kept point with the most records among those `fits` accepts: a recent one, or
+   * an index snapshot (the latest that fits; the first one, before any record, if none
+   * does), its world parsed and frozen once.
+   */
+  private startAt(fits: (p: ResumePoint) => boolean): StartPoint {
+    const snaps = this.index.snapshots;
+    const i = this.lastIndexed(fits);
+    let best: StartPoint | undefined;
+    for (const p of this.recent.values())
+      if (fits(p.point) && p.point.seq > (best ?? snaps[i]).point.seq) best = p;
+    if (best !== undefined) return best;
+    let state = this.indexed[i];
+    if (state === undefined) {
+      state = World.load(snaps[i].world).snapshot();
+      this.indexed[i] = state;
+    }
+    return { point: snaps[i].point, state };
+  }
+
+  /**
+   * Scans from `start`, handing records to `onRecord`, and keeps each block boundary
+   * passed on the way as a recent point: `world`'s snapshot there (it shares with the
+   * one before all that did not change) with the boundary's resume point.
+   */
+  private fold(
+    start: StartPoint,
+    world: World,
+    onRecord: (r: LogRecord, d: LogDictionary) => undefined | boolean,
+  ): ScanResult {
+    return scanLog(this.path, {
+      start: start.point,
+      dictionary: this.dictionary,
+      onBlock: (point) => {
+        if (this.keep === 0 || point.seq <= start.point.seq) return;
+        // Kept already: now the most recent (the state there is the same).
+        const kept = this.recent.get(point.seq) ?? { point, state: world.snapshot() };
+        this.recent.delete(point.seq);
+        this.recent.set(point.seq, kept);
+        if (this.recent.size > this.keep) this.recent.delete(this.recent.keys().next().value as number);
+      },
+      onRecord,
+    });
   }
 
   private check(n: number): void {
