@@ -78,6 +78,8 @@ describe('variants', () => {
     // biome-ignore lint/suspicious/noExplicitAny: scenario JSON
     (v as any).domains[1].workloads[0].rate = 1;
     expect(JSON.stringify(s)).toBe(before);
+    // Nothing shared, nothing frozen: the original stays the caller's to change.
+    expect(Object.isFrozen(s.domains[1])).toBe(false);
   });
 
   it('keeps a key named __proto__ an own key', () => {

@@ -94,6 +94,13 @@ export function variantName(base: string, param: string, value: UnstatedValue): 
  * by `variantName` and without `unstated` (a variant is one point of the band). `raw`
  * is not changed: the variant is a deep copy (through JSON, as the file was read: a
  * key such as `__proto__` stays an own key). Throws if the path matches nothing.
+ *
+ * Not immer's `produce` (tried, issue 14): its variants would share the unchanged parts
+ * with `raw` and freeze them, `raw`'s own objects included, so a write to a variant
+ * would throw where it now changes only the variant; and on a draft a write to an own
+ * `__proto__` key goes to Object's `__proto__` setter and is silently dropped. A
+ * scenario is a few KB and a band has a few variants: the copy costs nothing that
+ * sharing would save.
  */
 export function makeVariant(raw: unknown, param: Param, value: UnstatedValue): Record<string, unknown> {
   if (!isObject(raw)) throw new IsosimError('variant', 'scenario', 'is not a JSON object', 'give a scenario');
