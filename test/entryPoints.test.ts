@@ -13,6 +13,9 @@ async function bundle(entry: string): Promise<string[]> {
     bundle: true,
     platform: 'browser',
     format: 'esm',
+    // The workspace's sources (as the tests run), not packages/*/dist; 'module' is
+    // esbuild's default condition, dropped once any are given.
+    conditions: ['isosim-source', 'module'],
     write: false,
     metafile: true,
     logLevel: 'silent',

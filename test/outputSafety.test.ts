@@ -339,7 +339,8 @@ describe('exports and reads', () => {
     expect(records).toBeGreaterThan(300_000);
     const r = await start(
       ['replay', join(dir, 'events.isolog'), '--at', '0', '--next', '10000000'],
-      { env: { NODE_OPTIONS: '--max-old-space-size=48' } },
+      // Added to the NODE_OPTIONS vitest.config.ts gives (the sources, through tsx).
+      { env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=48` } },
       true,
     ).done;
     expect(r.code, r.err.slice(-2000)).toBe(0);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx (the workspace ships sources, not builds).
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli.ts');
+// The `isosim` command: runs the built JavaScript (dist/cli.js) on plain Node. `#cli`
+// is this package's own import map (package.json "imports"): in the workspace, under
+// the `isosim-source` condition with a TypeScript loader (`pnpm isosim`, the tests), it
+// is src/cli.ts instead, so that nothing there runs a stale or missing build.
+import '#cli';

@@ -4,6 +4,13 @@
  * time (the runs are independent, and each is deterministic wherever it runs). Each
  * child locks and stages its own DIR (src/output.ts), so a run stopped by Ctrl-C leaves
  * its DIR as it was; the caller's own directory holds what it writes at the end.
+ *
+ * A child runs as its parent does: the same Node, with the parent's Node options
+ * (`process.execArgv`) and environment, through the `isosim` bin. Built, that is
+ * dist/cli.js on plain Node; in the workspace (`pnpm isosim`: tsx with the
+ * `isosim-source` condition, or the tests' NODE_OPTIONS) the same TypeScript loader
+ * and condition carry over, so the bin's `#cli` is src/cli.ts there too and a child
+ * never runs a stale or missing build.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -33,7 +40,7 @@ function runChild(job: ChildJob, children: Set<ChildProcess>): Promise<number | 
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [BIN, 'run', job.target, '--out', job.dir, '--seed', String(job.seed)],
+      [...process.execArgv, BIN, 'run', job.target, '--out', job.dir, '--seed', String(job.seed)],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.add(child);
