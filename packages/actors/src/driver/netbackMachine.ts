@@ -4,4 +4,9 @@
  */
 import { createPollMachine } from '../hypervisor/pollMachine.ts';
 
+/**
+ * Netback's polling loop, machine id `netback`: no input, context `{}`; receives
+ * `evtchn.pending` and `napi.drained`; provide `poll`, `rearm` (actions) and `hasWork`
+ * (guard) (`createPollMachine`).
+ */
 export const netbackMachine = createPollMachine('netback');

@@ -4,4 +4,9 @@
  */
 import { createPollMachine } from '../hypervisor/pollMachine.ts';
 
+/**
+ * Netfront's polling loop, machine id `netfront`: no input, context `{}`; receives
+ * `evtchn.pending` and `napi.drained`; provide `poll`, `rearm` (actions) and `hasWork`
+ * (guard) (`createPollMachine`).
+ */
 export const netfrontMachine = createPollMachine('netfront');

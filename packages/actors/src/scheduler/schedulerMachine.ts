@@ -159,6 +159,19 @@ export function initialSchedulerContext<S>(ops: SchedulerOps<S>, input: Schedule
   return { state: ops.init(input.pcpus, checkedNow(input.startNs ?? 0)), decisions, preempt: false };
 }
 
+/** A deep copy of plain JSON data (arrays, plain objects, primitives): the scheduler's state. */
+function copyJson<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = copyJson((v as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 /**
  * `e` applied to a copy of `context` at time `now`: the context after the event, the
  * given one untouched (what the machine's `apply` assigns).
@@ -170,7 +183,7 @@ export function nextSchedulerContext<S>(
   now: number,
 ): SchedulerContext<S> {
   const next: MutableSchedulerContext<S> = {
-    state: structuredClone(context.state),
+    state: copyJson(context.state),
     decisions: context.decisions.slice(),
     preempt: context.preempt,
   };
@@ -238,5 +251,13 @@ export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
   });
 }
 
+/**
+ * SEDF (and SEDF-DC) as an actor, machine id `sched.sedf`: see `createSchedulerMachine`.
+ * Provide `schedulerClock(sedf, nowNs)`.
+ */
 export const sedfMachine = createSchedulerMachine(sedf);
+/**
+ * Credit (and Credit-DC) as an actor, machine id `sched.credit`: see
+ * `createSchedulerMachine`. Provide `schedulerClock(credit, nowNs)`.
+ */
 export const creditMachine = createSchedulerMachine(credit);
