@@ -22,7 +22,7 @@ import {
   XenSystem,
 } from '@isosim/actors';
 import { EventChannelSet, Kernel, NS_PER_MS, NS_PER_S, NS_PER_US } from '@isosim/core';
-import { setup } from 'xstate';
+import { type AnyActorRef, setup } from 'xstate';
 
 /** The workload: `ends` are the guest (through its netfront) and a client machine. */
 class Pinger implements WorkloadEngine, Flow {
@@ -62,7 +62,15 @@ const pingWorkload: CustomWorkloadConfig = {
 
 const ms = (n: number): number => n * NS_PER_MS;
 const kernel = new Kernel({ seed: 1 });
+// Every hosted actor's events and snapshots, in XState's inspection format (as
+// @statelyai/inspect takes them): here, events counted per actor.
+const eventsPerActor = new Map<string, number>();
 const xen = new XenSystem(kernel, {
+  inspect: (e) => {
+    if (e.type !== '@xstate.event') return;
+    const id = (e.actorRef as AnyActorRef).id;
+    eventsPerActor.set(id, (eventsPerActor.get(id) ?? 0) + 1);
+  },
   profile: P4_2_8,
   scheduler: 'sedf',
   idd: { name: 'Dom-0', vcpus: [{ pcpu: 0, sedf: { sliceNs: ms(2), periodNs: ms(10), extratime: false } }] },
@@ -125,3 +133,7 @@ console.log(
 );
 assert.ok((pinger?.answered ?? 0) > 900, 'the guest answers the pings');
 assert.equal(lateNs.length, 99, 'every watchdog interrupt is handled');
+const busiest = [...eventsPerActor].sort((a, b) => b[1] - a[1]).slice(0, 4);
+console.log(`inspected events, busiest actors: ${busiest.map(([id, n]) => `${id} ${n}`).join(', ')}`);
+// The watchdog's handler saw its 99 interrupts (and XState's init event).
+assert.equal(eventsPerActor.get('Dom-1.watchdog'), 100);
