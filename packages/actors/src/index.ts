@@ -1,7 +1,20 @@
-export { DebtCollector, type DebtGuest, splitByShares } from './control/debtCollector.ts';
+/**
+ * The Xen host of isosim as XState actors, and the building blocks to assemble one:
+ * the whole host (`XenSystem`, `SystemConfig`), the actor host on the kernel
+ * (`ActorHost`), the hypervisor and its schedulers (SEDF, Credit), the NIC, netback
+ * and netfront, XenMon, the control loops (SEDF-DC's `DebtCollector`, `ShareGuard`),
+ * the workloads and the hardware profiles. The machines alone, for a browser or a
+ * model of your own, are `@isosim/actors/machines`.
+ *
+ * @module @isosim/actors
+ */
+export type { DebtGuest, DebtPort, DebtSource } from './control/debtCollector.ts';
+export { DebtCollector, splitByShares } from './control/debtCollector.ts';
 export type { FeedbackLoopContext, FeedbackLoopInput } from './control/feedbackLoop.ts';
 export { FEEDBACK_DELAYS, FEEDBACK_TIMER_EVENTS, feedbackLoopMachine } from './control/feedbackLoop.ts';
+export type { ShareGuardAction, ShareGuardLimit } from './control/shareGuard.ts';
 export { ShareGuard } from './control/shareGuard.ts';
+export type { NetbackOptions } from './driver/netback.ts';
 export { NAPI_BUDGET, Netback, RX_BUDGET, TX_BATCH } from './driver/netback.ts';
 export { netbackMachine } from './driver/netbackMachine.ts';
 export type {
@@ -12,8 +25,10 @@ export type {
 } from './examples/packetPipeline.ts';
 export { consumerMachine, PacketPipeline } from './examples/packetPipeline.ts';
 export { GuestNet, type VcpuPlacement } from './guest/guestNet.ts';
+export type { NetfrontOptions } from './guest/netfront.ts';
 export { Netfront } from './guest/netfront.ts';
 export { netfrontMachine } from './guest/netfrontMachine.ts';
+export type { NicOptions } from './hardware/nic.ts';
 export { Nic } from './hardware/nic.ts';
 export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
 export { NIC_DELAYS, NIC_TIMER_EVENTS, nicClock, nicMachine } from './hardware/nicMachine.ts';
@@ -29,16 +44,21 @@ export type {
 export { ActorHost, stateKey } from './host/actorHost.ts';
 export type { PendingEvent } from './host/channelBridge.ts';
 export { connectChannel, hasPort, pendingEvent, portsOf } from './host/channelBridge.ts';
-export type { FlatProgram, FlatSnapshot } from './host/flatMachine.ts';
+export type { FlatHooks, FlatProgram, FlatRestore, FlatSnapshot } from './host/flatMachine.ts';
 export { compileFlat, FlatRunner } from './host/flatMachine.ts';
 export { Accounting } from './hypervisor/accounting.ts';
-export type { HypervisorObserver, SchedulerPort, VcpuState } from './hypervisor/hypervisor.ts';
+export type {
+  HypervisorObserver,
+  HypervisorOptions,
+  SchedulerPort,
+  VcpuState,
+} from './hypervisor/hypervisor.ts';
 export { Domain, Hypervisor, Vcpu } from './hypervisor/hypervisor.ts';
 export type { PollEvent } from './hypervisor/pollMachine.ts';
 export { createPollMachine, DRAINED } from './hypervisor/pollMachine.ts';
 export { ActorSchedulerPort } from './hypervisor/schedulerPort.ts';
 export { bindVirq } from './hypervisor/virq.ts';
-export type { WorkItem } from './hypervisor/work.ts';
+export type { WorkItem, WorkQueue } from './hypervisor/work.ts';
 export type {
   CreditSnapshot,
   FeedbackLoopSnapshot,
@@ -47,10 +67,11 @@ export type {
   SedfSnapshot,
   WorkloadSnapshot,
 } from './machines.ts';
+export type { EstimateError } from './monitor/netAccounting.ts';
 export { estimateError, splitByWeightedPackets } from './monitor/netAccounting.ts';
 export type { DomainSample, Sample } from './monitor/xenbaked.ts';
 export { Xenbaked } from './monitor/xenbaked.ts';
-export type { XenMonSample } from './monitor/xenmon.ts';
+export type { XenMonEstimate, XenMonOptions, XenMonSample } from './monitor/xenmon.ts';
 export { XenMon } from './monitor/xenmon.ts';
 export * as xentrace from './monitor/xentrace.ts';
 export { TraceBuffer } from './monitor/xentrace.ts';
@@ -61,6 +82,7 @@ export type { Vif } from './net/vif.ts';
 export { createVif } from './net/vif.ts';
 export type { HardwareProfile } from './profiles/profiles.ts';
 export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
+export type { CreditLedger, CreditPcpu, CreditState, CreditVcpu } from './scheduler/credit.ts';
 export { credit } from './scheduler/credit.ts';
 export type {
   MutableSchedulerContext,
@@ -77,9 +99,11 @@ export {
   schedulerClock,
   sedfMachine,
 } from './scheduler/schedulerMachine.ts';
+export type { SedfPcpu, SedfQueue, SedfState, SedfVcpu } from './scheduler/sedf.ts';
 export { sedf } from './scheduler/sedf.ts';
 export type {
   CreditParams,
+  DebtLedger,
   DebtMode,
   DebtOptions,
   Decision,
@@ -104,14 +128,22 @@ export type {
 } from './system/config.ts';
 export type { Fig6Options } from './system/paperHosts.ts';
 export { fig6Host } from './system/paperHosts.ts';
-export type { WeightBenchmarkResult, WeightPoint } from './system/weightBenchmark.ts';
+export type {
+  WeightBenchmarkOptions,
+  WeightBenchmarkResult,
+  WeightPoint,
+} from './system/weightBenchmark.ts';
 export { FIG4_SIZES, FIG5_RATES, measurePoint, runWeightBenchmark } from './system/weightBenchmark.ts';
 export type { GuestRuntime } from './system/xenSystem.ts';
 export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
+export type { BulkOptions, BulkStats } from './workload/bulk.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
 export { Endpoints } from './workload/endpoints.ts';
+export type { EventCounter } from './workload/eventCounter.ts';
 export type { LifecycleContext, LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';
 export { WORKLOAD_DELAYS, WORKLOAD_TIMER_EVENTS, workloadMachine } from './workload/lifecycle.ts';
+export type { UdpOptions, UdpStats } from './workload/udp.ts';
 export { UdpStream } from './workload/udp.ts';
+export type { WebOptions, WebStats } from './workload/web.ts';
 export { LISTEN_BACKLOG, MAX_CLIENTS, WebLoad, WebServer } from './workload/web.ts';

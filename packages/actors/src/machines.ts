@@ -24,6 +24,8 @@
  *
  * Hosting one on isosim's kernel: `host.spawn(id, machine.provide({...}), { input })`,
  * or `{ snapshot }` to restore (host/actorHost.ts).
+ *
+ * @module @isosim/actors/machines
  */
 import type { SnapshotFrom } from 'xstate';
 import type { feedbackLoopMachine } from './control/feedbackLoop.ts';
@@ -47,6 +49,7 @@ export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachin
 export { NIC_DELAYS, NIC_TIMER_EVENTS, nicClock, nicMachine } from './hardware/nicMachine.ts';
 export type { PollEvent } from './hypervisor/pollMachine.ts';
 export { createPollMachine, DRAINED } from './hypervisor/pollMachine.ts';
+export type { CreditLedger, CreditPcpu, CreditState, CreditVcpu } from './scheduler/credit.ts';
 export { credit } from './scheduler/credit.ts';
 export type { SchedulerContext, SchedulerEvent, SchedulerInput } from './scheduler/schedulerMachine.ts';
 export {
@@ -55,6 +58,7 @@ export {
   schedulerClock,
   sedfMachine,
 } from './scheduler/schedulerMachine.ts';
+export type { SedfPcpu, SedfQueue, SedfState, SedfVcpu } from './scheduler/sedf.ts';
 export { sedf } from './scheduler/sedf.ts';
 export type { LifecycleContext, LifecycleInput } from './workload/lifecycle.ts';
 export { WORKLOAD_DELAYS, WORKLOAD_TIMER_EVENTS, workloadMachine } from './workload/lifecycle.ts';

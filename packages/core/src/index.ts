@@ -1,3 +1,12 @@
+/**
+ * The deterministic kernel of isosim: the integer-nanosecond event queue (`Kernel`,
+ * `Priority`), the seeded PRNG (`Prng`), Xen event channels (`EventChannelSet`) and
+ * shared rings (`createRing`), the log writer with its in-memory sinks, and the log
+ * reader over bytes (`scanBytes`, `scanSource`). No Node built-ins: it bundles for a
+ * browser. Log files on disk are `@isosim/core/node`.
+ *
+ * @module @isosim/core
+ */
 export { InvariantError, IsosimError, invariant } from './errors.ts';
 export type { EventChannelSetOptions, EventChannelStats, Upcall } from './eventChannel.ts';
 export { EventChannelSet, MAX_PORTS, NotifyOutcome } from './eventChannel.ts';

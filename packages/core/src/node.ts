@@ -1,6 +1,8 @@
 /**
  * The Node-only parts of the core: log files on disk. Everything else in
  * `@isosim/core` runs anywhere (a browser included); these need `node:fs`.
+ *
+ * @module @isosim/core/node
  */
 export { FileSink } from './log/fileSink.ts';
 export { scanLog } from './log/fileSource.ts';

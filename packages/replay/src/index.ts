@@ -1,8 +1,16 @@
+/**
+ * Replay debugging for isosim logs: the state at any record (`Replay`, `World`,
+ * `stateAt`, `stateTimeline`), the diff of two runs (`diffLogs`), record queries
+ * (`parseQuery`), and exports to Perfetto, xentrace and a xenalyze-style summary. It
+ * reads log files, so it runs on Node.
+ *
+ * @module @isosim/replay
+ */
 export type { LogDiff } from './diff.ts';
 export { diffLogs } from './diff.ts';
-export type { PerfettoResult } from './export/perfetto.ts';
+export type { PerfettoOptions, PerfettoResult } from './export/perfetto.ts';
 export { exportPerfetto } from './export/perfetto.ts';
-export type { XaDomain, XaVcpu, XenalyzeSummary } from './export/xenalyzeSummary.ts';
+export type { CycleSummary, XaDomain, XaVcpu, XenalyzeSummary } from './export/xenalyzeSummary.ts';
 export {
   XA_DOMAIN_RUNSTATES,
   XA_RUNSTATES,
@@ -10,7 +18,7 @@ export {
   xaSeconds,
   xenalyzeSummary,
 } from './export/xenalyzeSummary.ts';
-export type { XentraceResult } from './export/xentrace.ts';
+export type { XentraceOptions, XentraceResult } from './export/xentrace.ts';
 export { exportXentrace } from './export/xentrace.ts';
 export type { Predicate } from './query.ts';
 export { domainNames, parseQuery } from './query.ts';

@@ -6,6 +6,8 @@
  * checks), derive variants over the paper's unstated parameters (`makeVariant`), and
  * write run directories safely (`OutputDir`, `writeDir`). Node only: it reads and
  * writes files. The command line (`@isosim/cli`) is a thin shell over it.
+ *
+ * @module @isosim/scenarios
  */
 export * from './experiments.ts';
 export * from './goodput.ts';
@@ -35,6 +37,7 @@ export type {
   DomainMetrics,
   Metrics,
   RunOptions as ScenarioRunOptions,
+  RunResult,
   SecondSample,
 } from './runScenario.ts';
 export {

@@ -111,7 +111,7 @@ export function runSeconds(kernel: Kernel, endNs: number, onProgress?: (fraction
   }
 }
 
-type RunResult = { metrics: Metrics; wallS: number };
+export type RunResult = { metrics: Metrics; wallS: number };
 
 /** Runs `s`; `wallS` is how long it took (kept out of the metrics, which must repeat). */
 export function runScenario(s: Scenario, options: RunOptions = {}): RunResult {

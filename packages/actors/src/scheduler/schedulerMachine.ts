@@ -219,10 +219,9 @@ export function schedulerClock<S>(ops: SchedulerOps<S>, nowNs: () => number) {
  *   every operation happens at time 0.
  */
 export function createSchedulerMachine<S>(ops: SchedulerOps<S>) {
-  type Ctx = SchedulerContext<S>;
   return setup({
     types: {
-      context: {} as Ctx,
+      context: {} as SchedulerContext<S>,
       events: {} as SchedulerEvent,
       input: {} as SchedulerInput,
     },
