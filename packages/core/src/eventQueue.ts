@@ -7,6 +7,15 @@
  * The heap holds three parallel typed arrays (time, key, slot); the slot indexes the
  * event's fields, which the kernel keeps in its own arrays. Sifting moves only these
  * numbers, never objects. Capacity doubles on demand.
+ *
+ * Two heaps, near and far: a host's queue holds thousands of long timers (a client's
+ * 10 s timeout per connection, idle timers that are mostly cancelled) beside a few
+ * dozen events due within the next millisecond (work items, interrupts, packets on the
+ * wire). An event more than `FAR_NS` after the last one popped goes to the far heap,
+ * so the near heap stays shallow and the events that come and go fastest sift through
+ * a few levels, not fourteen. The earlier of the two heads pops next, so the order is
+ * exactly one heap's `(timeNs, key)` order (Table 1: 15% faster; Table 2: 6%;
+ * docs/performance.md).
  */
 import { InvariantError } from './errors.ts';
 
@@ -18,10 +27,10 @@ export function packKey(priority: number, seq: number): number {
   return priority * SEQ_LIMIT + seq;
 }
 
-export class EventQueue {
-  private times: Float64Array;
-  private keys: Float64Array;
-  private slots: Int32Array;
+class Heap {
+  times: Float64Array;
+  keys: Float64Array;
+  slots: Int32Array;
   size = 0;
 
   constructor(capacity = 1024) {
@@ -116,5 +125,59 @@ export class EventQueue {
     this.times = times;
     this.keys = keys;
     this.slots = slots;
+  }
+}
+
+/** Events further ahead than this (1 ms) from the last pop go to the far heap. */
+const FAR_NS = 1_000_000;
+
+/** The pending events, earliest `(timeNs, key)` first: see the file's comment. */
+export class EventQueue {
+  private readonly near: Heap;
+  private readonly far: Heap;
+  private lastTime = 0;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    this.near = new Heap(capacity);
+    this.far = new Heap(capacity);
+    // A double from the start (kernel.ts: fields V8 sees as small integers first deopt at 2^31).
+    this.lastTime = 2 ** 31;
+    this.lastTime = 0;
+  }
+
+  push(timeNs: number, key: number, slot: number): void {
+    this.size++;
+    if (timeNs - this.lastTime > FAR_NS) this.far.push(timeNs, key, slot);
+    else this.near.push(timeNs, key, slot);
+  }
+
+  /** Whether the far heap's head is the earliest event (false when it is empty). */
+  private farFirst(): boolean {
+    const f = this.far;
+    if (f.size === 0) return false;
+    const n = this.near;
+    if (n.size === 0) return true;
+    const ft = f.times[0];
+    const nt = n.times[0];
+    return ft < nt || (ft === nt && f.keys[0] < n.keys[0]);
+  }
+
+  /** Time of the earliest event; only valid when `size > 0`. */
+  peekTime(): number {
+    return this.farFirst() ? this.far.times[0] : this.near.times[0];
+  }
+
+  /** Key (priority and sequence) of the earliest event; only valid when `size > 0`. */
+  peekKey(): number {
+    return this.farFirst() ? this.far.keys[0] : this.near.keys[0];
+  }
+
+  /** Removes the earliest event and returns its slot. Only valid when `size > 0`. */
+  pop(): number {
+    this.size--;
+    const h = this.farFirst() ? this.far : this.near;
+    this.lastTime = h.times[0];
+    return h.pop();
   }
 }

@@ -456,6 +456,19 @@ export class ActorHost {
   }
 
   /**
+   * The log type id of events shaped like `event` (interned as `deliver` would): for a
+   * fast path that writes its records from plain numbers (`kernel.record`).
+   */
+  eventTypeId(event: HostEvent): number {
+    return this.codec(event).id;
+  }
+
+  /** True when an inspector is attached: fast paths must then report every step. */
+  get inspecting(): boolean {
+    return this.inspectFn !== undefined;
+  }
+
+  /**
    * After a fast path applied `event` (see `recordDelivery`): shows an inspector the
    * actor's new snapshot (`@xstate.snapshot`). Nothing at all without an inspector.
    */

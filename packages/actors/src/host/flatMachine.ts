@@ -332,8 +332,16 @@ export class FlatRunner {
     this.value = program.initial;
   }
 
+  /** The last snapshot handed out: the same object while nothing changed (no allocation per read). */
+  private snap: FlatSnapshot | undefined;
+
   snapshot(): FlatSnapshot {
-    return { value: this.value, context: this.context, status: this.status };
+    const c = this.snap;
+    if (c !== undefined && c.value === this.value && c.context === this.context && c.status === this.status)
+      return c;
+    const n: FlatSnapshot = { value: this.value, context: this.context, status: this.status };
+    this.snap = n;
+    return n;
   }
 
   /** Pending timers, in the order they were set: XState event type → the host's handle. */
@@ -353,10 +361,7 @@ export class FlatRunner {
       this.hooks.onState(this.value, event);
       return;
     }
-    this.run(() => {
-      this.enter(this.program.initial, event);
-      this.settle(event);
-    }, event);
+    this.macrostep(event, true);
     this.starting = false;
     this.drain();
   }
@@ -386,14 +391,14 @@ export class FlatRunner {
       this.mailbox.push(event);
       return;
     }
-    this.run(() => this.handle(event), event);
-    this.drain();
+    this.macrostep(event);
+    if (this.mailbox.length > 0) this.drain();
   }
 
   private drain(): void {
     while (this.mailbox.length > 0 && this.status === 'active') {
       const next = this.mailbox.shift() as { readonly type: string };
-      this.run(() => this.handle(next), next);
+      this.macrostep(next);
     }
   }
 
@@ -408,13 +413,25 @@ export class FlatRunner {
     this.timers.clear();
   }
 
-  /** One macrostep: the work, the deferred timer operations, then the observers. */
-  private run(work: () => void, event: { readonly type: string }): void {
+  /**
+   * One macrostep: `event` handled (or, for `init`, the initial state entered), then
+   * the deferred timer operations, then the observers. No closure per event: this runs
+   * for every packet some actor sees.
+   */
+  private macrostep(event: { readonly type: string }, init = false): void {
     this.processing = true;
     try {
-      work();
-      for (const d of this.deferred) d();
-      this.deferred.length = 0;
+      if (init) {
+        this.enter(this.program.initial, event);
+        this.settle(event);
+      } else {
+        this.handle(event);
+      }
+      const d = this.deferred;
+      if (d.length > 0) {
+        for (const f of d) f();
+        d.length = 0;
+      }
     } catch (error) {
       this.deferred.length = 0;
       this.status = 'error';
@@ -547,8 +564,16 @@ export class FlatRunner {
     throw new Error(`actor ${this.self.id} spawns a child actor: the flat interpreter runs no children`);
   };
 
+  /** The last state looked up: most lookups ask for the current state again. */
+  private stateName = '';
+  private stateCache: FlatState | undefined;
+
   private state(name: string): FlatState {
-    return this.program.states.get(name) as FlatState;
+    if (name === this.stateName) return this.stateCache as FlatState;
+    const st = this.program.states.get(name) as FlatState;
+    this.stateName = name;
+    this.stateCache = st;
+    return st;
   }
 }
 

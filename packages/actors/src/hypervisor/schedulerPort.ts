@@ -77,7 +77,24 @@ export class ActorSchedulerPort implements SchedulerPort {
     return this.ops.debtLedger?.(this.context().state);
   }
 
+  /**
+   * Log type ids of `sched.wake` and `sched.do_schedule`, interned on first use. With
+   * nothing inspecting, `wake` and `doSchedule` (one per context switch) write the very
+   * record `hot` would, from plain numbers, and apply the operation, with no event
+   * object per call: the log is the same byte for byte.
+   */
+  private wakeId = -1;
+  private doId = -1;
+
   wake(vcpu: number): boolean {
+    if (this.fastPath && !this.host.inspecting) {
+      if (this.wakeId < 0) this.wakeId = this.host.eventTypeId({ type: 'sched.wake', vcpu: 0 });
+      const k = this.host.kernel;
+      k.record(this.wakeId, this.source, this.actor.endpoint, vcpu);
+      const ctx = this.context();
+      ctx.preempt = this.ops.wake(ctx.state, vcpu, k.nowNs);
+      return ctx.preempt;
+    }
     this.hot({ type: 'sched.wake', vcpu });
     return this.context().preempt;
   }
@@ -87,6 +104,27 @@ export class ActorSchedulerPort implements SchedulerPort {
   }
 
   doSchedule(pcpu: number, prev: PrevRun): Decision {
+    if (this.fastPath && !this.host.inspecting) {
+      if (this.doId < 0) {
+        const shape = { type: 'sched.do_schedule', pcpu: 0, prevVcpu: 0, ranNs: 0, prevRunnable: 0 };
+        this.doId = this.host.eventTypeId(shape);
+      }
+      const k = this.host.kernel;
+      k.record(
+        this.doId,
+        this.source,
+        this.actor.endpoint,
+        pcpu,
+        prev.vcpu,
+        prev.ranNs,
+        prev.runnable ? 1 : 0,
+      );
+      const ctx = this.context();
+      if (ctx.decisions[pcpu] === undefined) throw new Error(`scheduler has no pCPU ${pcpu}`);
+      const d = this.ops.doSchedule(ctx.state, pcpu, k.nowNs, prev);
+      ctx.decisions[pcpu] = d;
+      return d;
+    }
     this.hot({
       type: 'sched.do_schedule',
       pcpu,

@@ -105,7 +105,11 @@ export class TraceBuffer {
       r.cpu = best;
       r.timeNs = bestT;
       r.event = this.events[best][i];
-      r.d.set(this.words[best].subarray(i * EXTRA_WORDS, (i + 1) * EXTRA_WORDS));
+      // Word by word, not `d.set(subarray)`: a subarray is an object per record.
+      const w = this.words[best];
+      const o = i * EXTRA_WORDS;
+      const d = r.d;
+      for (let k = 0; k < EXTRA_WORDS; k++) d[k] = w[o + k];
       this.heads[best] = (i + 1) % this.capacity;
       this.counts[best]--;
       n++;

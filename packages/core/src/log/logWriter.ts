@@ -70,6 +70,9 @@ export class LogWriter {
 
   constructor(sink: LogSink, header: LogHeader, options: LogWriterOptions = {}) {
     this.sink = sink;
+    // A double from the start, not a small integer V8 re-represents at 2^31 ns (kernel.ts).
+    this.lastTimeNs = 2 ** 31;
+    this.lastTimeNs = 0;
     this.blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
     this.buf = new Uint8Array(this.blockBytes + SLACK_BYTES);
     this.view = new DataView(this.buf.buffer);
