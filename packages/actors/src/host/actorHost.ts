@@ -565,8 +565,12 @@ export class ActorHost {
     return c;
   }
 
+  /** `values`' answer, reused: it is read at once by `kernel.record` (no tuple per event). */
+  private readonly scratch: [number, number, number, number] = [0, 0, 0, 0];
+
   private values(c: Codec, event: HostEvent): [number, number, number, number] {
-    const out: [number, number, number, number] = [0, 0, 0, 0];
+    const out = this.scratch;
+    out[1] = out[2] = out[3] = out[0] = 0;
     const fields: Readonly<Record<string, unknown>> = event;
     let n = 0;
     for (const k in fields) if (k !== 'type') n++;

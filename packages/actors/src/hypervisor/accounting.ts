@@ -44,6 +44,8 @@ export class Accounting {
   private readonly iddHead: number[][] = [];
   /** The latest end of anything charged, ns. */
   private horizonNs = 0;
+  /** `iddDomains` as a lookup by domain id (a Set's `has` on every charge cost more). */
+  private readonly isIdd: boolean[] = [];
 
   constructor(
     pcpus: number,
@@ -53,6 +55,7 @@ export class Accounting {
     this.bucketNs = bucketNs;
     this.idleNs = new Array(pcpus).fill(0);
     this.busyNs = new Array(pcpus).fill(0);
+    for (const d of iddDomains) this.isIdd[d] = true;
   }
 
   /** Charges [startNs, endNs) on `pcpu` to `domain` working for `principal` (domain < 0: idle). */
@@ -64,7 +67,7 @@ export class Accounting {
     } else {
       this.busyNs[pcpu] += ns;
       this.cpuNs[domain] = (this.cpuNs[domain] ?? 0) + ns;
-      if (this.iddDomains.has(domain)) this.iddForNs[principal] = (this.iddForNs[principal] ?? 0) + ns;
+      if (this.isIdd[domain] === true) this.iddForNs[principal] = (this.iddForNs[principal] ?? 0) + ns;
     }
     if (endNs > this.horizonNs) this.horizonNs = endNs;
     if (this.marks.length > 0 && domain >= 0) this.chargeHeads(domain, principal, startNs, endNs);
@@ -77,7 +80,7 @@ export class Accounting {
         this.idleSeries[b] = (this.idleSeries[b] ?? 0) + part;
       } else {
         addAt(this.cpuSeries, b, domain, part);
-        if (this.iddDomains.has(domain)) addAt(this.iddSeries, b, principal, part);
+        if (this.isIdd[domain] === true) addAt(this.iddSeries, b, principal, part);
       }
       t = end;
     }
