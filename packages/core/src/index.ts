@@ -25,8 +25,8 @@ export type {
   ScanResult,
 } from './log/logReader.ts';
 export { LogDamageError, LogDictionary, scanBytes, scanSource } from './log/logReader.ts';
-export type { LogSummary, LogWriterOptions } from './log/logWriter.ts';
-export { LogWriter } from './log/logWriter.ts';
+export type { EventLog, LogSummary, LogWriterOptions } from './log/logWriter.ts';
+export { LogWriter, RecordCheck } from './log/logWriter.ts';
 export type { LogSink } from './log/sink.ts';
 export { MemorySink, NullSink } from './log/sink.ts';
 export { recordToJson } from './log/toJson.ts';

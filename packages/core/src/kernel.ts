@@ -19,7 +19,7 @@
  */
 import { InvariantError, IsosimError } from './errors.ts';
 import { EventQueue, PRIORITY_MAX, packKey } from './eventQueue.ts';
-import type { LogWriter } from './log/logWriter.ts';
+import type { EventLog } from './log/logWriter.ts';
 import { Prng, validateSeed } from './prng.ts';
 import { Registry } from './registry.ts';
 
@@ -57,7 +57,7 @@ export type Handler = (ev: Delivery) => void;
 
 export interface KernelOptions {
   seed: number;
-  log?: LogWriter;
+  log?: EventLog;
 }
 
 /** Slots for pending events (a cancellable event's handle is generation·SLOT_LIMIT + slot). */
@@ -70,7 +70,7 @@ export class Kernel {
   readonly seed: number;
   readonly prng: Prng;
   readonly registry: Registry;
-  readonly log: LogWriter | undefined;
+  readonly log: EventLog | undefined;
   /** Events dispatched so far (cancelled ones are not counted). */
   dispatched = 0;
   /** The id of the kernel itself, as a source. */

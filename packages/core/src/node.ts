@@ -7,3 +7,5 @@
 export { FileSink } from './log/fileSink.ts';
 export { scanLog } from './log/fileSource.ts';
 export { exportJsonl } from './log/jsonl.ts';
+export type { ThreadedLogOptions } from './log/threadedLog.ts';
+export { ThreadedLogWriter } from './log/threadedLog.ts';

@@ -8,7 +8,7 @@
  */
 import { InvariantError } from './errors.ts';
 import { MAX_FIELDS } from './log/format.ts';
-import type { LogWriter } from './log/logWriter.ts';
+import type { EventLog } from './log/logWriter.ts';
 
 export interface EventType {
   readonly id: number;
@@ -21,10 +21,10 @@ export class Registry {
   private readonly nameIds = new Map<string, number>();
   private readonly typeList: EventType[] = [];
   private readonly typeIds = new Map<string, number>();
-  private log: LogWriter | undefined;
+  private log: EventLog | undefined;
 
   /** Type ids start at 1: 0 is the log's definition tag. */
-  constructor(log?: LogWriter) {
+  constructor(log?: EventLog) {
     this.log = log;
     this.typeList.push({ id: 0, name: '', fields: [] });
   }

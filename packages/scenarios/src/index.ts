@@ -42,6 +42,7 @@ export type {
 } from './runScenario.ts';
 export {
   buildRun,
+  LOG_THREAD_MIN_S,
   runAndWrite,
   runAndWriteInterruptible,
   runScenario,

@@ -4,8 +4,16 @@
  */
 import { join } from 'node:path';
 import { type ActorEngine, type SystemConfig, XenSystem } from '@isosim/actors';
-import { IsosimError, Kernel, type LogSink, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
-import { FileSink } from '@isosim/core/node';
+import {
+  type EventLog,
+  IsosimError,
+  Kernel,
+  type LogSink,
+  LogWriter,
+  logHeader,
+  NS_PER_S,
+} from '@isosim/core';
+import { FileSink, ThreadedLogWriter } from '@isosim/core/node';
 import { computeMetrics, markWindow } from './metrics.ts';
 import { OutputDir, type Owned, writeDir } from './output.ts';
 import { plotsFor } from './plots.ts';
@@ -62,7 +70,17 @@ export interface RunOptions {
   readonly onProgress?: (fraction: number, events: number) => void;
   /** Actor interpreter (default `flat`); `xstate` gives the same log, slower. */
   readonly engine?: ActorEngine;
+  /**
+   * Encode and write the log on a worker thread (`ThreadedLogWriter`): the same bytes,
+   * the simulation thread freed of ~12% of its work. `'auto'`: for runs of
+   * `LOG_THREAD_MIN_S` simulated seconds or more, where it pays for its start. Default
+   * false.
+   */
+  readonly logThread?: boolean | 'auto';
 }
+
+/** The shortest run `logThread: 'auto'` writes on a thread, simulated s. */
+export const LOG_THREAD_MIN_S = 10;
 
 /**
  * The host of `s` on a fresh kernel, logging to `sink` (none: no log) under the header
@@ -77,7 +95,8 @@ export function buildRun(
   ownWindow: boolean,
   sink?: LogSink,
   engine?: ActorEngine,
-): { cfg: SystemConfig; sys: XenSystem; kernel: Kernel; log?: LogWriter; window: [number, number] } {
+  logThread = false,
+): { cfg: SystemConfig; sys: XenSystem; kernel: Kernel; log?: EventLog; window: [number, number] } {
   const window: [number, number] = s.window && ownWindow ? [s.window.startS, s.window.endS] : [0, durationS];
   if (window[1] > durationS) {
     throw new IsosimError(
@@ -89,7 +108,12 @@ export function buildRun(
   }
   const asRun = { ...s, seed, durationS, window: { startS: window[0], endS: window[1] } };
   const header = logHeader(s.name, seed, { spec: asRun, versions: VERSIONS });
-  const log = sink ? new LogWriter(sink, header) : undefined;
+  const log =
+    sink === undefined
+      ? undefined
+      : logThread && sink instanceof FileSink
+        ? new ThreadedLogWriter(sink, header)
+        : new LogWriter(sink, header);
   const kernel = new Kernel({ seed, log });
   const cfg: SystemConfig = { ...toSystemConfig(s), engine };
   return { cfg, sys: new XenSystem(kernel, cfg), kernel, log, window };
@@ -140,12 +164,13 @@ export async function runScenarioAsync(
 function* scenarioSteps(s: Scenario, options: RunOptions): Generator<number, RunResult> {
   const seed = options.seed ?? s.seed;
   const durationS = options.durationS ?? s.durationS;
+  const t0 = process.hrtime.bigint();
   const sink = options.out ? new FileSink(join(options.out, 'events.isolog')) : undefined;
-  const run = buildRun(s, seed, durationS, options.durationS === undefined, sink, options.engine);
+  const thread = options.logThread === 'auto' ? durationS >= LOG_THREAD_MIN_S : options.logThread === true;
+  const run = buildRun(s, seed, durationS, options.durationS === undefined, sink, options.engine, thread);
   const { sys, kernel, log, window } = run;
   markWindow(sys, window, durationS);
   sys.start();
-  const t0 = process.hrtime.bigint();
   const endNs = Math.round(durationS * NS_PER_S);
   for (const t of secondsTo(endNs)) {
     kernel.runUntil(t);
@@ -191,6 +216,7 @@ export function runAndWrite(
   seed?: number,
   durationS?: number,
   engine?: ActorEngine,
+  logThread: RunOptions['logThread'] = 'auto',
 ): RunResult {
   const dir = OutputDir.open('isosim run', out);
   try {
@@ -200,6 +226,7 @@ export function runAndWrite(
       durationS,
       out: dir.stage,
       engine,
+      logThread,
       onProgress: (f, e) => progress.update(f, `${e} events`),
     });
     progress.done();
@@ -221,6 +248,7 @@ export function runAndWriteInterruptible(
   seed?: number,
   durationS?: number,
   engine?: ActorEngine,
+  logThread: RunOptions['logThread'] = 'auto',
 ): Promise<RunResult> {
   const total = durationS ?? s.durationS;
   return writeDir('isosim run', out, RUN_FILES, async (dir, checkpoint) => {
@@ -228,7 +256,14 @@ export function runAndWriteInterruptible(
     try {
       const result = await runScenarioAsync(
         s,
-        { seed, durationS, out: dir.stage, engine, onProgress: (f, e) => progress.update(f, `${e} events`) },
+        {
+          seed,
+          durationS,
+          out: dir.stage,
+          engine,
+          logThread,
+          onProgress: (f, e) => progress.update(f, `${e} events`),
+        },
         (t) => checkpoint(() => `${(t / NS_PER_S).toFixed(1)} s of ${total} s simulated`),
       );
       writeResults(dir, s, result.metrics);

@@ -3,6 +3,7 @@ import { IsosimError } from '@isosim/core';
 import {
   builtinNames,
   formatReport,
+  LOG_THREAD_MIN_S,
   loadScenario,
   outDirOption,
   runAndWriteInterruptible,
@@ -20,7 +21,7 @@ export const run: CommandSpec = {
     'DIR/plots/*.svg (CPU by domain, IDD CPU by guest served, combined, web throughput).\n' +
     'DIR is locked while the run writes it, and the files are moved into place only at the\n' +
     'end: a run that fails or is stopped (Ctrl-C) leaves DIR as it was (docs/reliability.md).',
-  usage: 'isosim run <name|file> [--seed N] [--duration S] [--out DIR]',
+  usage: 'isosim run <name|file> [--seed N] [--duration S] [--out DIR] [--engine E] [--no-log-thread]',
   options: {
     seed: { type: 'string', help: "root seed (default: the scenario's)", placeholder: 'N' },
     duration: {
@@ -33,6 +34,10 @@ export const run: CommandSpec = {
       type: 'string',
       help: "actor interpreter: 'flat' (default) or 'xstate' (XState's own; same log, slower)",
       placeholder: 'E',
+    },
+    'no-log-thread': {
+      type: 'boolean',
+      help: `write the log on the simulation thread (default: on a worker thread for runs of ${LOG_THREAD_MIN_S} s or more; same bytes)`,
     },
   },
   async run({ values, positionals }) {
@@ -55,7 +60,8 @@ export const run: CommandSpec = {
         `'${String(engine)}' is not an engine`,
         "give 'flat' or 'xstate'",
       );
-    const { metrics, wallS } = await runAndWriteInterruptible(s, out, seed, durationS, engine);
+    const logThread = values['no-log-thread'] === true ? false : 'auto';
+    const { metrics, wallS } = await runAndWriteInterruptible(s, out, seed, durationS, engine, logThread);
     console.log(formatReport(s, metrics));
     console.log(
       `\n${wallS.toFixed(1)} s wall (${(metrics.durationS / wallS).toFixed(1)}x real time); wrote ${out}/metrics.json, ${out}/events.isolog and ${out}/plots/*.svg`,

@@ -10,7 +10,8 @@ import type { LogSink } from './sink.ts';
 export class FileSink implements LogSink {
   readonly path: string;
   readonly partialPath: string;
-  private fd: number;
+  /** The open `.partial` file (a log thread writes through it: log/threadedLog.ts). */
+  readonly fd: number;
   bytesWritten = 0;
 
   constructor(path: string) {

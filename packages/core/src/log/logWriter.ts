@@ -53,7 +53,85 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export class LogWriter {
+/**
+ * What the kernel and the registry write to: records and the definitions of their
+ * types and names, in order. `LogWriter` encodes them on the caller's thread;
+ * `ThreadedLogWriter` (`@isosim/core/node`) checks them there and encodes them on a
+ * worker thread. Both write the same bytes.
+ */
+export interface EventLog {
+  /** Records appended so far. */
+  readonly records: number;
+  append(
+    type: number,
+    timeNs: number,
+    source: number,
+    target: number,
+    a0: number,
+    a1: number,
+    a2: number,
+    a3: number,
+  ): void;
+  defineType(id: number, name: string, fields: readonly string[]): void;
+  defineName(id: number, name: string): void;
+  /** Writes what is left, ends the log and closes its sink. Idempotent. */
+  close(): LogSummary;
+}
+
+/**
+ * The checks on every record before it is encoded: times never go back and are whole
+ * nanoseconds, the type is defined, the payload fields it uses are integers below 2^52.
+ * Both writers run them on the caller's thread, so a bad record throws at the call
+ * that made it.
+ */
+export class RecordCheck {
+  private lastTimeNs = 0;
+  private readonly fieldCounts: number[] = [];
+
+  constructor() {
+    // A double from the start, not a small integer V8 re-represents at 2^31 ns (kernel.ts).
+    this.lastTimeNs = 2 ** 31;
+    this.lastTimeNs = 0;
+  }
+
+  /** The time of the last record checked. */
+  get timeNs(): number {
+    return this.lastTimeNs;
+  }
+
+  defined(type: number, fields: number): void {
+    this.fieldCounts[type] = fields;
+  }
+
+  /** Checks a record and makes its time the last; returns its type's field count. */
+  record(type: number, timeNs: number, a0: number, a1: number, a2: number, a3: number): number {
+    if (!(timeNs >= this.lastTimeNs) || !Number.isSafeInteger(timeNs)) {
+      throw new InvariantError(`log time ${timeNs} is before ${this.lastTimeNs} or not an integer`);
+    }
+    const n = this.fieldCounts[type];
+    if (n === undefined) throw new InvariantError(`log type ${type} used before it was defined`);
+    if (n > 0) {
+      checkField(a0);
+      if (n > 1) {
+        checkField(a1);
+        if (n > 2) {
+          checkField(a2);
+          if (n > 3) checkField(a3);
+        }
+      }
+    }
+    this.lastTimeNs = timeNs;
+    return n;
+  }
+}
+
+function checkField(v: number): void {
+  if ((v | 0) !== v && !(Number.isSafeInteger(v) && Math.abs(v) < 2 ** 52)) {
+    throw new InvariantError(`log payload ${v} is not an integer below 2^52`);
+  }
+}
+
+export class LogWriter implements EventLog {
   private readonly sink: LogSink;
   private readonly blockBytes: number;
   private buf: Uint8Array;
@@ -61,8 +139,7 @@ export class LogWriter {
   private pos = BLOCK_HEADER_BYTES;
   private blockRecords = 0;
   private blockDefs = 0;
-  private lastTimeNs = 0;
-  private readonly fieldCounts: number[] = [];
+  private readonly check = new RecordCheck();
   private readonly hash = new RunningHash();
   private closed = false;
   records = 0;
@@ -70,9 +147,6 @@ export class LogWriter {
 
   constructor(sink: LogSink, header: LogHeader, options: LogWriterOptions = {}) {
     this.sink = sink;
-    // A double from the start, not a small integer V8 re-represents at 2^31 ns (kernel.ts).
-    this.lastTimeNs = 2 ** 31;
-    this.lastTimeNs = 0;
     this.blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
     this.buf = new Uint8Array(this.blockBytes + SLACK_BYTES);
     this.view = new DataView(this.buf.buffer);
@@ -97,7 +171,7 @@ export class LogWriter {
   defineType(id: number, name: string, fields: readonly string[]): void {
     if (fields.length > MAX_FIELDS)
       throw new InvariantError(`type ${name} has more than ${MAX_FIELDS} fields`);
-    this.fieldCounts[id] = fields.length;
+    this.check.defined(id, fields.length);
     this.ensureRoom(name, fields);
     let p = this.putVarint(this.pos, TAG_DEFINE);
     this.buf[p++] = DEFINE_TYPE;
@@ -132,13 +206,9 @@ export class LogWriter {
     a2: number,
     a3: number,
   ): void {
-    const dt = timeNs - this.lastTimeNs;
-    if (!(dt >= 0) || !Number.isSafeInteger(timeNs)) {
-      throw new InvariantError(`log time ${timeNs} is before ${this.lastTimeNs} or not an integer`);
-    }
-    const n = this.fieldCounts[type];
-    if (n === undefined) throw new InvariantError(`log type ${type} used before it was defined`);
-    this.lastTimeNs = timeNs;
+    const before = this.check.timeNs;
+    const n = this.check.record(type, timeNs, a0, a1, a2, a3);
+    const dt = timeNs - before;
     let p = this.pos;
     p = this.putVarint(p, type);
     p = this.putVarint(p, dt);
@@ -244,10 +314,8 @@ export class LogWriter {
     return p;
   }
 
+  /** A payload field `RecordCheck` passed, zigzag-encoded. */
   private putSigned(p: number, v: number): number {
-    if ((v | 0) !== v && !(Number.isSafeInteger(v) && Math.abs(v) < 2 ** 52)) {
-      throw new InvariantError(`log payload ${v} is not an integer below 2^52`);
-    }
     return this.putVarint(p, v >= 0 ? v * 2 : -v * 2 - 1);
   }
 }
