@@ -136,48 +136,62 @@ export class EventQueue {
   private readonly near: Heap;
   private readonly far: Heap;
   private lastTime = 0;
+  /** The earliest event's time and key, and whether it heads the far heap (valid when `size > 0`). */
+  private headTime = 0;
+  private headKey = 0;
+  private headFar = false;
   size = 0;
 
   constructor(capacity = 1024) {
     this.near = new Heap(capacity);
     this.far = new Heap(capacity);
-    // A double from the start (kernel.ts: fields V8 sees as small integers first deopt at 2^31).
+    // Doubles from the start (kernel.ts: fields V8 sees as small integers first deopt at 2^31).
     this.lastTime = 2 ** 31;
     this.lastTime = 0;
+    this.headTime = 2 ** 31;
+    this.headTime = 0;
   }
 
   push(timeNs: number, key: number, slot: number): void {
-    this.size++;
-    if (timeNs - this.lastTime > FAR_NS) this.far.push(timeNs, key, slot);
+    const far = timeNs - this.lastTime > FAR_NS;
+    if (far) this.far.push(timeNs, key, slot);
     else this.near.push(timeNs, key, slot);
-  }
-
-  /** Whether the far heap's head is the earliest event (false when it is empty). */
-  private farFirst(): boolean {
-    const f = this.far;
-    if (f.size === 0) return false;
-    const n = this.near;
-    if (n.size === 0) return true;
-    const ft = f.times[0];
-    const nt = n.times[0];
-    return ft < nt || (ft === nt && f.keys[0] < n.keys[0]);
+    if (this.size++ === 0 || timeNs < this.headTime || (timeNs === this.headTime && key < this.headKey)) {
+      this.headTime = timeNs;
+      this.headKey = key;
+      this.headFar = far;
+    }
   }
 
   /** Time of the earliest event; only valid when `size > 0`. */
   peekTime(): number {
-    return this.farFirst() ? this.far.times[0] : this.near.times[0];
+    return this.headTime;
   }
 
   /** Key (priority and sequence) of the earliest event; only valid when `size > 0`. */
   peekKey(): number {
-    return this.farFirst() ? this.far.keys[0] : this.near.keys[0];
+    return this.headKey;
   }
 
   /** Removes the earliest event and returns its slot. Only valid when `size > 0`. */
   pop(): number {
     this.size--;
-    const h = this.farFirst() ? this.far : this.near;
-    this.lastTime = h.times[0];
-    return h.pop();
+    this.lastTime = this.headTime;
+    const slot = this.headFar ? this.far.pop() : this.near.pop();
+    if (this.size > 0) this.findHead();
+    return slot;
+  }
+
+  /** The earlier of the two heaps' heads becomes the queue's head. */
+  private findHead(): void {
+    const f = this.far;
+    const n = this.near;
+    const useFar =
+      n.size === 0 ||
+      (f.size > 0 && (f.times[0] < n.times[0] || (f.times[0] === n.times[0] && f.keys[0] < n.keys[0])));
+    const h = useFar ? f : n;
+    this.headTime = h.times[0];
+    this.headKey = h.keys[0];
+    this.headFar = useFar;
   }
 }
