@@ -1,8 +1,8 @@
 /**
  * The `replay` group: reading a real host's log back (scan, fold, index, seek, step
- * back), in process on the built packages.
+ * back), in process on the built packages; then `isosim diff` (bench/diff.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -10,6 +10,7 @@ import { scanLog } from '@isosim/core/node';
 import { Replay, World } from '@isosim/replay';
 import { loadScenario, runScenario } from '@isosim/scenarios';
 import { type Bench, median, REPEATS, timeMs } from './common.ts';
+import { diffBench } from './diff.ts';
 
 /** A full garbage collection, for heap figures (`--expose-gc` set from here, not on the command line). */
 function collect(): void {
@@ -30,7 +31,7 @@ function retain(w: World): unknown {
  * index file each time, then the seek; and in one open replay), stepping back a record
  * at a time from there (`p` in `isosim replay --interactive`), and what a world kept
  * at every block boundary costs, in time and in memory (docs/replay.md, "Immutable
- * worlds").
+ * worlds"). Then `diffLogs` and `isosim diff` on two 600 s logs (bench/diff.ts).
  */
 export function replayGroup(b: Bench): void {
   const emit = b.emit;
@@ -117,4 +118,7 @@ export function replayGroup(b: Bench): void {
   emit('replay.seekWarmMs', median(warm), 'ms');
   emit('replay.stepBackMs', median(back), 'ms');
   emit('replay.stepBackMsMax', Math.max(...back), 'ms');
+  // The diff's logs are 250 MB each: this one's disk space back first.
+  rmSync(out, { recursive: true, force: true });
+  diffBench(b.dir, b.emit);
 }
