@@ -36,6 +36,46 @@ describe('EventQueue', () => {
       { seed: 42, numRuns: 200 },
     );
   });
+
+  it('pops in (time, key) order across its near and far heaps', () => {
+    // Times ahead of the last pop by up to 3 ms (the far heap holds those past 1 ms),
+    // often on a 0.5 ms grid so that equal times meet in both heaps, ties by key.
+    const delta = fc.oneof(
+      fc.nat(10),
+      fc.integer({ min: 999_990, max: 1_000_010 }),
+      fc.nat(3_000_000),
+      fc.nat(6).map((k) => k * 500_000),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.tuple(delta, fc.nat(3), fc.boolean()), fc.constant(null)), { maxLength: 500 }),
+        (ops) => {
+          const q = new EventQueue(2);
+          const ref: [number, number, number][] = [];
+          let seq = 0;
+          let last = 0;
+          for (const op of ops) {
+            if (op === null) {
+              if (ref.length === 0) continue;
+              ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+              const [t, key, slot] = ref.shift()!;
+              expect([q.peekTime(), q.peekKey()]).toEqual([t, key]);
+              expect(q.pop()).toBe(slot);
+              last = t;
+            } else {
+              const t = op[2] ? Math.floor((last + op[0]) / 500_000) * 500_000 + 500_000 : last + op[0];
+              const key = packKey(op[1], seq);
+              q.push(t, key, seq);
+              ref.push([t, key, seq]);
+              seq++;
+            }
+          }
+          expect(q.size).toBe(ref.length);
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
+  });
 });
 
 describe('Kernel', () => {
