@@ -11,7 +11,9 @@ import { LogWriter } from './logWriter.ts';
 import {
   CTRL_READ,
   CTRL_STATE,
+  CTRL_WORKER_ASLEEP,
   CTRL_WRITE,
+  CTRL_WRITER_WAITING,
   type Definition,
   SLOT_DEFINE,
   SLOT_WORDS,
@@ -43,9 +45,21 @@ function define(writer: LogWriter): void {
   else writer.defineName(d.id, d.name);
 }
 
+/** Publishes the read position; wakes the writer only if it waits for room. */
 function release(read: number): void {
   Atomics.store(ctrl, CTRL_READ, read);
-  Atomics.notify(ctrl, CTRL_READ);
+  if (Atomics.load(ctrl, CTRL_WRITER_WAITING) === 1) Atomics.notify(ctrl, CTRL_READ);
+}
+
+/**
+ * Sleeps until the writer wakes it (threadShared.ts): says so first, then looks once
+ * more, so a publication between the two is never missed.
+ */
+function sleep(read: number): void {
+  release(read);
+  Atomics.store(ctrl, CTRL_WORKER_ASLEEP, 1);
+  if (Atomics.load(ctrl, CTRL_WRITE) === read) Atomics.wait(ctrl, CTRL_WRITE, read);
+  Atomics.store(ctrl, CTRL_WORKER_ASLEEP, 0);
 }
 
 /** Writes everything up to the close mark; returns the summary. */
@@ -60,7 +74,7 @@ function drain(): WorkerReport {
   for (;;) {
     const write = Atomics.load(ctrl, CTRL_WRITE);
     if (write === read) {
-      Atomics.wait(ctrl, CTRL_WRITE, read);
+      sleep(read);
       continue;
     }
     let taken = 0;

@@ -51,14 +51,14 @@ function both(records: number, ringSlots: number): { a: Buffer; b: Buffer; sa: u
 
 describe('ThreadedLogWriter', () => {
   it('writes the same bytes and summary as LogWriter, the ring wrapping many times', () => {
-    // 1,024 slots for 60,000 records: the writer waits for the worker again and again.
-    const r = both(60_000, 1024);
+    // 4,096 slots for 60,000 records: the writer waits for the worker again and again.
+    const r = both(60_000, 4096);
     expect(r.b.equals(r.a)).toBe(true);
     expect(r.sb).toEqual(r.sa);
   });
 
   it('writes an empty log like LogWriter', () => {
-    const r = both(0, 1024);
+    const r = both(0, 4096);
     expect(r.b.equals(r.a)).toBe(true);
     expect(r.sb).toEqual(r.sa);
   });
@@ -94,7 +94,7 @@ describe('ThreadedLogWriter', () => {
   it('reports a failed write as an IsosimError naming the log, keeping the partial file', () => {
     const path = join(dir, 'fails.isolog');
     const sink = new FileSink(path);
-    const log = new ThreadedLogWriter(sink, logHeader('fails', 1), { ringSlots: 1024 });
+    const log = new ThreadedLogWriter(sink, logHeader('fails', 1), { ringSlots: 4096 });
     // The worker's first write fails: its file descriptor is gone.
     closeSync(sink.fd);
     let error: unknown;
@@ -113,7 +113,9 @@ describe('ThreadedLogWriter', () => {
 
   it('refuses a ring that is not a power of two', () => {
     const sink = new FileSink(join(dir, 'ring.isolog'));
-    expect(() => new ThreadedLogWriter(sink, logHeader('ring', 1), { ringSlots: 3000 })).toThrow(/power of two/);
+    expect(() => new ThreadedLogWriter(sink, logHeader('ring', 1), { ringSlots: 3000 })).toThrow(
+      /power of two/,
+    );
     closeSync(sink.fd);
   });
 });

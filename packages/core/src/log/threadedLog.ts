@@ -33,7 +33,9 @@ import {
   CTRL_READ,
   CTRL_STATE,
   CTRL_WORDS,
+  CTRL_WORKER_ASLEEP,
   CTRL_WRITE,
+  CTRL_WRITER_WAITING,
   type Definition,
   SLOT_CLOSE,
   SLOT_DEFINE,
@@ -46,7 +48,7 @@ import {
 } from './threadShared.ts';
 
 /** Records between two publications of the write position. */
-const PUBLISH_SLOTS = 512;
+const PUBLISH_SLOTS = 2048;
 /** Each wait on the worker is at most this long, ms; then the writer checks it failed. */
 const WAIT_MS = 200;
 
@@ -106,6 +108,8 @@ export class ThreadedLogWriter implements EventLog {
   private published = 0;
   /** Slots known to be free: refreshed from the worker's read position when it runs out. */
   private free: number;
+  /** Slots waiting before a sleeping worker is woken: half the ring, at most 32 Ki. */
+  private readonly wake: number;
   private summary: LogSummary | undefined;
 
   constructor(
@@ -125,6 +129,7 @@ export class ThreadedLogWriter implements EventLog {
     this.slots = slots;
     this.mask = slots - 1;
     this.free = slots;
+    this.wake = Math.min(slots / 2, 2 ** 15);
     this.ring = new Float64Array(new SharedArrayBuffer(slots * SLOT_WORDS * 8));
     this.ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
     const channel = new MessageChannel();
@@ -180,7 +185,7 @@ export class ThreadedLogWriter implements EventLog {
   close(): LogSummary {
     if (this.summary !== undefined) return this.summary;
     this.ring[this.slot()] = SLOT_CLOSE;
-    this.publish();
+    this.publish(true);
     const report = this.awaitReport();
     if (!report.ok) this.fail(report.message);
     this.sink.close();
@@ -205,21 +210,34 @@ export class ThreadedLogWriter implements EventLog {
     return o;
   }
 
-  private publish(): void {
-    Atomics.store(this.ctrl, CTRL_WRITE, this.write);
-    Atomics.notify(this.ctrl, CTRL_WRITE);
+  /**
+   * Publishes the write position. Wakes a sleeping worker once it has `wake` slots to
+   * take, or at once when `force`d (close, a full ring): a wake-up is a system call.
+   */
+  private publish(force = false): void {
+    const c = this.ctrl;
+    Atomics.store(c, CTRL_WRITE, this.write);
     this.published = this.write;
-    if (Atomics.load(this.ctrl, CTRL_STATE) === STATE_FAILED) this.failed();
+    if (
+      Atomics.load(c, CTRL_WORKER_ASLEEP) === 1 &&
+      (force || ((this.write - Atomics.load(c, CTRL_READ)) | 0) >= this.wake)
+    )
+      Atomics.notify(c, CTRL_WRITE);
+    if (Atomics.load(c, CTRL_STATE) === STATE_FAILED) this.failed();
   }
 
   private makeRoom(): void {
-    this.publish();
+    this.publish(true);
+    const c = this.ctrl;
     for (;;) {
-      const read = Atomics.load(this.ctrl, CTRL_READ);
+      const read = Atomics.load(c, CTRL_READ);
       this.free = this.slots - ((this.write - read) | 0);
       if (this.free > 0) return;
-      if (Atomics.load(this.ctrl, CTRL_STATE) === STATE_FAILED) this.failed();
-      Atomics.wait(this.ctrl, CTRL_READ, read, WAIT_MS);
+      if (Atomics.load(c, CTRL_STATE) === STATE_FAILED) this.failed();
+      // Said before looking again, so the worker's release in between is never missed.
+      Atomics.store(c, CTRL_WRITER_WAITING, 1);
+      if (Atomics.load(c, CTRL_READ) === read) Atomics.wait(c, CTRL_READ, read, WAIT_MS);
+      Atomics.store(c, CTRL_WRITER_WAITING, 0);
     }
   }
 
