@@ -2,8 +2,8 @@
  * The deterministic kernel of isosim: the integer-nanosecond event queue (`Kernel`,
  * `Priority`), the seeded PRNG (`Prng`), Xen event channels (`EventChannelSet`) and
  * shared rings (`createRing`), the log writer with its in-memory sinks, and the log
- * reader over bytes (`scanBytes`, `scanSource`). No Node built-ins: it bundles for a
- * browser. Log files on disk are `@isosim/core/node`.
+ * reader over bytes (`scanBytes`, `scanSource`; `LogCursor` to read by pulling). No
+ * Node built-ins: it bundles for a browser. Log files on disk are `@isosim/core/node`.
  *
  * @module @isosim/core
  */
@@ -16,6 +16,7 @@ export { Kernel, Priority } from './kernel.ts';
 export type { LogHeader } from './log/format.ts';
 export { DEFAULT_BLOCK_BYTES, LOG_SCHEMA, logHeader, MAX_FIELDS } from './log/format.ts';
 export { blockTrailerWords, digestHex, fmix, RunningHash } from './log/hash.ts';
+export { LogCursor } from './log/logCursor.ts';
 export type {
   ByteSource,
   LogDamage,

@@ -5,7 +5,7 @@
  * @module @isosim/core/node
  */
 export { FileSink } from './log/fileSink.ts';
-export { scanLog } from './log/fileSource.ts';
+export { openLogCursor, scanLog } from './log/fileSource.ts';
 export { exportJsonl } from './log/jsonl.ts';
 export type { ThreadedLogOptions } from './log/threadedLog.ts';
 export { ThreadedLogWriter } from './log/threadedLog.ts';

@@ -1,6 +1,7 @@
 /** Reading a log file (Node only): a byte source over a file descriptor, and `scanLog`. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { IsosimError } from '../errors.ts';
+import { LogCursor } from './logCursor.ts';
 import { type ByteSource, type ScanOptions, type ScanResult, scanBytes, scanSource } from './logReader.ts';
 
 function fileSource(path: string): ByteSource {
@@ -51,4 +52,12 @@ function fileSource(path: string): ByteSource {
 /** Reads a log from a path or from bytes. Throws only if the file header is unusable. */
 export function scanLog(from: string | Uint8Array, options: ScanOptions = {}): ScanResult {
   return typeof from === 'string' ? scanSource(fileSource(from), from, options) : scanBytes(from, options);
+}
+
+/**
+ * A cursor over the log at `path`, for reading it by pulling (two logs side by side);
+ * throws as `scanLog` does if the file is not a log or its header is damaged.
+ */
+export function openLogCursor(path: string): LogCursor {
+  return new LogCursor(fileSource(path), path);
 }
