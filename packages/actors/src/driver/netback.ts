@@ -87,6 +87,8 @@ export class Netback {
   /** A connection-opening packet's receive cost: per packet plus per connection. */
   private readonly openNs: number;
   private readonly receivedFn = (p: Packet): void => this.received(p);
+  /** The end of a poll's batch (one function, not a closure per poll). */
+  private readonly drainedFn = (): void => this.host.deliver(this.actor, DRAINED);
   /** `ring.occupancy` (guest, tx requests waiting, rx buffers posted), logged at each poll. */
   private readonly ringType: number;
   /** Per vif (same index): a guest's packet has been sent. */
@@ -184,7 +186,7 @@ export class Netback {
     this.xen.submit(this.vcpu, {
       remainingNs: 0,
       principal: iddId,
-      onDone: () => this.host.deliver(this.actor, DRAINED),
+      onDone: this.drainedFn,
     });
   }
 

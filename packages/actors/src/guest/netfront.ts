@@ -8,7 +8,7 @@
  * qdisc is full too, a TCP segment waits in its socket (`held`, in order) and enters
  * the qdisc as room frees; a UDP datagram is dropped (`Flow.localCongestion`).
  */
-import type { Kernel } from '@isosim/core';
+import { InvariantError, type Kernel } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { DRAINED } from '../hypervisor/pollMachine.ts';
@@ -132,23 +132,33 @@ export class Netfront {
     this.vif.guestChannels.clearPending(this.vif.guestPort);
     // Transmit completions free ring slots: move queued packets into the ring.
     this.reclaimTx();
-    const batch: Packet[] = [];
+    const batch = this.batch;
+    if (batch.length > 0) throw new InvariantError(`${this.actor.id}: polled with a batch still in progress`);
     for (let p = this.vif.rxFront.takeResponse(); p !== undefined; p = this.vif.rxFront.takeResponse())
       batch.push(p);
-    const guest = this.vif.guest.id;
     this.xen.submit(this.vcpu, {
       remainingNs: batch.length * this.options.guestPacketNs,
-      principal: guest,
-      onDone: () => {
-        this.postBuffers();
-        for (const p of batch) {
-          this.stats.delivered[p.direction]++;
-          p.flow.arrived(p);
-        }
-        this.host.deliver(this.actor, DRAINED);
-      },
+      principal: this.vif.guest.id,
+      onDone: this.batchDoneFn,
     });
   }
+
+  /**
+   * The packets of the poll in progress. The machine polls again only after
+   * `napi.drained`, which ends the batch, so there is one at a time: one array and one
+   * function serve every poll.
+   */
+  private readonly batch: Packet[] = [];
+  private readonly batchDoneFn = (): void => {
+    this.postBuffers();
+    const batch = this.batch;
+    for (const p of batch) {
+      this.stats.delivered[p.direction]++;
+      p.flow.arrived(p);
+    }
+    batch.length = 0;
+    this.host.deliver(this.actor, DRAINED);
+  };
 
   private hasWork(): boolean {
     return this.vif.rxFront.unconsumedResponses() > 0 || this.vif.txFront.unconsumedResponses() > 0;
