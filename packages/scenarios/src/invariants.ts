@@ -247,6 +247,8 @@ export function combinedShare(run: Run): CheckResult {
   const buckets = Math.ceil(run.durationNs / B);
   const step = Math.max(1, Math.ceil(T / B));
   const edge = (k: number) => Math.min(k * B, run.durationNs);
+  // Read once: the accounting may hand its series out as copies (kept as columns, issue 15).
+  const { cpuSeries, iddSeries } = acc;
   run.cfg.guests.forEach((g, i) => {
     const id = i + 1;
     const bound = guestBound(g);
@@ -256,8 +258,8 @@ export function combinedShare(run: Run): CheckResult {
     const prefix = new Array<number>(buckets + 1).fill(0);
     const idd = new Array<number>(buckets + 1).fill(0);
     for (let k = 0; k < buckets; k++) {
-      const own = acc.cpuSeries[k]?.[id] ?? 0;
-      const forIt = acc.iddSeries[k]?.[id] ?? 0;
+      const own = cpuSeries[k]?.[id] ?? 0;
+      const forIt = iddSeries[k]?.[id] ?? 0;
       prefix[k + 1] = prefix[k] + own + forIt;
       idd[k + 1] = idd[k] + forIt;
     }

@@ -70,3 +70,27 @@ describe('XenMon estimate over a window', () => {
     }
   });
 });
+
+describe("XenMon's history over many samples", () => {
+  it('keeps every sample as its columns grow, and sums them exactly', () => {
+    const sys = host(4);
+    sys.start();
+    // Extra samples every 3 ms beside the loop's every 100 ms: about 700 samples in 2 s.
+    for (let t = 3_000_000; t <= 2 * NS_PER_S; t += 3_000_000) {
+      sys.kernel.runUntil(t);
+      sys.xenmon.sample();
+    }
+    const xm = sys.xenmon;
+    const h = xm.history;
+    expect(h.length).toBeGreaterThan(600);
+    for (let i = 1; i < h.length; i++) expect(h[i].startNs).toBe(h[i - 1].endNs);
+    for (const d of [1, 2]) {
+      const sum = h.reduce((n, s) => n + (s.estimatedNs[d] ?? 0), 0);
+      expect(sum).toBe(xm.estimatedNs[d]);
+      expect(xm.estimatedBetween(d, 0, 2 * NS_PER_S)).toBe(sum);
+      h.forEach((s, i) => {
+        if (i % 50 === 0) expect(xm.estimatedBetween(d, s.startNs, s.endNs)).toBe(s.estimatedNs[d] ?? 0);
+      });
+    }
+  });
+});

@@ -30,6 +30,7 @@
 import { ACK_BYTES, Direction, type DropReason, type Flow, MSS_BYTES, type Packet } from '../net/packet.ts';
 import type { Endpoints } from './endpoints.ts';
 import { EventCounter } from './eventCounter.ts';
+import { FixedDelayTimers } from './fixedDelayTimers.ts';
 import type { WorkloadEngine } from './lifecycle.ts';
 
 /** Linux's minimum TCP retransmission timeout, 200 ms. */
@@ -155,9 +156,20 @@ export class WebServer {
 export class WebLoad implements WorkloadEngine {
   readonly stats: WebStats = newStats();
   readonly segments: number;
+  /**
+   * The connections' timers, one queue per delay (fixedDelayTimers.ts): httperf's
+   * timeout, a segment's retransmission (the dropped packet; its flow is the
+   * connection), and the SYN's k-th retransmission at `SYN_RTO_NS` × 2^k. A connection
+   * releases its timeout and SYN timers when it is over, so that they do not keep it.
+   */
+  readonly timeouts: FixedDelayTimers<Connection>;
+  readonly retransmits: FixedDelayTimers<Packet>;
+  private readonly synRetries: FixedDelayTimers<Connection>[] = [];
   private active = false;
   private readonly intervalNs: number;
   private readonly gapNs: () => number;
+  /** `open` as one function for the arrival timer (not a closure per connection). */
+  private readonly openNext = () => this.open();
 
   constructor(
     readonly ends: Endpoints,
@@ -170,6 +182,8 @@ export class WebLoad implements WorkloadEngine {
     const rng = ends.kernel.prng.fork(ends.name);
     this.gapNs =
       options.arrivals === 'poisson' ? () => rng.exponentialNs(this.intervalNs) : () => this.intervalNs;
+    this.timeouts = new FixedDelayTimers(ends, options.timeoutNs, 1, (c) => c.timedOut());
+    this.retransmits = new FixedDelayTimers(ends, RTO_NS, 2, (p) => (p.flow as Connection).resend(p));
   }
 
   start(): void {
@@ -185,7 +199,17 @@ export class WebLoad implements WorkloadEngine {
     if (!this.active) return;
     this.stats.issued++;
     new Connection(this, this.ends.kernel.nowNs).begin();
-    this.ends.after(this.gapNs(), 0, () => this.open());
+    this.ends.after(this.gapNs(), 0, this.openNext);
+  }
+
+  /** The timers of a SYN's `retry`-th retransmission (0: the first), made on first use. */
+  synTimers(retry: number): FixedDelayTimers<Connection> {
+    let t = this.synRetries[retry];
+    if (t === undefined) {
+      t = new FixedDelayTimers(this.ends, SYN_RTO_NS * 2 ** retry, 2, (c) => c.resendSyn());
+      this.synRetries[retry] = t;
+    }
+    return t;
   }
 
   /** Bytes on the wire of segment k (the last one may be short). */
@@ -196,7 +220,14 @@ export class WebLoad implements WorkloadEngine {
 }
 
 export class Connection implements Flow {
-  private readonly got: Uint8Array;
+  /**
+   * Client side, the data segments in: all of 0..inOrder-1, and those past a gap in
+   * `outOfOrder` (made only when one arrives past a gap: segments go out in order, so
+   * most connections never need it, and a bitmap per connection was garbage at 600
+   * connections a second).
+   */
+  private inOrder = 0;
+  private outOfOrder: Set<number> | undefined;
   private received = 0;
   private done = false;
   private dead = false;
@@ -216,26 +247,37 @@ export class Connection implements Flow {
   private synRetries = 0;
   /** In CWR (local congestion) until this many segments are acknowledged. */
   private cwrUntil = 0;
+  /** Tickets of the timeout and of the pending SYN retransmission (-1: none), to release them. */
+  private timeoutTicket = -1;
+  private synTicket = -1;
 
   constructor(
     private readonly load: WebLoad,
     private readonly startNs: number,
-  ) {
-    this.got = new Uint8Array(load.segments);
-  }
+  ) {}
 
   begin(): void {
-    const { ends, options } = this.load;
-    ends.fromClient(ACK_BYTES, this, SYN, true);
-    ends.after(options.timeoutNs, 1, () => {
-      if (!this.done) {
-        this.dead = true;
-        this.load.stats.failed++;
-        this.load.stats.failuresIn.add(this.load.ends.kernel.nowNs);
-        // httperf closes the connection; the server's worker (if any) is freed.
-        this.finish();
-      }
-    });
+    this.load.ends.fromClient(ACK_BYTES, this, SYN, true);
+    this.timeoutTicket = this.load.timeouts.set(this);
+  }
+
+  /** httperf's timeout, unless the reply is in. */
+  timedOut(): void {
+    this.timeoutTicket = -1;
+    if (this.done) return;
+    this.dead = true;
+    this.load.stats.failed++;
+    this.load.stats.failuresIn.add(this.load.ends.kernel.nowNs);
+    this.releaseSyn();
+    // httperf closes the connection; the server's worker (if any) is freed.
+    this.finish();
+  }
+
+  /** The connection is over for the client: its pending SYN retransmission no longer holds it. */
+  private releaseSyn(): void {
+    if (this.synTicket < 0) return;
+    this.load.synTimers(this.synRetries - 1).release(this.synTicket);
+    this.synTicket = -1;
   }
 
   arrived(p: Packet): void {
@@ -250,7 +292,7 @@ export class Connection implements Flow {
       this.window = this.ssthresh;
     }
     if (p.direction === Direction.INBOUND && p.tag === SYN) this.retrySyn();
-    else this.retry(RTO_NS, () => this.load.ends.resend(p));
+    else this.load.retransmits.set(p);
   }
 
   /**
@@ -271,17 +313,22 @@ export class Connection implements Flow {
    * 5.5). A retransmitted SYN does not open a second connection (`opens` false).
    */
   private retrySyn(): void {
-    const delay = SYN_RTO_NS * 2 ** this.synRetries++;
-    this.retry(delay, () => this.load.ends.fromClient(ACK_BYTES, this, SYN));
+    this.synTicket = this.load.synTimers(this.synRetries++).set(this);
   }
 
-  /** Sends something again after `delayNs`, unless the connection has ended by then. */
-  private retry(delayNs: number, send: () => void): void {
-    this.load.ends.after(delayNs, 2, () => {
-      if (this.dead || this.done) return;
-      this.load.stats.retransmits++;
-      send();
-    });
+  /** The SYN retransmission timer fired: the SYN again, unless the connection has ended. */
+  resendSyn(): void {
+    this.synTicket = -1;
+    if (this.dead || this.done) return;
+    this.load.stats.retransmits++;
+    this.load.ends.fromClient(ACK_BYTES, this, SYN);
+  }
+
+  /** `p`'s retransmission timer fired: `p` again, unless the connection has ended. */
+  resend(p: Packet): void {
+    if (this.dead || this.done) return;
+    this.load.stats.retransmits++;
+    this.load.ends.resend(p);
   }
 
   /** Gives this connection a worker; false if it no longer needs one. */
@@ -354,6 +401,21 @@ export class Connection implements Flow {
     }
   }
 
+  /** Notes data segment `k` in at the client: false if it was in already. */
+  private gotNew(k: number): boolean {
+    if (k < this.inOrder) return false;
+    if (k > this.inOrder) {
+      this.outOfOrder ??= new Set();
+      if (this.outOfOrder.has(k)) return false;
+      this.outOfOrder.add(k);
+      return true;
+    }
+    this.inOrder++;
+    const later = this.outOfOrder;
+    if (later !== undefined) while (later.delete(this.inOrder)) this.inOrder++;
+    return true;
+  }
+
   private atClient(tag: number): void {
     const { ends, segments, stats } = this.load;
     if (tag === SRV_FIN) {
@@ -366,8 +428,7 @@ export class Connection implements Flow {
       return;
     }
     const k = tag - DATA;
-    if (k < 0 || this.got[k] === 1) return;
-    this.got[k] = 1;
+    if (k < 0 || !this.gotNew(k)) return;
     this.received++;
     if (this.received % 2 === 0 || this.received === segments) ends.fromClient(ACK_BYTES, this, DATA_ACK);
     if (this.received === segments) {
@@ -376,6 +437,9 @@ export class Connection implements Flow {
       stats.replies++;
       stats.latencyNs += now - this.startNs;
       stats.repliesIn.add(now);
+      this.load.timeouts.release(this.timeoutTicket);
+      this.timeoutTicket = -1;
+      this.releaseSyn();
       ends.fromClient(ACK_BYTES, this, FIN);
     }
   }
