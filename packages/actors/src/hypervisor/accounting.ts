@@ -14,13 +14,62 @@
  *
  * Invariant (checked by tests): per pCPU, busy + idle = elapsed.
  */
-function addAt(series: number[][], bucket: number, key: number, ns: number): void {
-  let row = series[bucket];
-  if (row === undefined) {
-    row = [];
-    series[bucket] = row;
+/**
+ * A series of ns per bucket and key, kept as one column of doubles per key (typed
+ * arrays, doubled when full): 8 bytes a bucket a key, outside V8's heap, where a row
+ * array per bucket cost about 170 bytes of heap (issue 15, flat memory). Charges are
+ * positive, so 0 means nothing charged.
+ */
+export class BucketSeries {
+  /** Buckets up to the last one charged. */
+  length = 0;
+  private capacity = 64;
+  private readonly columns: (Float64Array | undefined)[] = [];
+
+  add(bucket: number, key: number, ns: number): void {
+    if (bucket >= this.capacity) this.grow(bucket + 1);
+    let col = this.columns[key];
+    if (col === undefined) {
+      col = new Float64Array(this.capacity);
+      this.columns[key] = col;
+    }
+    col[bucket] += ns;
+    if (bucket >= this.length) this.length = bucket + 1;
   }
-  row[key] = (row[key] ?? 0) + ns;
+
+  /** ns of `key` in `bucket` (0 if none). */
+  at(bucket: number, key: number): number {
+    const col = this.columns[key];
+    return col !== undefined && bucket < this.length ? col[bucket] : 0;
+  }
+
+  /** As rows, a sparse array per bucket by key (undefined: nothing charged), as the series once was kept. */
+  rows(): number[][] {
+    const out: number[][] = [];
+    for (let b = 0; b < this.length; b++) {
+      let row: number[] | undefined;
+      this.columns.forEach((col, key) => {
+        if (col === undefined || col[b] === 0) return;
+        row ??= [];
+        row[key] = col[b];
+      });
+      if (row !== undefined) out[b] = row;
+    }
+    out.length = this.length;
+    return out;
+  }
+
+  private grow(atLeast: number): void {
+    let cap = this.capacity;
+    while (cap < atLeast) cap *= 2;
+    this.capacity = cap;
+    this.columns.forEach((col, key) => {
+      if (col === undefined) return;
+      const wider = new Float64Array(cap);
+      wider.set(col);
+      this.columns[key] = wider;
+    });
+  }
 }
 
 export class Accounting {
@@ -32,9 +81,9 @@ export class Accounting {
   readonly idleNs: number[];
   readonly busyNs: number[];
   /** Per bucket: ns by domain id. */
-  readonly cpuSeries: number[][] = [];
+  readonly cpu = new BucketSeries();
   /** Per bucket: IDD ns by principal id. */
-  readonly iddSeries: number[][] = [];
+  readonly idd = new BucketSeries();
   /** Per bucket: idle ns summed over pCPUs. */
   readonly idleSeries: number[] = [];
   /** Registered marks, ascending, ns. */
@@ -79,8 +128,8 @@ export class Accounting {
       if (domain < 0) {
         this.idleSeries[b] = (this.idleSeries[b] ?? 0) + part;
       } else {
-        addAt(this.cpuSeries, b, domain, part);
-        if (this.isIdd[domain] === true) addAt(this.iddSeries, b, principal, part);
+        this.cpu.add(b, domain, part);
+        if (this.isIdd[domain] === true) this.idd.add(b, principal, part);
       }
       t = end;
     }
@@ -108,21 +157,37 @@ export class Accounting {
 
   /** ns `domain` ran within [fromNs, toNs), exact (see the header for which bounds are allowed). */
   cpuBetween(domain: number, fromNs: number, toNs: number): number {
-    return this.between(this.cpuSeries, this.cpuHead, domain, fromNs, toNs);
+    return this.between(this.cpu, this.cpuHead, domain, fromNs, toNs);
   }
 
   /** IDD ns spent for `principal` within [fromNs, toNs), exact (see the header). */
   iddBetween(principal: number, fromNs: number, toNs: number): number {
-    return this.between(this.iddSeries, this.iddHead, principal, fromNs, toNs);
+    return this.between(this.idd, this.iddHead, principal, fromNs, toNs);
   }
 
-  private between(series: number[][], heads: number[][], key: number, fromNs: number, toNs: number): number {
+  /** Per bucket: ns by domain id, as rows (a copy; `cpu.at(bucket, domain)` reads one). */
+  get cpuSeries(): number[][] {
+    return this.cpu.rows();
+  }
+
+  /** Per bucket: IDD ns by principal id, as rows (a copy; `idd.at(bucket, principal)` reads one). */
+  get iddSeries(): number[][] {
+    return this.idd.rows();
+  }
+
+  private between(
+    series: BucketSeries,
+    heads: number[][],
+    key: number,
+    fromNs: number,
+    toNs: number,
+  ): number {
     const a = Math.max(0, fromNs);
     if (toNs <= a || a >= this.horizonNs) return 0;
     let sum = 0 - this.head(heads, key, a);
     // Past the horizon nothing is charged: the buckets from a's on hold all of [a, toNs).
     const last = toNs >= this.horizonNs ? series.length : Math.floor(toNs / this.bucketNs);
-    for (let b = Math.floor(a / this.bucketNs); b < last; b++) sum += series[b]?.[key] ?? 0;
+    for (let b = Math.floor(a / this.bucketNs); b < last; b++) sum += series.at(b, key);
     if (toNs < this.horizonNs) sum += this.head(heads, key, toNs);
     return sum;
   }
