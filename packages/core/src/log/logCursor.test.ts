@@ -6,25 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { logHeader } from './format.ts';
 import { LogCursor } from './logCursor.ts';
-import { type ByteSource, type LogDamage, LogDamageError, scanBytes } from './logReader.ts';
+import { type LogDamage, LogDamageError, memorySource, scanBytes } from './logReader.ts';
 import { LogWriter } from './logWriter.ts';
 import { MemorySink } from './sink.ts';
-
-function memory(bytes: Uint8Array): ByteSource {
-  let off = 0;
-  return {
-    read(into, length) {
-      const n = Math.min(length, bytes.length - off);
-      into.set(bytes.subarray(off, off + n), 0);
-      off += n;
-      return n;
-    },
-    seek(offset) {
-      off = Math.min(offset, bytes.length);
-    },
-    close() {},
-  };
-}
 
 /** A log of `n` records over three types and a growing set of names, in small blocks. */
 function sampleLog(n: number): Uint8Array {
@@ -72,7 +56,7 @@ function byScan(bytes: Uint8Array): Read {
 
 /** The same through a cursor: every other block skipped whole when `skip`, its records not read. */
 function byCursor(bytes: Uint8Array, skip: boolean): Read {
-  const c = new LogCursor(memory(bytes), '<memory>');
+  const c = new LogCursor(memorySource(bytes), '<memory>');
   const records: string[] = [];
   const d = c.dictionary;
   for (let block = 0; c.readBlock() && c.verifyBlock(); block++) {
@@ -137,13 +121,13 @@ describe('LogCursor', () => {
   });
 
   it('takes over a twin block’s checks only where they cannot come out otherwise', () => {
-    const a = new LogCursor(memory(bytes), 'a');
+    const a = new LogCursor(memorySource(bytes), 'a');
     const bad = Uint8Array.from(bytes);
     // The trailer of the first block: A's check must not carry over to it.
     const first = 12 + new DataView(bad.buffer).getUint32(8, true) + 8;
     const payload = new DataView(bad.buffer).getUint32(first + 4, true);
     bad[first + 16 + payload + 2] ^= 1;
-    const b = new LogCursor(memory(bad), 'b');
+    const b = new LogCursor(memorySource(bad), 'b');
     expect(a.readBlock() && b.readBlock()).toBe(true);
     expect(b.samePayload(a)).toBe(true);
     expect(a.verifyBlock()).toBe(true);

@@ -31,6 +31,7 @@ import {
 import { blockTrailerWords, RunningHash } from './hash.ts';
 import {
   type ByteSource,
+  blankRecord,
   type LogDamage,
   LogDictionary,
   type LogRecord,
@@ -157,15 +158,7 @@ export class LogCursor {
   private before: RunningHash;
   private hash: RunningHash;
   private readonly fieldCounts: number[] = [];
-  private readonly record: LogRecord = {
-    seq: 0,
-    timeNs: 0,
-    type: 0,
-    source: 0,
-    target: 0,
-    values: new Float64Array(MAX_FIELDS),
-    fieldCount: 0,
-  };
+  private readonly record = blankRecord();
 
   /**
    * Reads and checks the header of the log in `src` (named `where` in errors); throws

@@ -108,7 +108,21 @@ export interface ByteSource {
   close(): void;
 }
 
-function memorySource(bytes: Uint8Array): ByteSource {
+/** The record a reader fills in place for each record it reads. */
+export function blankRecord(): LogRecord {
+  return {
+    seq: 0,
+    timeNs: 0,
+    type: 0,
+    source: 0,
+    target: 0,
+    values: new Float64Array(MAX_FIELDS),
+    fieldCount: 0,
+  };
+}
+
+/** A log's bytes in memory as a `ByteSource`. */
+export function memorySource(bytes: Uint8Array): ByteSource {
   let off = 0;
   return {
     read(into, length) {
@@ -175,15 +189,7 @@ class Scanner {
   private hash = new RunningHash();
   private readonly dict: LogDictionary;
   private readonly fieldCounts: number[] = [];
-  private readonly record: LogRecord = {
-    seq: 0,
-    timeNs: 0,
-    type: 0,
-    source: 0,
-    target: 0,
-    values: new Float64Array(MAX_FIELDS),
-    fieldCount: 0,
-  };
+  private readonly record = blankRecord();
 
   constructor(
     private readonly src: ByteSource,
