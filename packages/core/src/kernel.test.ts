@@ -7,35 +7,45 @@ import { LogWriter } from './log/logWriter.ts';
 import { MemorySink } from './log/sink.ts';
 import { scanLog } from './node.ts';
 
+/** A push (time from the last pop, priority) or a pop (null). */
+type QueueOp = readonly [number, number] | null;
+
+/**
+ * Runs `ops` on a queue and on a sorted reference; every pop must give the reference's
+ * earliest `(time, key)` and slot. A push's time is `at(op[0], last popped time)`.
+ */
+function checkQueue(ops: readonly QueueOp[], at: (t: number, last: number) => number): void {
+  const q = new EventQueue(2);
+  const ref: [number, number, number][] = [];
+  let seq = 0;
+  let last = 0;
+  for (const op of ops) {
+    if (op === null) {
+      if (ref.length === 0) continue;
+      ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const [t, key, slot] = ref.shift()!;
+      expect([q.peekTime(), q.peekKey()]).toEqual([t, key]);
+      expect(q.pop()).toBe(slot);
+      last = t;
+    } else {
+      const key = packKey(op[1], seq);
+      const t = at(op[0], last);
+      q.push(t, key, seq);
+      ref.push([t, key, seq]);
+      seq++;
+    }
+  }
+  expect(q.size).toBe(ref.length);
+}
+
 describe('EventQueue', () => {
   it('pops in (time, key) order for any interleaving of pushes and pops', () => {
+    const ops = fc.array(fc.oneof(fc.tuple(fc.nat(20), fc.nat(3)), fc.constant(null)), {
+      maxLength: 400,
+      size: 'max',
+    });
     fc.assert(
-      fc.property(
-        fc.array(fc.oneof(fc.tuple(fc.nat(20), fc.nat(3)), fc.constant(null)), {
-          maxLength: 400,
-          size: 'max',
-        }),
-        (ops) => {
-          const q = new EventQueue(2);
-          const ref: [number, number, number][] = [];
-          let seq = 0;
-          for (const op of ops) {
-            if (op === null) {
-              if (ref.length === 0) continue;
-              ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-              const [t, , slot] = ref.shift()!;
-              expect(q.peekTime()).toBe(t);
-              expect(q.pop()).toBe(slot);
-            } else {
-              const key = packKey(op[1], seq);
-              q.push(op[0], key, seq);
-              ref.push([op[0], key, seq]);
-              seq++;
-            }
-          }
-          expect(q.size).toBe(ref.length);
-        },
-      ),
+      fc.property(ops, (o) => checkQueue(o, (t) => t)),
       { seed: 42, numRuns: 200 },
     );
   });
@@ -49,36 +59,13 @@ describe('EventQueue', () => {
       fc.integer({ min: 999_998, max: 1_000_002 }),
       fc.nat(2),
     );
+    const ops = fc.array(fc.oneof(fc.tuple(delta, fc.nat(2)), fc.constant(null)), {
+      minLength: 20,
+      maxLength: 400,
+      size: 'max',
+    });
     fc.assert(
-      fc.property(
-        fc.array(fc.oneof(fc.tuple(delta, fc.nat(2)), fc.constant(null)), {
-          minLength: 20,
-          maxLength: 400,
-          size: 'max',
-        }),
-        (ops) => {
-          const q = new EventQueue(2);
-          const ref: [number, number, number][] = [];
-          let seq = 0;
-          let last = 0;
-          for (const op of ops) {
-            if (op === null) {
-              if (ref.length === 0) continue;
-              ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-              const [t, key, slot] = ref.shift()!;
-              expect([q.peekTime(), q.peekKey()]).toEqual([t, key]);
-              expect(q.pop()).toBe(slot);
-              last = t;
-            } else {
-              const key = packKey(op[1], seq);
-              q.push(last + op[0], key, seq);
-              ref.push([last + op[0], key, seq]);
-              seq++;
-            }
-          }
-          expect(q.size).toBe(ref.length);
-        },
-      ),
+      fc.property(ops, (o) => checkQueue(o, (d, last) => last + d)),
       { seed: 7, numRuns: 300 },
     );
   });
