@@ -46,7 +46,7 @@ export type { PendingEvent } from './host/channelBridge.ts';
 export { connectChannel, hasPort, pendingEvent, portsOf } from './host/channelBridge.ts';
 export type { FlatHooks, FlatProgram, FlatRestore, FlatSnapshot } from './host/flatMachine.ts';
 export { compileFlat, FlatRunner } from './host/flatMachine.ts';
-export { Accounting } from './hypervisor/accounting.ts';
+export { Accounting, BucketSeries } from './hypervisor/accounting.ts';
 export type {
   HypervisorObserver,
   HypervisorOptions,
@@ -141,6 +141,7 @@ export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
 export { Endpoints } from './workload/endpoints.ts';
 export type { EventCounter } from './workload/eventCounter.ts';
+export { FixedDelayTimers } from './workload/fixedDelayTimers.ts';
 export type { LifecycleContext, LifecycleInput, WorkloadEngine } from './workload/lifecycle.ts';
 export { WORKLOAD_DELAYS, WORKLOAD_TIMER_EVENTS, workloadMachine } from './workload/lifecycle.ts';
 export type { UdpOptions, UdpStats } from './workload/udp.ts';
