@@ -111,6 +111,7 @@ export class ThreadedLogWriter implements EventLog {
   /** Slots waiting before a sleeping worker is woken: half the ring, at most 32 Ki. */
   private readonly wake: number;
   private summary: LogSummary | undefined;
+  private readonly startTimeoutMs: number;
 
   constructor(
     readonly sink: FileSink,
@@ -145,7 +146,9 @@ export class ThreadedLogWriter implements EventLog {
     this.worker = new Worker(bootstrap(), { eval: true, workerData: data, transferList: [channel.port2] });
     // Never what keeps the process alive: `close()` waits for it explicitly.
     this.worker.unref();
-    this.awaitStart(options.startTimeoutMs ?? 60_000);
+    // Not waited for here: the ring holds what comes meanwhile, and a worker that fails
+    // to start says so (bootstrap) before anything waits on it.
+    this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
   }
 
   append(
@@ -234,6 +237,7 @@ export class ThreadedLogWriter implements EventLog {
       this.free = this.slots - ((this.write - read) | 0);
       if (this.free > 0) return;
       if (Atomics.load(c, CTRL_STATE) === STATE_FAILED) this.failed();
+      this.awaitStart();
       // Said before looking again, so the worker's release in between is never missed.
       Atomics.store(c, CTRL_WRITER_WAITING, 1);
       if (Atomics.load(c, CTRL_READ) === read) Atomics.wait(c, CTRL_READ, read, WAIT_MS);
@@ -241,7 +245,9 @@ export class ThreadedLogWriter implements EventLog {
     }
   }
 
-  private awaitStart(timeoutMs: number): void {
+  /** Waits, if need be, for the worker to start (it is waited on only when needed). */
+  private awaitStart(): void {
+    const timeoutMs = this.startTimeoutMs;
     for (let waited = 0; Atomics.load(this.ctrl, CTRL_STATE) === STATE_STARTING; waited += WAIT_MS) {
       if (waited >= timeoutMs) {
         void this.worker.terminate();
@@ -254,6 +260,7 @@ export class ThreadedLogWriter implements EventLog {
 
   /** The worker's one report, once it has stopped (done or failed). */
   private awaitReport(): WorkerReport {
+    if (Atomics.load(this.ctrl, CTRL_STATE) === STATE_STARTING) this.awaitStart();
     while (Atomics.load(this.ctrl, CTRL_STATE) === STATE_RUNNING)
       Atomics.wait(this.ctrl, CTRL_STATE, STATE_RUNNING, WAIT_MS);
     const m = receiveMessageOnPort(this.port);
