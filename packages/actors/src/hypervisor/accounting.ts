@@ -15,10 +15,11 @@
  * Invariant (checked by tests): per pCPU, busy + idle = elapsed.
  */
 /**
- * A series of ns per bucket and key, kept as one column of doubles per key (typed
- * arrays, doubled when full): 8 bytes a bucket a key, outside V8's heap, where a row
- * array per bucket cost about 170 bytes of heap (issue 15, flat memory). Charges are
- * positive, so 0 means nothing charged.
+ * A series of numbers per bucket (a row) and key, kept as one column of doubles per
+ * key (typed arrays, doubled when full): 8 bytes a bucket a key, outside V8's heap,
+ * where a row array per bucket cost about 170 bytes of heap (issue 15, flat memory).
+ * The accounting's buckets of charged ns and XenMon's samples both live in these.
+ * Values start at 0 and are added to; for charges, 0 means nothing charged.
  */
 export class BucketSeries {
   /** Buckets up to the last one charged. */
@@ -35,6 +36,16 @@ export class BucketSeries {
     }
     col[bucket] += ns;
     if (bucket >= this.length) this.length = bucket + 1;
+  }
+
+  /** Keys up to the highest with a column (some may have none). */
+  get keys(): number {
+    return this.columns.length;
+  }
+
+  /** `key`'s column, valid up to `length` and until the next `add`; undefined if never added to. */
+  column(key: number): Float64Array | undefined {
+    return this.columns[key];
   }
 
   /** ns of `key` in `bucket` (0 if none). */

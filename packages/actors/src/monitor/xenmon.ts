@@ -12,7 +12,7 @@
  * window counts in proportion to the part of its span inside (XenMon knows only the
  * sample's total, and spreading it evenly over the sample is the least it assumes).
  * That is the one thing XenMon keeps for the whole run, so it is kept in columns of
- * doubles outside the JavaScript heap (`SampleColumns`): 8 bytes per sample for each
+ * doubles outside the JavaScript heap (`BucketSeries`, a sample a row): 8 bytes per sample for each
  * of start, end and every domain, 480 bytes per simulated second for four domains at
  * 100 ms. A row object per sample had cost about 160 bytes of heap (1.6 KB per
  * simulated second), live data that V8 then sized its old generation to about four
@@ -22,6 +22,7 @@
  * The sampling loop is an XState actor (control/feedbackLoop.ts) on the kernel's clock.
  */
 import type { Kernel } from '@isosim/core';
+import { BucketSeries } from '../hypervisor/accounting.ts';
 import type { Domain, Hypervisor, HypervisorObserver } from '../hypervisor/hypervisor.ts';
 import { IDLE } from '../scheduler/types.ts';
 import { splitByWeightedPackets } from './netAccounting.ts';
@@ -60,6 +61,10 @@ export interface XenMonOptions {
   readonly bufferRecords?: number;
 }
 
+/** Keys of a sample's span in `XenMon.spans`. */
+const START = 0;
+const END = 1;
+
 export class XenMon {
   readonly buffer: TraceBuffer;
   readonly baked: Xenbaked;
@@ -68,8 +73,9 @@ export class XenMon {
   readonly estimatedNs: number[] = [];
   /** Cumulative true IDD ns per domain id, read at the same sample ends. */
   readonly trueNs: number[] = [];
-  /** Every sample's span and estimate, in time order (see `history`). */
-  private readonly columns = new SampleColumns();
+  /** Every sample's span (key `START`, `END`) and estimate by domain id, a row each in time order. */
+  private readonly spans = new BucketSeries();
+  private readonly estimates = new BucketSeries();
   onSample: ((s: XenMonSample) => void) | undefined;
   private readonly weightMilli: number;
   private readonly sampleType: number;
@@ -124,7 +130,12 @@ export class XenMon {
       this.kernel.record(this.sampleType, this.endpoint, this.endpoint, id, gotten, e, trueNs[id]);
     }
     this.lastTrue = [...truthNow];
-    this.columns.push(sample.startNs, sample.endNs, est);
+    const row = this.spans.length;
+    this.spans.add(row, START, sample.startNs);
+    this.spans.add(row, END, sample.endNs);
+    est.forEach((e, d) => {
+      if (e !== undefined) this.estimates.add(row, d, e);
+    });
     const s = { sample, estimatedNs: est, trueNs };
     this.onSample?.(s);
     return s;
@@ -135,7 +146,12 @@ export class XenMon {
    * from the columns XenMon keeps (O(samples); `estimatedBetween` reads the columns).
    */
   get history(): XenMonEstimate[] {
-    return this.columns.rows();
+    const out: XenMonEstimate[] = [];
+    for (let i = 0; i < this.spans.length; i++) {
+      const estimatedNs = Array.from({ length: this.estimates.keys }, (_, d) => this.estimates.at(i, d));
+      out.push({ startNs: this.spans.at(i, START), endNs: this.spans.at(i, END), estimatedNs });
+    }
+    return out;
   }
 
   /**
@@ -144,9 +160,11 @@ export class XenMon {
    * an integer then). Samples not yet taken count nothing.
    */
   estimatedBetween(domain: number, fromNs: number, toNs: number): number {
-    const { length, starts, ends } = this.columns;
-    const col = this.columns.column(domain);
-    if (col === undefined) return 0;
+    const length = this.spans.length;
+    const starts = this.spans.column(START);
+    const ends = this.spans.column(END);
+    const col = this.estimates.column(domain);
+    if (col === undefined || starts === undefined || ends === undefined) return 0;
     // The first sample that ends after fromNs (samples are in time order and abut).
     let lo = 0;
     let hi = length;
@@ -188,68 +206,5 @@ export class XenMon {
         b.write(pcpu, now, TRC_SCHED_SWITCH_INFNEXT, nd, nv, 0, runNs);
       },
     };
-  }
-}
-
-/**
- * XenMon's per-sample history as columns of doubles (typed arrays, doubled when full):
- * each sample's start and end, and per domain id the IDD ns estimated for it. Typed
- * arrays live outside V8's heap, so a long run's history neither adds objects for the
- * garbage collector to trace nor counts in the live size V8 grows its heap from. The
- * values are integer ns below 2^53, held exactly. A domain first seen after the first
- * sample gets a column of zeros for the samples before it (it had no estimate then).
- */
-class SampleColumns {
-  length = 0;
-  starts = new Float64Array(256);
-  ends = new Float64Array(256);
-  /** By domain id; undefined: no sample has had that domain yet. */
-  private readonly estimates: (Float64Array | undefined)[] = [];
-
-  /** The column of `domain`'s estimates (valid up to `length`), if it has one. */
-  column(domain: number): Float64Array | undefined {
-    return this.estimates[domain];
-  }
-
-  push(startNs: number, endNs: number, estimatedNs: readonly number[]): void {
-    if (this.length === this.starts.length) this.grow();
-    const i = this.length++;
-    this.starts[i] = startNs;
-    this.ends[i] = endNs;
-    for (let d = 0; d < estimatedNs.length; d++) {
-      const e = estimatedNs[d];
-      if (e === undefined) continue;
-      let col = this.estimates[d];
-      if (col === undefined) {
-        col = new Float64Array(this.starts.length);
-        this.estimates[d] = col;
-      }
-      col[i] = e;
-    }
-  }
-
-  /** The samples as rows, as XenMon kept them before it kept columns. */
-  rows(): XenMonEstimate[] {
-    const out: XenMonEstimate[] = [];
-    for (let i = 0; i < this.length; i++) {
-      const estimatedNs = this.estimates.map((col) => (col === undefined ? 0 : col[i]));
-      out.push({ startNs: this.starts[i], endNs: this.ends[i], estimatedNs });
-    }
-    return out;
-  }
-
-  private grow(): void {
-    const n = this.starts.length * 2;
-    const wider = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.starts = wider(this.starts);
-    this.ends = wider(this.ends);
-    for (let d = 0; d < this.estimates.length; d++) {
-      const col = this.estimates[d];
-      if (col !== undefined) this.estimates[d] = wider(col);
-    }
   }
 }
