@@ -13,11 +13,11 @@
  *   (the run length), so another digest chain: both logs hashed, then record by record
  *   in the last block. The figure counts the records up to the difference.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffLogs } from '@isosim/replay';
 import { loadScenario, runScenario } from '@isosim/scenarios';
+import { cliPeakMb } from './processes.ts';
 
 /** Each figure is the median of this many diffs after a warm-up. */
 const REPEATS = 3;
@@ -41,30 +41,9 @@ function diffRate(a: string, b: string, records: (d: ReturnType<typeof diffLogs>
   return rates.sort((x, y) => x - y)[Math.floor(REPEATS / 2)];
 }
 
-/**
- * Preloaded into the child: at exit, writes its peak RSS (KB, getrusage's) to the file
- * ISOSIM_BENCH_RSS names (as the `mem` group measures `isosim run`).
- */
-const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
-  "import { writeFileSync } from 'node:fs';" +
-    "process.on('exit', () => writeFileSync(process.env.ISOSIM_BENCH_RSS, String(process.resourceUsage().maxRSS)));",
-)}`;
-
-/** Peak RSS, MB, of the built `isosim diff A B` (plain Node on dist, as the bin runs). */
+/** Peak RSS, MB, of the built `isosim diff A B` (exit 0: the pair must be the same). */
 function cliDiffPeakMb(dir: string, a: string, b: string): number {
-  const cli = join(process.cwd(), 'packages', 'cli', 'dist', 'cli.js');
-  const rss = join(dir, 'diff.rss');
-  const env: NodeJS.ProcessEnv = { ...process.env, ISOSIM_BENCH_RSS: rss };
-  delete env.NODE_OPTIONS;
-  const r = spawnSync(process.execPath, [`--import=${RSS_HOOK}`, cli, 'diff', a, b], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  if (r.error) throw r.error;
-  // Exit 0: the same (1 would be a difference, which this pair must not have).
-  if (r.status !== 0)
-    throw new Error(`isosim diff: exit ${r.status ?? r.signal}\n${r.stderr.toString().trim()}`);
-  return Number(readFileSync(rss, 'utf8')) / 1024;
+  return cliPeakMb(['diff', a, b], join(dir, 'diff.rss'));
 }
 
 export function diffBench(dir: string, emit: (name: string, value: number, unit: string) => void): void {

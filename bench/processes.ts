@@ -73,14 +73,21 @@ const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
     "process.on('exit', () => writeFileSync(process.env.ISOSIM_BENCH_RSS, String(process.resourceUsage().maxRSS)));",
 )}`;
 
+/**
+ * Peak RSS, MB, of the built `isosim ARGS` (which must succeed), read by the child
+ * itself; `rssFile` is where it writes it.
+ */
+export function cliPeakMb(args: readonly string[], rssFile: string): number {
+  cli(args, [`--import=${RSS_HOOK}`], plainEnv({ ISOSIM_BENCH_RSS: rssFile }));
+  return Number(readFileSync(rssFile, 'utf8')) / 1024;
+}
+
 /** Peak RSS, MB, of `isosim run table1-sedfdc --duration S` with its log on disk. */
 function table1PeakMb(b: Bench, durationS: number): number {
   const out = join(b.dir, `mem-${durationS}`);
-  const rss = join(b.dir, `mem-${durationS}.rss`);
   try {
     const args = ['run', 'table1-sedfdc', '--duration', String(durationS), '--out', out];
-    cli(args, [`--import=${RSS_HOOK}`], plainEnv({ ISOSIM_BENCH_RSS: rss }));
-    return Number(readFileSync(rss, 'utf8')) / 1024;
+    return cliPeakMb(args, join(b.dir, `mem-${durationS}.rss`));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
