@@ -8,6 +8,17 @@
  *
  * @module @isosim/actors
  */
+export type { BlkbackOptions } from './block/blkback.ts';
+export { Blkback, blkbackMachine, MAX_PENDING_REQS } from './block/blkback.ts';
+export type { BlkfrontOptions } from './block/blkfront.ts';
+export { Blkfront, blkfrontMachine } from './block/blkfront.ts';
+export type { BlkRequest, Vbd } from './block/blkif.ts';
+export {
+  BLKIF_MAX_SEGMENTS_PER_REQUEST,
+  createVbd,
+  MAX_REQUEST_BYTES,
+  SEGMENT_BYTES,
+} from './block/blkif.ts';
 export type { DebtGuest, DebtPort, DebtSource } from './control/debtCollector.ts';
 export { DebtCollector, splitByShares } from './control/debtCollector.ts';
 export type { FeedbackLoopContext, FeedbackLoopInput } from './control/feedbackLoop.ts';
@@ -28,6 +39,15 @@ export { GuestNet, type VcpuPlacement } from './guest/guestNet.ts';
 export type { NetfrontOptions } from './guest/netfront.ts';
 export { Netfront } from './guest/netfront.ts';
 export { netfrontMachine } from './guest/netfrontMachine.ts';
+export type {
+  DiskModel,
+  DiskOptions,
+  DiskRequest,
+  ElevatorKind,
+  HddModel,
+  SsdModel,
+} from './hardware/disk.ts';
+export { Disk, DiskOp, HDD_7200, SECTOR_BYTES, SSD_SATA } from './hardware/disk.ts';
 export type { NicOptions } from './hardware/nic.ts';
 export { Nic } from './hardware/nic.ts';
 export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
@@ -68,10 +88,10 @@ export type {
   WorkloadSnapshot,
 } from './machines.ts';
 export type { EstimateError } from './monitor/netAccounting.ts';
-export { estimateError, splitByWeightedPackets } from './monitor/netAccounting.ts';
-export type { DomainSample, Sample } from './monitor/xenbaked.ts';
+export { estimateError, splitByUnits, splitByWeightedPackets } from './monitor/netAccounting.ts';
+export type { DomainSample, IoCounts, Sample } from './monitor/xenbaked.ts';
 export { Xenbaked } from './monitor/xenbaked.ts';
-export type { XenMonEstimate, XenMonOptions, XenMonSample } from './monitor/xenmon.ts';
+export type { BlockWeights, XenMonEstimate, XenMonOptions, XenMonSample } from './monitor/xenmon.ts';
 export { XenMon } from './monitor/xenmon.ts';
 export * as xentrace from './monitor/xentrace.ts';
 export { TraceBuffer } from './monitor/xentrace.ts';
@@ -80,8 +100,8 @@ export type { DropReason, Flow, Packet } from './net/packet.ts';
 export { Direction, DROP_REASONS, NetStats } from './net/packet.ts';
 export type { Vif } from './net/vif.ts';
 export { createVif } from './net/vif.ts';
-export type { HardwareProfile } from './profiles/profiles.ts';
-export { P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
+export type { BlockCosts, HardwareProfile } from './profiles/profiles.ts';
+export { BLOCK, P4_2_8, PROFILES, SYSTEM_1, SYSTEM_2 } from './profiles/profiles.ts';
 export type { CreditLedger, CreditPcpu, CreditState, CreditVcpu } from './scheduler/credit.ts';
 export { credit } from './scheduler/credit.ts';
 export type {
@@ -117,15 +137,20 @@ export type {
   AccountingSource,
   CustomWorkloadConfig,
   DebtConfig,
+  DiskConfig,
+  DiskWorkloadConfig,
   DomainConfig,
+  DriverDomainConfig,
   MechanismsConfig,
   ShareGuardConfig,
   SystemConfig,
+  VbdConfig,
   VcpuConfig,
   WorkloadConfig,
   WorkloadKindConfig,
   WorkloadPlacement,
 } from './system/config.ts';
+export { NIC_NAME } from './system/config.ts';
 export type { Fig6Options } from './system/paperHosts.ts';
 export { fig6Host } from './system/paperHosts.ts';
 export type {
@@ -139,6 +164,8 @@ export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
 export type { BulkOptions, BulkStats } from './workload/bulk.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';
+export type { DiskJobStats } from './workload/disk.ts';
+export { DiskJob } from './workload/disk.ts';
 export { Endpoints } from './workload/endpoints.ts';
 export type { EventCounter } from './workload/eventCounter.ts';
 export { FixedDelayTimers } from './workload/fixedDelayTimers.ts';

@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import {
   DOMAIN_NAME,
   LIMITS,
-  LimitPctSchema,
+  LimitSchema,
   PaperValuesSchema,
   type Scenario,
   ScenarioSchema,
@@ -340,22 +340,18 @@ export function parseScenario(data: unknown, where: string): Scenario {
     s.mechanisms.shareGuard.limitsPct = nameMap(
       data,
       ['mechanisms', 'shareGuard', 'limitsPct'],
-      LimitPctSchema,
+      LimitSchema,
       where,
     );
   }
   if (s.paper) s.paper.domains = nameMap(data, ['paper', 'domains'], PaperValuesSchema, where);
 
   const idds = s.domains.filter((d) => d.role === 'idd');
-  if (idds.length !== 1) {
-    fail(
-      where,
-      ['domains'],
-      `${idds.length} domains have role 'idd'`,
-      "give exactly one driver domain (role: 'idd')",
-    );
+  if (idds.length === 0) {
+    fail(where, ['domains'], "no domain has role 'idd'", "give at least one driver domain (role: 'idd')");
   }
-  const idd = idds[0];
+  const owners = checkDevices(s, where);
+  const idd = owners.get('nic0') ?? idds[0];
   const pcpus = s.host.pcpus ?? PROFILES[s.host.profile].pcpus;
   const { lineBps, nic } = nicOf(s.host.profile);
   const names = new Map<string, number>();
@@ -512,9 +508,21 @@ export function parseScenario(data: unknown, where: string): Scenario {
     );
   }
   const sg = s.mechanisms.shareGuard;
+  const shareOf = (d: Scenario['domains'][number]) =>
+    domainShare(s.host.scheduler, { vcpus: d.vcpus.map(vcpuConfig) });
+  const driving = new Set(owners.values());
+  (s.mechanisms.debt?.drivers ?? []).forEach((n, i) => {
+    if (!idds.some((d) => d.name === n)) {
+      fail(
+        where,
+        ['mechanisms', 'debt', 'drivers', i],
+        `${show(n)} is not a driver domain`,
+        `use one of: ${idds.map((d) => show(d.name)).join(', ')}`,
+      );
+    }
+  });
   if (sg) {
-    const iddShare = domainShare(s.host.scheduler, { vcpus: idd.vcpus.map(vcpuConfig) });
-    for (const [name, pct] of Object.entries(sg.limitsPct)) {
+    for (const [name, limit] of Object.entries(sg.limitsPct)) {
       const at = ['mechanisms', 'shareGuard', 'limitsPct', name];
       const d = s.domains.find((x) => x.name === name);
       if (d === undefined || d.role === 'idd') {
@@ -526,13 +534,32 @@ export function parseScenario(data: unknown, where: string): Scenario {
           `use a guest: ${guests.length > 5 ? `${guests.slice(0, 5).join(', ')}, …` : guests.join(', ')}`,
         );
       }
-      if (!(pct / 100 < iddShare)) {
-        fail(
-          where,
-          at,
-          `${pct}% is not below the driver domain's share, ${+(100 * iddShare).toFixed(2)}%`,
-          "give a limit below it: ShareGuard bounds a guest's use of the driver domain (limit < CPUshare_IDD)",
-        );
+      // One number: a limit in every driver domain that drives a device (the only one, with one).
+      const perIdd: [Scenario['domains'][number], number, (string | number)[]][] =
+        typeof limit === 'number'
+          ? (idds.length === 1 ? idds : idds.filter((x) => driving.has(x))).map((x) => [x, limit, at])
+          : Object.entries(limit).map(([dn, pct]) => {
+              const x = idds.find((y) => y.name === dn);
+              if (x === undefined) {
+                fail(
+                  where,
+                  [...at, dn],
+                  `${show(dn)} is not a driver domain`,
+                  `use one of: ${idds.map((y) => show(y.name)).join(', ')}`,
+                );
+              }
+              return [x, pct, [...at, dn]];
+            });
+      for (const [x, pct, path] of perIdd) {
+        const share = shareOf(x);
+        if (!(pct / 100 < share)) {
+          fail(
+            where,
+            path,
+            `${pct}% is not below ${idds.length === 1 ? "the driver domain's" : `${show(x.name)}'s`} share, ${+(100 * share).toFixed(2)}%`,
+            "give a limit below it: ShareGuard bounds a guest's use of the driver domain (limit < CPUshare_IDD)",
+          );
+        }
       }
     }
   }
@@ -614,6 +641,116 @@ function checkUnstated(s: Scenario, data: unknown, where: string): void {
       }
     });
   });
+}
+
+/**
+ * The disks, the driver domains' devices and the guests' vbds: each device driven by one
+ * driver domain, each vbd on a disk through the domain that drives it, each disk job on
+ * a vbd the guest has. Returns each device's driver domain by device name.
+ */
+function checkDevices(s: Scenario, where: string): Map<string, Scenario['domains'][number]> {
+  const disks = s.disks ?? [];
+  const diskNames = new Map<string, number>();
+  disks.forEach((d, i) => {
+    const first = diskNames.get(d.name);
+    if (first !== undefined || d.name === 'nic0') {
+      fail(
+        where,
+        ['disks', i, 'name'],
+        first !== undefined ? `${show(d.name)} is also the name of disks[${first}]` : "'nic0' names the NIC",
+        'give each disk its own name',
+      );
+    }
+    diskNames.set(d.name, i);
+  });
+  const owners = new Map<string, Scenario['domains'][number]>();
+  s.domains.forEach((d, i) => {
+    if (d.role === 'guest' && d.devices !== undefined) {
+      fail(
+        where,
+        ['domains', i, 'devices'],
+        'is for driver domains',
+        "remove it, or give the domain role 'idd'",
+      );
+    }
+    if (d.role === 'idd' && d.vbds !== undefined) {
+      fail(where, ['domains', i, 'vbds'], 'is for guests', 'remove it: a driver domain has no vbds here');
+    }
+    (d.devices ?? []).forEach((dev, j) => {
+      if (dev !== 'nic0' && !diskNames.has(dev)) {
+        fail(
+          where,
+          ['domains', i, 'devices', j],
+          `${show(dev)} is neither the NIC nor a disk`,
+          `use 'nic0' or a disk's name (${[...diskNames.keys()].map(show).join(', ') || 'no disks given'})`,
+        );
+      }
+      const o = owners.get(dev);
+      if (o !== undefined) {
+        fail(
+          where,
+          ['domains', i, 'devices', j],
+          `${show(dev)} is driven by ${show(o.name)} too`,
+          'give each device to one driver domain',
+        );
+      }
+      owners.set(dev, d);
+    });
+  });
+  const first = s.domains.find((d) => d.role === 'idd');
+  if (first !== undefined)
+    for (const dev of ['nic0', ...diskNames.keys()]) if (!owners.has(dev)) owners.set(dev, first);
+  s.domains.forEach((d, i) => {
+    const vbds = d.vbds ?? [];
+    vbds.forEach((v, j) => {
+      const at = ['domains', i, 'vbds', j];
+      if (!diskNames.has(v.disk)) {
+        fail(
+          where,
+          [...at, 'disk'],
+          `${show(v.disk)} names no disk`,
+          diskNames.size === 0
+            ? 'add the disk to disks'
+            : `use one of: ${[...diskNames.keys()].map(show).join(', ')}`,
+        );
+      }
+      if (v.backend !== undefined) {
+        const b = s.domains.find((x) => x.name === v.backend);
+        if (b === undefined || b.role !== 'idd') {
+          fail(
+            where,
+            [...at, 'backend'],
+            b === undefined
+              ? `${show(v.backend)} names no domain`
+              : `${show(v.backend)} is not a driver domain (role 'idd')`,
+            `name the driver domain that drives ${show(v.disk)}: ${show(owners.get(v.disk)?.name ?? '')}`,
+          );
+        }
+        if (owners.get(v.disk) !== b) {
+          fail(
+            where,
+            [...at, 'backend'],
+            `${show(v.backend)} does not drive ${show(v.disk)}`,
+            `name ${show(owners.get(v.disk)?.name ?? '')}, or list ${show(v.disk)} in ${show(v.backend)}'s devices`,
+          );
+        }
+      }
+    });
+    d.workloads.forEach((w, j) => {
+      if (w.kind !== 'disk' && w.kind !== 'db') return;
+      if (w.vbd >= vbds.length) {
+        fail(
+          where,
+          ['domains', i, 'workloads', j, 'vbd'],
+          vbds.length === 0 ? 'the guest has no vbd' : `vbd ${w.vbd} does not exist`,
+          vbds.length === 0
+            ? "give the guest a vbd (vbds: [{ disk: 'sda' }]) and the host a disk"
+            : `the guest has vbds 0..${vbds.length - 1}`,
+        );
+      }
+    });
+  });
+  return owners;
 }
 
 /** A built-in name or a path to a JSON scenario file. */

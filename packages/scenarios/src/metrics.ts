@@ -14,7 +14,7 @@
  */
 import { DROP_REASONS, type XenSystem } from '@isosim/actors';
 import { NS_PER_S } from '@isosim/core';
-import type { DomainMetrics, SecondSample } from './runScenario.ts';
+import type { DiskMetrics, DomainMetrics, SecondSample } from './runScenario.ts';
 
 const toNs = (s: number) => Math.round(s * NS_PER_S);
 
@@ -38,12 +38,23 @@ export function own<T>(r: Readonly<Record<string, T>> | undefined, key: string):
 export function markWindow(sys: XenSystem, window: readonly [number, number], durationS: number): void {
   const times = [toNs(window[0]), toNs(window[1]), toNs(durationS)];
   for (const t of times) sys.xen.accounting.mark(t);
-  for (const g of sys.guests)
+  for (const g of sys.guests) {
     for (const w of g.web)
       for (const t of times) {
         w.stats.repliesIn.mark(t);
         w.stats.failuresIn.mark(t);
       }
+    for (const j of g.disk)
+      for (const t of times) {
+        j.stats.reads.mark(t);
+        j.stats.writes.mark(t);
+      }
+  }
+}
+
+/** Whether a host reports per driver domain (several of them, or disks). */
+function perDriver(sys: XenSystem): boolean {
+  return sys.drivers.length > 1 || sys.disks.size > 0;
 }
 
 /**
@@ -62,12 +73,43 @@ export function computeMetrics(
   const pct = (ns: number, spanNs: number) => (spanNs > 0 ? (100 * ns) / spanNs : 0);
   const perS = (n: number, spanNs: number) => (spanNs > 0 ? (n * NS_PER_S) / spanNs : 0);
   const guestOf = new Map(sys.guests.map((g) => [g.domain.id, g]));
-  const iddId = sys.idd.id;
+  const split = perDriver(sys);
+  const diskOf = (g: XenSystem['guests'][number], from: number, to: number): DiskMetrics | undefined => {
+    if (g.disk.length === 0) return undefined;
+    let reads = 0;
+    let writes = 0;
+    let rBytes = 0;
+    let wBytes = 0;
+    let n = 0;
+    let sum = 0;
+    let max = 0;
+    for (const j of g.disk) {
+      const r = j.stats.reads.between(from, to);
+      const w = j.stats.writes.between(from, to);
+      reads += r;
+      writes += w;
+      rBytes += r * j.config.blockBytes;
+      wBytes += w * j.config.blockBytes;
+      n += j.stats.reads.total + j.stats.writes.total;
+      sum += j.stats.latencySumNs;
+      max = Math.max(max, j.stats.latencyMaxNs);
+    }
+    return {
+      readIops: round(perS(reads, to - from)),
+      writeIops: round(perS(writes, to - from)),
+      readMBps: round(perS(rBytes, to - from) / 1e6),
+      writeMBps: round(perS(wBytes, to - from) / 1e6),
+      meanLatencyMs: round(n > 0 ? sum / n / 1e6 : 0),
+      maxLatencyMs: round(max / 1e6),
+      requestsIssued: g.blkfronts.reduce((k, f) => k + f.issued, 0),
+      requestsCompleted: g.blkfronts.reduce((k, f) => k + f.completed, 0),
+    };
+  };
 
   const [a, b] = [toNs(window[0]), toNs(window[1])];
   const domains = new Map<string, DomainMetrics>();
   for (const d of sys.xen.domains) {
-    const isIdd = d.id === iddId;
+    const isIdd = d.isDriverDomain;
     const cpu = pct(acc.cpuBetween(d.id, a, b), b - a);
     const iddTrue = isIdd ? 0 : pct(acc.iddBetween(d.id, a, b), b - a);
     const m: DomainMetrics = {
@@ -92,6 +134,19 @@ export function computeMetrics(
         heldOut: g.stats.held,
       };
       m.drops = Object.fromEntries(DROP_REASONS.map((r) => [r, g.stats.drops.get(r) ?? 0]));
+      if (split) {
+        m.iddByDriver = recordOf(
+          sys.drivers.map((drv) => [
+            drv.name,
+            {
+              truePct: round(pct(acc.iddOfDriverBetween(drv.id, d.id, a, b), b - a)),
+              estimatedPct: round(pct(sys.xenmon.estimatedOfDriverBetween(drv.id, d.id, a, b), b - a)),
+            },
+          ]),
+        );
+      }
+      const disk = diskOf(g, a, b);
+      if (disk !== undefined) m.disk = disk;
     }
     domains.set(d.name, m);
   }
@@ -104,7 +159,11 @@ export function computeMetrics(
     const row = new Map<string, SecondSample['domains'][string]>();
     for (const d of sys.xen.domains) {
       const g = guestOf.get(d.id);
-      const isIdd = d.id === iddId;
+      const isIdd = d.isDriverDomain;
+      const ios =
+        g && g.disk.length > 0
+          ? g.disk.reduce((n, j) => n + j.stats.reads.between(from, to) + j.stats.writes.between(from, to), 0)
+          : undefined;
       row.set(d.name, {
         cpuPct: round(pct(acc.cpuBetween(d.id, from, to), to - from)),
         iddPctTrue: isIdd ? 0 : round(pct(acc.iddBetween(d.id, from, to), to - from)),
@@ -116,6 +175,17 @@ export function computeMetrics(
                   g.web.reduce((n, w) => n + w.stats.repliesIn.between(from, to), 0),
                   to - from,
                 ),
+              ),
+            }
+          : {}),
+        ...(ios === undefined ? {} : { diskIops: round(perS(ios, to - from)) }),
+        ...(split && g
+          ? {
+              iddByDriver: recordOf(
+                sys.drivers.map((drv) => [
+                  drv.name,
+                  round(pct(acc.iddOfDriverBetween(drv.id, d.id, from, to), to - from)),
+                ]),
               ),
             }
           : {}),

@@ -38,6 +38,28 @@ export interface DomainMetrics {
     heldOut: number;
   };
   drops?: Record<string, number>;
+  /**
+   * With several driver domains (or disks): the guest's IDD time per driver domain name,
+   * true and estimated, percent of one CPU over the window (`iddPctTrue` is their sum).
+   */
+  iddByDriver?: Record<string, { truePct: number; estimatedPct: number }>;
+  /** A guest with disk jobs: their I/O over the window. */
+  disk?: DiskMetrics;
+}
+
+/** A guest's disk I/O over the measurement window (docs/metrics.md). */
+export interface DiskMetrics {
+  readIops: number;
+  writeIops: number;
+  /** MB/s (10^6 bytes) read and written. */
+  readMBps: number;
+  writeMBps: number;
+  /** Mean and largest latency of I/Os completed over the whole run, issue to completion, ms. */
+  meanLatencyMs: number;
+  maxLatencyMs: number;
+  /** Block requests issued, completed and in flight at the end, over all the guest's vbds. */
+  requestsIssued: number;
+  requestsCompleted: number;
 }
 
 export interface SecondSample {
@@ -46,7 +68,16 @@ export interface SecondSample {
   readonly spanS?: number;
   readonly domains: Record<
     string,
-    { cpuPct: number; iddPctTrue: number; iddPctEstimated: number; webReqPerSec?: number }
+    {
+      cpuPct: number;
+      iddPctTrue: number;
+      iddPctEstimated: number;
+      webReqPerSec?: number;
+      /** Disk I/Os completed per second (guests with disk jobs). */
+      diskIops?: number;
+      /** IDD time per driver domain name, true, percent (with several driver domains or disks). */
+      iddByDriver?: Record<string, number>;
+    }
   >;
 }
 

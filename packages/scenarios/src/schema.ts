@@ -69,6 +69,18 @@ export const LIMITS = {
    * own local port of the client, and a port number is 16 bits.
    */
   webConnections: 65_536,
+  /** Disks per host and vbds per guest: a handful is what a study needs; 16 each. */
+  disks: 16,
+  vbds: 16,
+  /**
+   * Requests a disk holds at once: 1 to 256 (SATA NCQ allows 32, SAS and NVMe queues
+   * more; 256 covers them without letting a typo ask for millions).
+   */
+  queueDepthMax: 256,
+  /** fio's iodepth per job: 1 to 256, as the queue depth. */
+  iodepthMax: 256,
+  /** Disk I/O sizes: 512 B (a sector) to 16 MiB, in whole sectors. */
+  blockBytesMax: 16 * 1024 * 1024,
   /** Web files up to 100 MiB (the paper's are 10 and 100 KB). */
   fileBytesMax: 100 * 1024 * 1024,
   /** A TCP sender's window: Linux's largest send buffer (tcp_wmem max, 4 MiB) / MSS. */
@@ -227,22 +239,136 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
       ...timing,
     })
     .strict(),
+  z
+    .object({
+      kind: z.literal('disk'),
+      pattern: z.enum(['sequential', 'random']).describe("fio's rw: sequential or random offsets in the vbd"),
+      readPct: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .describe("percent of I/Os that are reads (fio's rwmixread): 100 a reader, 0 a writer"),
+      blockBytes: z
+        .number()
+        .int()
+        .min(512)
+        .max(LIMITS.blockBytesMax)
+        .multipleOf(512, { message: 'must be a multiple of 512 (whole sectors)' })
+        .describe('bytes per I/O (fio bs): a multiple of 512, at most 16 MiB'),
+      iodepth: z
+        .number()
+        .int()
+        .min(1)
+        .max(LIMITS.iodepthMax)
+        .default(1)
+        .describe("I/Os kept in flight (fio's iodepth): 1 to 256"),
+      thinkMs: z
+        .number()
+        .min(0)
+        .max(LIMITS.durationMaxS * 1000)
+        .default(0)
+        .describe("guest CPU between an I/O's completion and the next (fio's thinktime), ms"),
+      vbd: z
+        .number()
+        .int()
+        .min(0)
+        .max(LIMITS.vbds - 1)
+        .default(0)
+        .describe("which of the guest's vbds, by index"),
+      ...timing,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('db'),
+      iodepth: z
+        .number()
+        .int()
+        .min(1)
+        .max(LIMITS.iodepthMax)
+        .default(8)
+        .describe('I/Os in flight (default 8)'),
+      thinkMs: z
+        .number()
+        .min(0)
+        .max(LIMITS.durationMaxS * 1000)
+        .default(0.5)
+        .describe('guest CPU per transaction step between I/Os, ms (default 0.5)'),
+      vbd: z
+        .number()
+        .int()
+        .min(0)
+        .max(LIMITS.vbds - 1)
+        .default(0)
+        .describe("which of the guest's vbds, by index"),
+      ...timing,
+    })
+    .strict()
+    .describe('a database-like mix: random 8 KiB I/Os, 70% reads (docs/disk.md)'),
 ]);
+
+/** A disk of the host (docs/disk.md). */
+export const DiskSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,15}$/)
+      .describe("a device name such as 'sda': 1-16 lower-case letters and digits, from a letter"),
+    model: z
+      .enum(['hdd-7200', 'ssd-sata'])
+      .describe('hdd-7200: a 7200 rpm SATA disk of 2006; ssd-sata: a SATA SSD (actors: hardware/disk.ts)'),
+    elevator: z
+      .enum(['fifo', 'deadline', 'cfq'])
+      .default('deadline')
+      .describe("the I/O scheduler in the driver domain: fifo (noop), deadline or cfq (Linux 2.6's)"),
+    queueDepth: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.queueDepthMax)
+      .default(1)
+      .describe('requests at the device at once (NCQ depth; 1: none): 1 to 256'),
+  })
+  .strict();
+
+/** A guest's virtual block device: a region of a disk, served by a driver domain's blkback. */
+export const VbdSchema = z
+  .object({
+    disk: z.string().describe("the disk's name (disks[].name)"),
+    backend: domainName
+      .optional()
+      .describe('the driver domain serving it (default: the one that drives the disk); must drive the disk'),
+  })
+  .strict();
 
 export const DomainSchema = z
   .object({
     name: domainName.describe(
       "as in the paper: 'Dom-0', 'Dom-1', …; 1–64 printable characters, inner spaces only, unique",
     ),
-    role: z.enum(['idd', 'guest']).default('guest').describe('idd: the driver domain (exactly one)'),
+    role: z
+      .enum(['idd', 'guest'])
+      .default('guest')
+      .describe('idd: a driver domain (at least one; the first is domain 0)'),
     vcpus: z.array(VcpuSchema).min(1).max(LIMITS.cpus),
     workloads: z.array(WorkloadSchema).default([]),
+    devices: z
+      .array(z.string())
+      .max(LIMITS.disks + 1)
+      .optional()
+      .describe(
+        "a driver domain's devices: 'nic0' and disk names (default: the first driver domain drives the NIC and every disk no other lists)",
+      ),
+    vbds: z.array(VbdSchema).max(LIMITS.vbds).optional().describe("a guest's virtual block devices"),
   })
   .strict();
 
 const source = z.enum(['estimate', 'truth']).default('estimate');
 /** A ShareGuard limit, percent of one CPU. */
 export const LimitPctSchema = z.number().positive().max(100);
+/** A guest's ShareGuard limit: one for every driver domain, or per driver domain name. */
+export const LimitSchema = z.union([LimitPctSchema, z.record(domainName, LimitPctSchema)]);
 const controlMs = ms(LIMITS.controlMinMs, LIMITS.controlMaxMs);
 
 export const MechanismsSchema = z
@@ -253,6 +379,11 @@ export const MechanismsSchema = z
         spread: z.boolean().default(false),
         feedbackMs: controlMs.default(500).describe('feedback interval, ms: 1 to 10000'),
         source,
+        drivers: z
+          .array(domainName)
+          .min(1)
+          .optional()
+          .describe("driver domains whose work becomes a guest's debt (default: every one)"),
       })
       .strict()
       .optional(),
@@ -260,8 +391,10 @@ export const MechanismsSchema = z
       .object({
         periodMs: controlMs.default(500).describe('period, ms: 1 to 10000'),
         limitsPct: z
-          .record(domainName, LimitPctSchema)
-          .describe("per guest name, percent of one CPU, below the driver domain's share"),
+          .record(domainName, LimitSchema)
+          .describe(
+            "per guest name, percent of one CPU, below the driver domain's share: one number for every driver domain, or one per driver domain name",
+          ),
         source,
       })
       .strict()
@@ -326,6 +459,7 @@ export const ScenarioSchema = z
       })
       .strict(),
     domains: z.array(DomainSchema).min(1).max(LIMITS.domains),
+    disks: z.array(DiskSchema).max(LIMITS.disks).optional().describe("the host's disks (none by default)"),
     mechanisms: MechanismsSchema.default({}),
     durationS: z
       .number()

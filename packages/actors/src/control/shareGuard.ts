@@ -43,6 +43,8 @@ export class ShareGuard {
   private readonly blockType: number;
   private readonly restoreType: number;
   private readonly endpoint: number;
+  /** Called when a guest's traffic is restored (blkback re-polls its held requests). */
+  onRestore: ((guest: number) => void) | undefined;
 
   constructor(
     private readonly kernel: Kernel,
@@ -52,6 +54,8 @@ export class ShareGuard {
     iddShare: number,
     private readonly source: DebtSource,
     where = 'shareGuard',
+    /** The endpoint its records name: `shareguard`, or per driver domain `shareguard.<name>`. */
+    name = 'shareguard',
   ) {
     for (const l of limits) {
       if (!(l.limit > 0 && l.limit < iddShare)) {
@@ -65,7 +69,7 @@ export class ShareGuard {
     }
     this.blockType = kernel.type('shareguard.block', ['guest', 'tdefNs', 'usedPpm', 'limitPpm']);
     this.restoreType = kernel.type('shareguard.restore', ['guest']);
-    this.endpoint = kernel.registry.name('shareguard');
+    this.endpoint = kernel.registry.name(name);
   }
 
   /** Whether the guest's traffic is being dropped now. */
@@ -86,6 +90,7 @@ export class ShareGuard {
         this.blockedUntil[guest] = 0;
         this.kernel.record(this.restoreType, this.endpoint, this.endpoint, guest);
         this.actions.push({ timeNs: now, guest, kind: 'restore', tdefNs: 0, used });
+        this.onRestore?.(guest);
       }
       if (this.blocked(guest) || used <= limit) continue;
       const tdefNs = this.periodNs * Math.ceil(used / limit - 1 - 1e-9);

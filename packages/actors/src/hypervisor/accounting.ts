@@ -83,6 +83,9 @@ export class BucketSeries {
   }
 }
 
+/** Principal ids per driver domain in `Accounting.driverKey` (Xen's domain ids are below 2^15). */
+const DRIVER_KEY_STRIDE = 32_768;
+
 export class Accounting {
   readonly bucketNs: number;
   /** ns each domain ran, by domain id. */
@@ -97,11 +100,23 @@ export class Accounting {
   readonly idd = new BucketSeries();
   /** Per bucket: idle ns summed over pCPUs. */
   readonly idleSeries: number[] = [];
+  /**
+   * With several driver domains: ns each one spent on behalf of each principal, by
+   * driver domain id then principal id (`iddForNs` is their sum). Empty with one.
+   */
+  readonly iddByDriverNs: number[][] = [];
+  /** Per bucket, with several driver domains: key `driverKey(driver, principal)`. */
+  readonly iddByDriver = new BucketSeries();
+  /** Whether driver domains are told apart (more than one). */
+  readonly perDriver: boolean;
   /** Registered marks, ascending, ns. */
   private readonly marks: number[] = [];
   /** Per mark (same index): ns by domain id, and IDD ns by principal, from its bucket's start to it. */
   private readonly cpuHead: number[][] = [];
   private readonly iddHead: number[][] = [];
+  private readonly driverHead: number[][] = [];
+  /** Driver domain id -> its slot in `driverKey` (0, 1, …). */
+  private readonly driverSlot: number[] = [];
   /** The latest end of anything charged, ns. */
   private horizonNs = 0;
   /** `iddDomains` as a lookup by domain id (a Set's `has` on every charge cost more). */
@@ -116,6 +131,34 @@ export class Accounting {
     this.idleNs = new Array(pcpus).fill(0);
     this.busyNs = new Array(pcpus).fill(0);
     for (const d of iddDomains) this.isIdd[d] = true;
+    this.perDriver = iddDomains.size > 1;
+    [...iddDomains]
+      .sort((a, b) => a - b)
+      .forEach((d, i) => {
+        this.driverSlot[d] = i;
+        if (this.perDriver) this.iddByDriverNs[d] = [];
+      });
+  }
+
+  /** The key of (driver domain, principal) in `iddByDriver`. */
+  driverKey(driver: number, principal: number): number {
+    return this.driverSlot[driver] * DRIVER_KEY_STRIDE + principal;
+  }
+
+  /**
+   * ns driver domain `driver` spent for `principal` within [fromNs, toNs), exact (as
+   * `iddBetween`). With one driver domain, `iddBetween` itself.
+   */
+  iddOfDriverBetween(driver: number, principal: number, fromNs: number, toNs: number): number {
+    if (!this.perDriver) return this.isIdd[driver] === true ? this.iddBetween(principal, fromNs, toNs) : 0;
+    if (this.isIdd[driver] !== true) return 0;
+    return this.between(this.iddByDriver, this.driverHead, this.driverKey(driver, principal), fromNs, toNs);
+  }
+
+  /** Cumulative ns `driver` spent per principal id (with one driver domain, `iddForNs`). */
+  iddOfDriver(driver: number): readonly number[] {
+    if (!this.perDriver) return this.isIdd[driver] === true ? this.iddForNs : [];
+    return this.iddByDriverNs[driver] ?? [];
   }
 
   /** Charges [startNs, endNs) on `pcpu` to `domain` working for `principal` (domain < 0: idle). */
@@ -127,7 +170,13 @@ export class Accounting {
     } else {
       this.busyNs[pcpu] += ns;
       this.cpuNs[domain] = (this.cpuNs[domain] ?? 0) + ns;
-      if (this.isIdd[domain] === true) this.iddForNs[principal] = (this.iddForNs[principal] ?? 0) + ns;
+      if (this.isIdd[domain] === true) {
+        this.iddForNs[principal] = (this.iddForNs[principal] ?? 0) + ns;
+        if (this.perDriver) {
+          const row = this.iddByDriverNs[domain];
+          row[principal] = (row[principal] ?? 0) + ns;
+        }
+      }
     }
     if (endNs > this.horizonNs) this.horizonNs = endNs;
     if (this.marks.length > 0 && domain >= 0) this.chargeHeads(domain, principal, startNs, endNs);
@@ -140,7 +189,10 @@ export class Accounting {
         this.idleSeries[b] = (this.idleSeries[b] ?? 0) + part;
       } else {
         this.cpu.add(b, domain, part);
-        if (this.isIdd[domain] === true) this.idd.add(b, principal, part);
+        if (this.isIdd[domain] === true) {
+          this.idd.add(b, principal, part);
+          if (this.perDriver) this.iddByDriver.add(b, this.driverKey(domain, principal), part);
+        }
       }
       t = end;
     }
@@ -164,6 +216,7 @@ export class Accounting {
     this.marks.splice(i, 0, ns);
     this.cpuHead.splice(i, 0, []);
     this.iddHead.splice(i, 0, []);
+    this.driverHead.splice(i, 0, []);
   }
 
   /** ns `domain` ran within [fromNs, toNs), exact (see the header for which bounds are allowed). */
@@ -236,7 +289,13 @@ export class Accounting {
       const part = Math.min(endNs, m) - from;
       if (part <= 0) continue;
       this.cpuHead[i][domain] = (this.cpuHead[i][domain] ?? 0) + part;
-      if (idd) this.iddHead[i][principal] = (this.iddHead[i][principal] ?? 0) + part;
+      if (idd) {
+        this.iddHead[i][principal] = (this.iddHead[i][principal] ?? 0) + part;
+        if (this.perDriver) {
+          const k = this.driverKey(domain, principal);
+          this.driverHead[i][k] = (this.driverHead[i][k] ?? 0) + part;
+        }
+      }
     }
   }
 }

@@ -15,17 +15,28 @@ export function splitByWeightedPackets(
 ): number[] {
   const n = Math.max(sends.length, recvs.length);
   const w = Array.from({ length: n }, (_, i) => weightMilli * (sends[i] ?? 0) + 1000 * (recvs[i] ?? 0));
-  const total = w.reduce((a, b) => a + b, 0);
+  return splitByUnits(iddNs, w);
+}
+
+/**
+ * Splits `iddNs` in proportion to integer weights `w` (weighted counts, by domain id),
+ * in whole ns: floors, the remainder to the largest fractional parts (ties to the
+ * lower id). All zero: nothing is given out.
+ */
+export function splitByUnits(iddNs: number, w: readonly number[]): number[] {
+  const n = w.length;
+  const total = w.reduce((a, b) => a + (b ?? 0), 0);
   const out = new Array(n).fill(0);
   if (total === 0 || iddNs <= 0) return out;
   let given = 0;
   const rema: [number, number][] = [];
   for (let i = 0; i < n; i++) {
+    const wi = w[i] ?? 0;
     // iddNs × w / total without losing precision: split iddNs to keep products < 2^53.
-    const q = Math.floor((iddNs * w[i]) / total);
+    const q = Math.floor((iddNs * wi) / total);
     out[i] = q;
     given += q;
-    rema.push([(iddNs * w[i]) % total, i]);
+    rema.push([(iddNs * wi) % total, i]);
   }
   rema.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   for (let k = 0; k < iddNs - given; k++) out[rema[k % rema.length][1]]++;

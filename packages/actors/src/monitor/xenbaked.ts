@@ -19,6 +19,7 @@
  */
 import {
   DOMID_IDLE,
+  TRC_BLK_REQ,
   TRC_NET_PKT,
   TRC_SCHED_BLOCK,
   TRC_SCHED_SWITCH_INFNEXT,
@@ -42,6 +43,22 @@ export interface Sample {
   readonly endNs: number;
   /** By domain id; DOMID_IDLE is the idle time of all pCPUs. */
   readonly domains: Map<number, DomainSample>;
+  /**
+   * I/O a driver domain did for each domain in the sample: by driver domain id, then
+   * by domain id (TRC_NET_PKT and TRC_BLK_REQ records; a record without a driver
+   * word counts for driver domain 0).
+   */
+  readonly io: Map<number, Map<number, IoCounts>>;
+}
+
+/** Packets and block requests a driver domain handled for one domain in a sample. */
+export interface IoCounts {
+  sent: number;
+  received: number;
+  blkReads: number;
+  blkReadSegs: number;
+  blkWrites: number;
+  blkWriteSegs: number;
 }
 
 const empty = (): DomainSample => ({
@@ -65,6 +82,7 @@ const KEY_DOM = 1024;
 export class Xenbaked {
   readonly samples: Sample[] = [];
   private cur = new Map<number, DomainSample>();
+  private curIo = new Map<number, Map<number, IoCounts>>();
   private startNs = 0;
   /** Per pCPU: the domain running and since when. */
   private readonly running: { dom: number; vcpu: number; since: number }[] = [];
@@ -88,6 +106,20 @@ export class Xenbaked {
       this.cur.set(d, s);
     }
     return s;
+  }
+
+  private io(driver: number, dom: number): IoCounts {
+    let byDom = this.curIo.get(driver);
+    if (byDom === undefined) {
+      byDom = new Map();
+      this.curIo.set(driver, byDom);
+    }
+    let c = byDom.get(dom);
+    if (c === undefined) {
+      c = { sent: 0, received: 0, blkReads: 0, blkReadSegs: 0, blkWrites: 0, blkWriteSegs: 0 };
+      byDom.set(dom, c);
+    }
+    return c;
   }
 
   /** Feeds one record (records must come in time order). */
@@ -135,10 +167,28 @@ export class Xenbaked {
         this.waitingSince.set(key, t);
         break;
       }
-      case TRC_NET_PKT:
-        if (r.d[1] === 1) this.dom(dom).sent++;
-        else this.dom(dom).received++;
+      case TRC_NET_PKT: {
+        const io = this.io(r.d[3], dom);
+        if (r.d[1] === 1) {
+          this.dom(dom).sent++;
+          io.sent++;
+        } else {
+          this.dom(dom).received++;
+          io.received++;
+        }
         break;
+      }
+      case TRC_BLK_REQ: {
+        const io = this.io(r.d[3], dom);
+        if (r.d[1] === 1) {
+          io.blkWrites++;
+          io.blkWriteSegs += r.d[2];
+        } else {
+          io.blkReads++;
+          io.blkReadSegs += r.d[2];
+        }
+        break;
+      }
     }
   }
 
@@ -156,10 +206,11 @@ export class Xenbaked {
       this.dom(Math.floor(key / KEY_DOM)).waitedNs += endNs - since;
       this.waitingSince.set(key, endNs);
     }
-    const s: Sample = { startNs: this.startNs, endNs, domains: this.cur };
+    const s: Sample = { startNs: this.startNs, endNs, domains: this.cur, io: this.curIo };
     this.samples.push(s);
     if (this.samples.length > this.maxSamples) this.samples.shift();
     this.cur = new Map();
+    this.curIo = new Map();
     this.startNs = endNs;
     return s;
   }

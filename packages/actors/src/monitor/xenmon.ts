@@ -25,10 +25,11 @@ import type { Kernel } from '@isosim/core';
 import { BucketSeries } from '../hypervisor/accounting.ts';
 import type { Domain, Hypervisor, HypervisorObserver } from '../hypervisor/hypervisor.ts';
 import { IDLE } from '../scheduler/types.ts';
-import { splitByWeightedPackets } from './netAccounting.ts';
+import { splitByUnits } from './netAccounting.ts';
 import { type Sample, Xenbaked } from './xenbaked.ts';
 import {
   DOMID_IDLE,
+  TRC_BLK_REQ,
   TRC_NET_PKT,
   TRC_SCHED_BLOCK,
   TRC_SCHED_DOM_ADD,
@@ -54,9 +55,28 @@ export interface XenMonEstimate {
   readonly estimatedNs: readonly number[];
 }
 
+/** XenMon's weight of a block request of s segments: `base + perSeg · s` received packets. */
+export interface BlockWeights {
+  readonly read: { readonly base: number; readonly perSeg: number };
+  readonly write: { readonly base: number; readonly perSeg: number };
+}
+
 export interface XenMonOptions {
   readonly weight: number;
+  /** The first driver domain (the paper's only one). */
   readonly iddDomain: number;
+  /**
+   * Every driver domain, the first included (default: `[iddDomain]`). Each one's CPU in
+   * a sample is split among the domains it worked for by their weighted counts there.
+   */
+  readonly drivers?: readonly number[];
+  /** Block request weights (needed when a driver domain serves disks). */
+  readonly blockWeights?: BlockWeights;
+  /**
+   * Log a `xenmon.idd` record (driver, domain, estimated and true ns) per driver
+   * domain and domain at each sample, besides `xenmon.sample`'s sums over them.
+   */
+  readonly perDriver?: boolean;
   readonly sampleNs?: number;
   readonly bufferRecords?: number;
 }
@@ -76,8 +96,15 @@ export class XenMon {
   /** Every sample's span (key `START`, `END`) and estimate by domain id, a row each in time order. */
   private readonly spans = new BucketSeries();
   private readonly estimates = new BucketSeries();
+  /** With several driver domains: cumulative estimated ns, by driver domain id then domain id. */
+  readonly estimatedByDriverNs: number[][] = [];
   onSample: ((s: XenMonSample) => void) | undefined;
+  /** Per sample: estimates by `driverKey(driver, domain)` (with `perDriver`). */
+  private readonly driverEstimates = new BucketSeries();
+  private readonly drivers: readonly number[];
   private readonly weightMilli: number;
+  private readonly iddType: number;
+  private lastTrueByDriver: number[][] = [];
   private readonly sampleType: number;
   private readonly endpoint: number;
   private lastTrue: number[] = [];
@@ -93,13 +120,52 @@ export class XenMon {
     this.weightMilli = Math.round(options.weight * 1000);
     this.sampleType = kernel.type('xenmon.sample', ['domain', 'gottenNs', 'iddEstNs', 'iddTrueNs']);
     this.endpoint = kernel.registry.name('xenmon');
+    this.drivers = options.drivers ?? [options.iddDomain];
+    this.iddType = options.perDriver
+      ? kernel.type('xenmon.idd', ['driver', 'domain', 'iddEstNs', 'iddTrueNs'])
+      : 0;
+    for (const d of this.drivers) this.estimatedByDriverNs[d] = [];
     xen.observers.push(this.tracer());
   }
 
-  /** Netback's per-packet hook: one TRC_NET_PKT record (on the IDD's pCPU). */
-  packet(guest: number, direction: number, bytes: number): void {
-    const cpu = this.xen.domains[this.options.iddDomain]?.vcpus[0]?.pcpu ?? 0;
-    this.buffer.write(cpu, this.kernel.nowNs, TRC_NET_PKT, guest, direction, bytes);
+  /** Netback's per-packet hook: one TRC_NET_PKT record (on the driver domain's pCPU). */
+  packet(guest: number, direction: number, bytes: number, driver = this.options.iddDomain): void {
+    const cpu = this.xen.domains[driver]?.vcpus[0]?.pcpu ?? 0;
+    this.buffer.write(cpu, this.kernel.nowNs, TRC_NET_PKT, guest, direction, bytes, driver);
+  }
+
+  /** Blkback's per-request hook: one TRC_BLK_REQ record (on the driver domain's pCPU). */
+  blockRequest(guest: number, op: number, segments: number, driver: number): void {
+    const cpu = this.xen.domains[driver]?.vcpus[0]?.pcpu ?? 0;
+    this.buffer.write(cpu, this.kernel.nowNs, TRC_BLK_REQ, guest, op, segments, driver);
+  }
+
+  /** The key of (driver, domain) in per-driver columns: a driver's slot, then the domain. */
+  private driverKey(driver: number, domain: number): number {
+    return this.drivers.indexOf(driver) * 32_768 + domain;
+  }
+
+  /** Each domain's weighted count, in thousandths of a received packet, at driver domain `driver`. */
+  private units(sample: Sample, driver: number): number[] {
+    const w: number[] = [];
+    const io = sample.io.get(driver);
+    if (io === undefined) return w;
+    const bw = this.options.blockWeights;
+    for (const [d, c] of io) {
+      if (d === DOMID_IDLE || this.drivers.includes(d)) continue;
+      let u = this.weightMilli * c.sent + 1000 * c.received;
+      if (bw !== undefined && c.blkReads + c.blkWrites > 0) {
+        u += Math.round(
+          1000 *
+            (bw.read.base * c.blkReads +
+              bw.read.perSeg * c.blkReadSegs +
+              bw.write.base * c.blkWrites +
+              bw.write.perSeg * c.blkWriteSegs),
+        );
+      }
+      w[d] = u;
+    }
+    return w;
   }
 
   /** Drains the trace, closes a sample at now, and updates the estimates. */
@@ -107,22 +173,26 @@ export class XenMon {
     const now = this.kernel.nowNs;
     this.buffer.drain((r) => this.baked.add(r));
     const sample = this.baked.sample(now);
-    const idd = sample.domains.get(this.options.iddDomain)?.gottenNs ?? 0;
-    const sends: number[] = [];
-    const recvs: number[] = [];
-    for (const [d, v] of sample.domains) {
-      if (d === DOMID_IDLE || d === this.options.iddDomain) continue;
-      sends[d] = v.sent;
-      recvs[d] = v.received;
+    // Each driver domain's time in the sample, split by the weighted counts there.
+    const est: number[] = [];
+    const byDriver: number[][] = [];
+    for (const drv of this.drivers) {
+      const gotten = sample.domains.get(drv)?.gottenNs ?? 0;
+      const part = splitByUnits(gotten, this.units(sample, drv));
+      byDriver.push(part);
+      part.forEach((e, d) => {
+        if (e !== undefined) est[d] = (est[d] ?? 0) + e;
+      });
     }
-    const est = splitByWeightedPackets(idd, sends, recvs, this.weightMilli);
     this.xen.settle();
-    const truthNow = this.xen.accounting.iddForNs;
+    const acc = this.xen.accounting;
+    const truthNow = acc.iddForNs;
     const trueNs: number[] = [];
+    const row = this.spans.length;
     for (const d of this.xen.domains) {
       const id = d.id;
       trueNs[id] = (truthNow[id] ?? 0) - (this.lastTrue[id] ?? 0);
-      const e = id === this.options.iddDomain ? 0 : (est[id] ?? 0);
+      const e = this.drivers.includes(id) ? 0 : (est[id] ?? 0);
       est[id] = e;
       this.estimatedNs[id] = (this.estimatedNs[id] ?? 0) + e;
       this.trueNs[id] = (this.trueNs[id] ?? 0) + trueNs[id];
@@ -130,7 +200,22 @@ export class XenMon {
       this.kernel.record(this.sampleType, this.endpoint, this.endpoint, id, gotten, e, trueNs[id]);
     }
     this.lastTrue = [...truthNow];
-    const row = this.spans.length;
+    if (this.options.perDriver) {
+      this.drivers.forEach((drv, k) => {
+        const truth = acc.iddOfDriver(drv);
+        const last = this.lastTrueByDriver[k] ?? [];
+        const cum = this.estimatedByDriverNs[drv];
+        for (const d of this.xen.domains) {
+          const id = d.id;
+          const e = this.drivers.includes(id) ? 0 : (byDriver[k][id] ?? 0);
+          const t = (truth[id] ?? 0) - (last[id] ?? 0);
+          cum[id] = (cum[id] ?? 0) + e;
+          if (e !== 0) this.driverEstimates.add(row, this.driverKey(drv, id), e);
+          this.kernel.record(this.iddType, this.endpoint, this.endpoint, drv, id, e, t);
+        }
+        this.lastTrueByDriver[k] = [...truth];
+      });
+    }
     this.spans.add(row, START, sample.startNs);
     this.spans.add(row, END, sample.endNs);
     est.forEach((e, d) => {
@@ -160,10 +245,30 @@ export class XenMon {
    * an integer then). Samples not yet taken count nothing.
    */
   estimatedBetween(domain: number, fromNs: number, toNs: number): number {
+    return this.sumBetween(this.estimates.column(domain), fromNs, toNs);
+  }
+
+  /**
+   * As `estimatedBetween`, for the part driver domain `driver` did (with `perDriver`;
+   * otherwise the first driver domain's is the whole estimate).
+   */
+  estimatedOfDriverBetween(driver: number, domain: number, fromNs: number, toNs: number): number {
+    if (!this.options.perDriver)
+      return driver === this.options.iddDomain ? this.estimatedBetween(domain, fromNs, toNs) : 0;
+    if (!this.drivers.includes(driver)) return 0;
+    return this.sumBetween(this.driverEstimates.column(this.driverKey(driver, domain)), fromNs, toNs);
+  }
+
+  /** Cumulative estimate of driver domain `driver`'s work, by domain id. */
+  estimatedOfDriver(driver: number): readonly number[] {
+    if (!this.options.perDriver) return driver === this.options.iddDomain ? this.estimatedNs : [];
+    return this.estimatedByDriverNs[driver] ?? [];
+  }
+
+  private sumBetween(col: Float64Array | undefined, fromNs: number, toNs: number): number {
     const length = this.spans.length;
     const starts = this.spans.column(START);
     const ends = this.spans.column(END);
-    const col = this.estimates.column(domain);
     if (col === undefined || starts === undefined || ends === undefined) return 0;
     // The first sample that ends after fromNs (samples are in time order and abut).
     let lo = 0;

@@ -26,8 +26,13 @@ export const TRC_SCHED_SWITCH_INFNEXT = TRC_SCHED_VERBOSE + 15;
 export const TRC_MEM_PAGE_GRANT_TRANSFER = TRC_MEM + 3;
 /** isosim's class (0x0ff0f000 is unused by Xen); one event: a packet netback handled. */
 export const TRC_ISOSIM = 0x0ff0f000;
-/** Extra words: guest domain, direction (0 received for the guest, 1 sent by it), bytes. */
+/**
+ * Extra words: guest domain, direction (0 received for the guest, 1 sent by it), bytes,
+ * and the driver domain that handled it.
+ */
 export const TRC_NET_PKT = TRC_ISOSIM + 1;
+/** A block request blkback took: guest, op (0 read, 1 write), segments, driver domain. */
+export const TRC_BLK_REQ = TRC_ISOSIM + 2;
 /** Xen's idle domain id (DOMID_IDLE). */
 export const DOMID_IDLE = 0x7fff;
 

@@ -51,7 +51,64 @@ export interface HardwareProfile {
   readonly wireLatencyNs: number;
   /** Slots per netfront/netback ring (Xen: 256). */
   readonly ringSlots: number;
+  /** Block I/O costs (driver domains' blkback, guests' blkfront): `BLOCK` below. */
+  readonly block: BlockCosts;
 }
+
+/**
+ * What block I/O costs the CPUs (driver/blkback.ts, guest/blkfront.ts). The paper has
+ * no disk measurements (it leaves disk to future work), so none of these is
+ * calibrated: each is a stated assumption, sized against the network path's fitted
+ * costs on the same machine, and `docs/disk.md` gives the band `isosim run` shows when
+ * they are halved or doubled. XenMon's block weights are then *measured* from the
+ * model (`blkWeights`), as the paper measures the network's.
+ */
+export interface BlockCosts {
+  /**
+   * IDD CPU per request blkback takes from a blkif ring: parse it, allocate the
+   * pending request and bio, submit it to the elevator, ns. Assumption: about
+   * netback's per-packet work without its page flip (p4-2.8's 12.5 us a packet).
+   */
+  readonly reqNs: number;
+  /**
+   * IDD CPU per segment (one 4 KiB page): a GNTTABOP_map_grant_ref to map it and the
+   * unmap at completion, ns. Assumption: a hypercall pair with a TLB flush on a P4, ~2 us.
+   */
+  readonly segNs: number;
+  /** IDD CPU per completed request: end_io, the response on the ring, the notify, ns. Assumption. */
+  readonly doneNs: number;
+  /** Guest CPU per request blkfront issues (block layer, ring request, grants), ns. Assumption. */
+  readonly guestReqNs: number;
+  /** Guest CPU per completion (response, end_request, waking the reader), ns. Assumption. */
+  readonly guestDoneNs: number;
+  /**
+   * Slots per blkif ring: __RING_SIZE of a 4 KiB page for blkif's 112-byte request
+   * (xen/include/public/io/blkif.h, `BLK_RING_SIZE`): 32.
+   */
+  readonly ringSlots: number;
+  /**
+   * XenMon's weights for block requests, in receive-packet units (a received packet
+   * weighs 1, as in the paper's formula): a request of s segments weighs
+   * `base + perSeg · s`, for reads and writes. Measured on the model with
+   * `isosim weight --disk` (system/weightBenchmark.ts `measureDiskWeights`, a least
+   * squares fit over 1 to 11 segments); `test/disk.test.ts` measures them again.
+   */
+  readonly blkWeights: {
+    readonly read: { readonly base: number; readonly perSeg: number };
+    readonly write: { readonly base: number; readonly perSeg: number };
+  };
+}
+
+/** The block costs of every built-in profile (stated assumptions, see `BlockCosts`). */
+export const BLOCK: BlockCosts = {
+  reqNs: 10_000,
+  segNs: 2_000,
+  doneNs: 6_000,
+  guestReqNs: 8_000,
+  guestDoneNs: 5_000,
+  ringSlots: 32,
+  blkWeights: { read: { base: 1.3, perSeg: 0.16 }, write: { base: 1.3, perSeg: 0.16 } },
+};
 
 /** Shared by all profiles: the network and Xen's ring geometry, not calibrated. */
 const NETWORK = {
@@ -101,6 +158,7 @@ export const P4_2_8: HardwareProfile = {
   webRequestNs: 364_320,
   guestIrqNs: 2_000,
   ...NETWORK,
+  block: BLOCK,
 };
 
 /**

@@ -3,18 +3,25 @@
  * scheduler, the NIC, the driver domain's netback, each guest's netfront and its
  * workloads; the hypervisor that runs them; the network to the client machines.
  *
- * The IDD is domain 0 (its name is the config's); guests are numbered from 1 in the
- * order given. Ground truth (`xen.accounting`) and per-guest packet statistics are
- * exact; XenMon, when attached, sees the same run through its trace.
+ * Driver domains come first: the config's `idd` is domain 0, any further `drivers` are
+ * 1, 2, …; guests are numbered after them in the order given. The NIC and each disk are
+ * driven by one driver domain (`DriverDomainConfig.devices`): netback runs in the NIC's,
+ * blkback in each disk's, and a guest's vbds name their backend. Ground truth
+ * (`xen.accounting`) and per-guest packet statistics are exact; XenMon, when attached,
+ * sees the same run through its trace, per driver domain.
  */
 import { EventChannelSet, InvariantError, IsosimError, type Kernel, NS_PER_MS } from '@isosim/core';
 import type { AnyStateMachine } from 'xstate';
+import { Blkback } from '../block/blkback.ts';
+import { Blkfront } from '../block/blkfront.ts';
+import { createVbd } from '../block/blkif.ts';
 import { DebtCollector, type DebtSource } from '../control/debtCollector.ts';
 import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
-import { ShareGuard } from '../control/shareGuard.ts';
+import { ShareGuard, type ShareGuardLimit } from '../control/shareGuard.ts';
 import { Netback } from '../driver/netback.ts';
 import { GuestNet } from '../guest/guestNet.ts';
 import { Netfront } from '../guest/netfront.ts';
+import { Disk } from '../hardware/disk.ts';
 import { Nic } from '../hardware/nic.ts';
 import { ActorHost } from '../host/actorHost.ts';
 import { type Domain, Hypervisor, type SchedulerPort } from '../hypervisor/hypervisor.ts';
@@ -29,11 +36,19 @@ import { sedf } from '../scheduler/sedf.ts';
 import type { SchedulerOps } from '../scheduler/types.ts';
 import { BulkTransfer } from '../workload/bulk.ts';
 import { CpuBound } from '../workload/cpuBound.ts';
+import { DiskJob } from '../workload/disk.ts';
 import { Endpoints } from '../workload/endpoints.ts';
 import { type WorkloadEngine, workloadMachine } from '../workload/lifecycle.ts';
 import { UdpStream } from '../workload/udp.ts';
 import { WebLoad, WebServer } from '../workload/web.ts';
-import type { AccountingSource, DomainConfig, SystemConfig, WorkloadConfig } from './config.ts';
+import {
+  type AccountingSource,
+  type DomainConfig,
+  type DriverDomainConfig,
+  NIC_NAME,
+  type SystemConfig,
+  type WorkloadConfig,
+} from './config.ts';
 
 export interface GuestRuntime {
   readonly domain: Domain;
@@ -44,6 +59,10 @@ export interface GuestRuntime {
   readonly stats: NetStats;
   readonly workloads: WorkloadEngine[];
   readonly web: WebLoad[];
+  /** One blkfront per vbd, in the order of the guest's `vbds`. */
+  readonly blkfronts: Blkfront[];
+  /** The guest's disk jobs. */
+  readonly disk: DiskJob[];
   /** The guest's web server, shared by its web workloads (made with the first one). */
   webServer?: WebServer;
 }
@@ -58,13 +77,26 @@ export class XenSystem {
   readonly xen: Hypervisor;
   readonly network: Network;
   readonly nic: Nic;
+  /** The first driver domain, domain 0. */
   readonly idd: Domain;
+  /** Every driver domain, `idd` first. */
+  readonly drivers: Domain[] = [];
+  /** The driver domain that drives the NIC (and runs netback). */
+  readonly netIdd: Domain;
   readonly netback: Netback;
+  /** The host's disks by name, and the blkback of each driver domain that drives one, by domain id. */
+  readonly disks = new Map<string, Disk>();
+  readonly blkbacks = new Map<number, Blkback>();
+  /** Each disk's driver domain, by disk name. */
+  readonly diskDriver = new Map<string, Domain>();
   readonly guests: GuestRuntime[] = [];
   readonly scheduler: SchedulerPort;
   readonly xenmon: XenMon;
   debtCollector: DebtCollector | undefined;
+  /** The first ShareGuard (the only one with one driver domain). */
   shareGuard: ShareGuard | undefined;
+  /** ShareGuard per driver domain id, where any guest is limited. */
+  readonly shareGuards = new Map<number, ShareGuard>();
   private readonly stats: NetStats[] = [];
 
   /**
@@ -96,7 +128,9 @@ export class XenSystem {
       kernel.record(kernel.type('sched.init', ['pcpus']), schedActor.endpoint, schedActor.endpoint, pcpus);
       this.scheduler = new ActorSchedulerPort(this.host, schedActor, ops);
     }
-    this.xen = new Hypervisor(kernel, { pcpus, scheduler: this.scheduler, driverDomains: [0] });
+    const driverConfigs: readonly DriverDomainConfig[] = [config.idd, ...(config.drivers ?? [])];
+    const driverIds = driverConfigs.map((_, i) => i);
+    this.xen = new Hypervisor(kernel, { pcpus, scheduler: this.scheduler, driverDomains: driverIds });
     const statsOf = (guest: number): NetStats => {
       const s = this.stats[guest];
       if (s === undefined) throw new InvariantError(`no network statistics for domain ${guest}`);
@@ -109,19 +143,70 @@ export class XenSystem {
       txSlots: profile.nicTxSlots,
       itrNs: profile.nicItrNs,
     });
-    this.idd = this.xen.addDomain(config.idd.name, config.idd.vcpus, true);
+    const owners = deviceOwners(
+      driverConfigs,
+      (config.disks ?? []).map((d) => d.name),
+    );
+    for (const [i, d] of driverConfigs.entries()) {
+      const dom = this.xen.addDomain(d.name, d.vcpus, true);
+      this.drivers.push(dom);
+      void i;
+    }
+    this.idd = this.drivers[0];
     this.stats[0] = this.loggedStats(0);
-    const iddChannels = new EventChannelSet(kernel, `${config.idd.name}.evtchn`);
-    this.netback = new Netback(kernel, this.host, this.xen, this.idd, iddChannels, this.nic, statsOf, {
+    this.netIdd = this.drivers[owners.get(NIC_NAME) ?? 0];
+    const iddChannels = new EventChannelSet(kernel, `${this.netIdd.name}.evtchn`);
+    this.netback = new Netback(kernel, this.host, this.xen, this.netIdd, iddChannels, this.nic, statsOf, {
       iddRecvNs: profile.iddRecvNs,
       weight: profile.weight,
       iddIrqNs: profile.iddIrqNs,
       iddConnNs: profile.iddConnNs,
     });
-    for (const g of config.guests) this.addGuest(g, iddChannels);
-    this.xenmon = new XenMon(kernel, this.xen, { weight: profile.weight, iddDomain: this.idd.id });
+    for (const dc of config.disks ?? []) {
+      const drv = this.drivers[owners.get(dc.name) ?? 0];
+      let back = this.blkbacks.get(drv.id);
+      if (back === undefined) {
+        back = new Blkback(
+          kernel,
+          this.host,
+          this.xen,
+          drv,
+          new EventChannelSet(kernel, `${drv.name}.blk.evtchn`),
+          {
+            reqNs: profile.block.reqNs,
+            segNs: profile.block.segNs,
+            doneNs: profile.block.doneNs,
+            iddIrqNs: profile.iddIrqNs,
+          },
+        );
+        this.blkbacks.set(drv.id, back);
+      }
+      const disk = new Disk(kernel, this.host, {
+        name: dc.name,
+        model: dc.model,
+        elevator: dc.elevator,
+        queueDepth: dc.queueDepth,
+      });
+      back.addDisk(dc.name, disk);
+      this.disks.set(dc.name, disk);
+      this.diskDriver.set(dc.name, drv);
+    }
+    const regions = vbdRegions(config);
+    for (const g of config.guests) this.addGuest(g, iddChannels, regions);
+    const perDriver = this.drivers.length > 1 || this.disks.size > 0;
+    this.xenmon = new XenMon(kernel, this.xen, {
+      weight: profile.weight,
+      iddDomain: this.idd.id,
+      ...(perDriver
+        ? { drivers: this.drivers.map((d) => d.id), blockWeights: profile.block.blkWeights, perDriver }
+        : {}),
+    });
     const xenmon = this.xenmon;
-    this.netback.onPacket = (g, dir, bytes) => xenmon.packet(g, dir, bytes);
+    const netIddId = this.netIdd.id;
+    this.netback.onPacket = (g, dir, bytes) => xenmon.packet(g, dir, bytes, netIddId);
+    for (const [drv, back] of this.blkbacks) {
+      back.onRequest = (g, op, segs) => xenmon.blockRequest(g, op, segs, drv);
+    }
     this.host.spawn('xenmon', feedbackLoopMachine.provide({ actions: { tick: () => xenmon.sample() } }), {
       input: { periodMs: xenmon.sampleNs / NS_PER_MS },
     });
@@ -132,12 +217,42 @@ export class XenSystem {
    * Cumulative IDD CPU per domain id, ns: XenMon's estimate (up to its last sample) or
    * the ground truth (up to now).
    */
-  iddSource(source: AccountingSource): DebtSource {
-    if (source === 'estimate') return () => this.xenmon.estimatedNs;
+  iddSource(source: AccountingSource, drivers?: readonly Domain[]): DebtSource {
+    if (drivers === undefined || drivers.length === this.drivers.length) {
+      if (source === 'estimate') return () => this.xenmon.estimatedNs;
+      return () => {
+        this.xen.settle();
+        return this.xen.accounting.iddForNs;
+      };
+    }
+    // Only some driver domains: the sum of theirs.
+    const sum = (rows: (readonly number[])[]): number[] => {
+      const out: number[] = [];
+      for (const r of rows)
+        r.forEach((v, d) => {
+          out[d] = (out[d] ?? 0) + (v ?? 0);
+        });
+      return out;
+    };
+    if (source === 'estimate') return () => sum(drivers.map((d) => this.xenmon.estimatedOfDriver(d.id)));
     return () => {
       this.xen.settle();
-      return this.xen.accounting.iddForNs;
+      return sum(drivers.map((d) => this.xen.accounting.iddOfDriver(d.id)));
     };
+  }
+
+  /** The driver domain named `name`; `where` names the field for the error. */
+  driverNamed(name: string, where: string, field: string): Domain {
+    const d = this.drivers.find((x) => x.name === name);
+    if (d === undefined) {
+      throw new IsosimError(
+        where,
+        field,
+        `${JSON.stringify(name)} is not a driver domain`,
+        `use one of ${this.drivers.map((x) => x.name).join(', ')}`,
+      );
+    }
+    return d;
   }
 
   private addMechanisms(config: SystemConfig): void {
@@ -160,7 +275,10 @@ export class XenSystem {
           domain: g.domain,
           shares: vcpuShares(config.scheduler, config.guests[i]),
         })),
-        this.iddSource(debt.source),
+        this.iddSource(
+          debt.source,
+          debt.drivers?.map((n, i) => this.driverNamed(n, 'mechanisms.debt', `drivers[${i}]`)),
+        ),
       );
       const collector = this.debtCollector;
       this.host.spawn(
@@ -173,7 +291,9 @@ export class XenSystem {
     }
     if (m?.shareGuard) {
       const sg = m.shareGuard;
-      const limits = Object.entries(sg.limits).map(([name, limit]) => {
+      // Per driver domain: the guests limited there and their limits.
+      const perDriver = new Map<Domain, ShareGuardLimit[]>();
+      for (const [name, limit] of Object.entries(sg.limits)) {
         const g = this.guests.find((x) => x.domain.name === name);
         if (g === undefined) {
           throw new IsosimError(
@@ -183,23 +303,58 @@ export class XenSystem {
             `use one of ${this.guests.map((x) => x.domain.name).join(', ')}`,
           );
         }
-        return { guest: g.domain.id, limit };
-      });
-      const guard = new ShareGuard(
-        this.kernel,
-        sg.periodNs,
-        limits,
-        this.iddShare(),
-        this.iddSource(sg.source),
-        'mechanisms.shareGuard',
-      );
-      this.shareGuard = guard;
-      this.netback.inboundBlocked = (g) => guard.blocked(g);
-      this.netback.outboundBlocked = (g) => guard.blocked(g);
-      this.host.spawn('shareguard', feedbackLoopMachine.provide({ actions: { tick: () => guard.tick() } }), {
-        input: { periodMs: sg.periodNs / NS_PER_MS },
-      });
+        const entries: [Domain, number][] =
+          typeof limit === 'number'
+            ? this.drivers.map((d) => [d, limit])
+            : Object.entries(limit).map(([dn, l]) => [
+                this.driverNamed(dn, 'mechanisms.shareGuard', `limits.${name}.${dn}`),
+                l,
+              ]);
+        for (const [d, l] of entries) {
+          const list = perDriver.get(d) ?? [];
+          list.push({ guest: g.domain.id, limit: l });
+          perDriver.set(d, list);
+        }
+      }
+      const several = this.drivers.length > 1;
+      for (const drv of this.drivers) {
+        const limits = perDriver.get(drv);
+        if (limits === undefined) continue;
+        const drives = drv === this.netIdd || this.blkbacks.has(drv.id);
+        if (several && !drives) continue;
+        const guard = new ShareGuard(
+          this.kernel,
+          sg.periodNs,
+          limits,
+          this.driverShare(drv),
+          this.iddSource(sg.source, several ? [drv] : undefined),
+          several ? `mechanisms.shareGuard (${drv.name})` : 'mechanisms.shareGuard',
+          several ? `shareguard.${drv.name}` : 'shareguard',
+        );
+        this.shareGuards.set(drv.id, guard);
+        this.shareGuard ??= guard;
+        if (drv === this.netIdd) {
+          this.netback.inboundBlocked = (g) => guard.blocked(g);
+          this.netback.outboundBlocked = (g) => guard.blocked(g);
+        }
+        const back = this.blkbacks.get(drv.id);
+        if (back !== undefined) {
+          back.held = (g) => guard.blocked(g);
+          guard.onRestore = () => back.resume();
+        }
+        this.host.spawn(
+          several ? `shareguard.${drv.name}` : 'shareguard',
+          feedbackLoopMachine.provide({ actions: { tick: () => guard.tick() } }),
+          { input: { periodMs: sg.periodNs / NS_PER_MS } },
+        );
+      }
     }
+  }
+
+  /** A driver domain's CPU share, in CPUs (as `iddShare` for the first). */
+  driverShare(driver: Domain): number {
+    const cfg = [this.config.idd, ...(this.config.drivers ?? [])][driver.id];
+    return domainShare(this.config.scheduler, cfg);
   }
 
   /**
@@ -240,7 +395,7 @@ export class XenSystem {
     return stats;
   }
 
-  private addGuest(config: DomainConfig, iddChannels: EventChannelSet): void {
+  private addGuest(config: DomainConfig, iddChannels: EventChannelSet, regions: VbdRegions): void {
     const { kernel, host, xen, config: sys } = this;
     const domain = xen.addDomain(config.name, config.vcpus);
     const stats = this.loggedStats(domain.id);
@@ -264,7 +419,62 @@ export class XenSystem {
       );
     }
     const net = new GuestNet(xen, domain.id, domain.vcpus, netfronts);
-    const runtime: GuestRuntime = { domain, net, netfront: netfronts[0], stats, workloads: [], web: [] };
+    const runtime: GuestRuntime = {
+      domain,
+      net,
+      netfront: netfronts[0],
+      stats,
+      workloads: [],
+      web: [],
+      blkfronts: [],
+      disk: [],
+    };
+    (config.vbds ?? []).forEach((v, i) => {
+      const where = `guest ${config.name}`;
+      const disk = this.disks.get(v.disk);
+      const owner = this.diskDriver.get(v.disk);
+      if (disk === undefined || owner === undefined) {
+        throw new IsosimError(
+          where,
+          `vbds[${i}].disk`,
+          `names no disk (${JSON.stringify(v.disk)})`,
+          `use one of: ${[...this.disks.keys()].join(', ') || 'none (add one to disks)'}`,
+        );
+      }
+      if (v.backend !== undefined) {
+        const b = this.driverNamed(v.backend, where, `vbds[${i}].backend`);
+        if (b !== owner) {
+          throw new IsosimError(
+            where,
+            `vbds[${i}].backend`,
+            `${b.name} does not drive ${v.disk} (${owner.name} does)`,
+            `name ${owner.name}, or list ${v.disk} in ${b.name}'s devices`,
+          );
+        }
+      }
+      const back = this.blkbacks.get(owner.id) as Blkback;
+      const region = regions.next(v.disk, disk.model.sectors);
+      const channels = new EventChannelSet(kernel, `${config.name}.evtchn.vbd${i}`);
+      const vbd = createVbd(
+        domain,
+        i,
+        owner,
+        v.disk,
+        region,
+        back.channels,
+        channels,
+        sys.profile.block.ringSlots,
+      );
+      back.attach(vbd);
+      runtime.blkfronts.push(
+        new Blkfront(kernel, host, xen, vbd, {
+          guestReqNs: sys.profile.block.guestReqNs,
+          guestDoneNs: sys.profile.block.guestDoneNs,
+          guestIrqNs: sys.profile.guestIrqNs,
+          vcpu: domain.vcpus[i % domain.vcpus.length],
+        }),
+      );
+    });
     (config.workloads ?? []).forEach((w, i) => {
       const name = `${config.name}.${w.kind === 'custom' ? (w.name ?? 'custom') : w.kind}${i}`;
       const placement = w.vcpu ?? 'spread';
@@ -279,8 +489,14 @@ export class XenSystem {
           `give a vCPU index from 0 to ${domain.vcpus.length - 1}, or 'spread'`,
         );
       }
-      const ends = new Endpoints(kernel, `${name}.ends`, net, this.network, placement);
-      const engine = this.makeWorkload(w, ends, runtime);
+      const engine =
+        w.kind === 'disk'
+          ? this.makeDiskJob(w, runtime, placement, name, i)
+          : this.makeWorkload(
+              w,
+              new Endpoints(kernel, `${name}.ends`, net, this.network, placement),
+              runtime,
+            );
       runtime.workloads.push(engine);
       const lifecycle = workloadMachine.provide({
         actions: { start: () => engine.start(), stop: () => engine.stop() },
@@ -293,6 +509,31 @@ export class XenSystem {
       });
     });
     this.guests.push(runtime);
+  }
+
+  private makeDiskJob(
+    w: Extract<WorkloadConfig, { kind: 'disk' }>,
+    runtime: GuestRuntime,
+    placement: number | 'spread',
+    name: string,
+    i: number,
+  ): DiskJob {
+    const v = w.vbd ?? 0;
+    const front = runtime.blkfronts[v];
+    if (front === undefined) {
+      throw new IsosimError(
+        `guest ${runtime.domain.name}`,
+        `workloads[${i}].vbd`,
+        `is ${v}, but the guest has ${runtime.blkfronts.length} vbd(s)`,
+        runtime.blkfronts.length === 0
+          ? 'give the guest a vbd (vbds)'
+          : `give 0 to ${runtime.blkfronts.length - 1}`,
+      );
+    }
+    const vcpu = runtime.domain.vcpus[placement === 'spread' ? 0 : placement];
+    const job = new DiskJob(this.kernel, this.xen, front, vcpu, w, name);
+    runtime.disk.push(job);
+    return job;
   }
 
   private makeWorkload(w: WorkloadConfig, ends: Endpoints, runtime: GuestRuntime): WorkloadEngine {
@@ -321,6 +562,8 @@ export class XenSystem {
         return new UdpStream(ends, { direction: w.direction, rate: w.rate, bytes: w.bytes });
       case 'custom':
         return w.create(ends);
+      case 'disk':
+        throw new InvariantError('disk jobs are made by makeDiskJob');
     }
   }
 }
@@ -347,4 +590,57 @@ export function domainShare(
   domain: Pick<DomainConfig, 'vcpus'>,
 ): number {
   return vcpuShares(scheduler, domain).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Which driver domain drives each device, by index in `drivers`: each one's `devices`;
+ * the NIC and every disk no one lists go to the first.
+ */
+function deviceOwners(drivers: readonly DriverDomainConfig[], disks: readonly string[]): Map<string, number> {
+  const owners = new Map<string, number>();
+  drivers.forEach((d, i) => {
+    for (const dev of d.devices ?? []) {
+      if (owners.has(dev)) {
+        throw new IsosimError(
+          `driver domain ${d.name}`,
+          'devices',
+          `lists ${dev}, which ${drivers[owners.get(dev) as number].name} drives too`,
+          'give each device to one driver domain',
+        );
+      }
+      if (dev !== NIC_NAME && !disks.includes(dev)) {
+        throw new IsosimError(
+          `driver domain ${d.name}`,
+          'devices',
+          `lists ${JSON.stringify(dev)}, which is neither ${NIC_NAME} nor a disk`,
+          `use ${NIC_NAME} or one of: ${disks.join(', ') || 'no disks'}`,
+        );
+      }
+      owners.set(dev, i);
+    }
+  });
+  for (const dev of [NIC_NAME, ...disks]) if (!owners.has(dev)) owners.set(dev, 0);
+  return owners;
+}
+
+/** Hands out each disk's vbd regions: equal parts, in the order guests list their vbds. */
+interface VbdRegions {
+  next(disk: string, diskSectors: number): { startSector: number; sectors: number };
+}
+
+function vbdRegions(config: SystemConfig): VbdRegions {
+  const count = new Map<string, number>();
+  for (const g of config.guests)
+    for (const v of g.vbds ?? []) count.set(v.disk, (count.get(v.disk) ?? 0) + 1);
+  const given = new Map<string, number>();
+  return {
+    next(disk, diskSectors) {
+      const n = count.get(disk) ?? 1;
+      const k = given.get(disk) ?? 0;
+      given.set(disk, k + 1);
+      // Regions of whole 4 KiB pages (8 sectors), so page-sized I/O stays aligned.
+      const size = Math.floor(diskSectors / n / 8) * 8;
+      return { startSector: k * size, sectors: size };
+    },
+  };
 }

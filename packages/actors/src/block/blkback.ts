@@ -1,0 +1,197 @@
+/**
+ * Blkback: the block backend in a driver domain, serving the vbds of the disks that
+ * domain drives (Linux 2.6.18-xen drivers/xen/blkback/blkback.c, modelled).
+ *
+ * Requests: on an interrupt (a guest's notification, or a disk's completion), the
+ * polling loop (hypervisor/pollMachine.ts) takes requests from the vbds' rings round
+ * robin, one request per vbd per turn, while fewer than `MAX_PENDING_REQS` are out at
+ * the disks (blkback's pool of pending requests, `blkif_reqs`, 64 by default). Each
+ * costs the driver domain `reqNs + segments · segNs` of CPU on behalf of the guest
+ * (`BlockCosts`: parse, grant-map the segments, build and submit the bio), after which
+ * it goes to the disk's elevator (hardware/disk.ts), at the vbd's offset on the disk.
+ * Completions: the disk's interrupt; each completed request costs `doneNs` on behalf of
+ * the guest (unmap, end_io), then its response goes on the ring and the guest is
+ * notified if the ring says so.
+ *
+ * Holding (ShareGuard for block I/O, control/shareGuard.ts): while `held(guest)` is
+ * true blkback takes none of the guest's requests; they wait in its ring, and the guest
+ * stalls once the ring is full. A block request cannot be dropped as a packet can (the
+ * guest's file system would see an I/O error), so it is delayed instead. Requests
+ * already taken complete as usual. `resume()` re-polls when a hold ends.
+ *
+ * Work runs on the driver domain's vCPU `k mod n` for its k-th vbd (a blkback thread
+ * per vbd, spread over the backend's CPUs); the interrupt and the poll on its first.
+ * Every request taken is reported to `onRequest` (XenMon's trace: guest, op, segments).
+ */
+import type { EventChannelSet, Kernel } from '@isosim/core';
+import type { Disk, DiskRequest } from '../hardware/disk.ts';
+import type { ActorHost, HostedActor } from '../host/actorHost.ts';
+import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
+import { createPollMachine, DRAINED } from '../hypervisor/pollMachine.ts';
+import { bindVirq } from '../hypervisor/virq.ts';
+import type { BlockCosts } from '../profiles/profiles.ts';
+import type { BlkRequest, Vbd } from './blkif.ts';
+
+/** linux-2.6.18-xen drivers/xen/blkback/blkback.c: `blkif_reqs` (MAX_PENDING_REQS), 64. */
+export const MAX_PENDING_REQS = 64;
+
+/**
+ * Blkback's polling loop, machine id `blkback`: no input, context `{}`; receives
+ * `evtchn.pending` and `napi.drained`; provide `poll`, `rearm` (actions) and `hasWork`
+ * (guard) (`createPollMachine`).
+ */
+export const blkbackMachine = createPollMachine('blkback');
+
+export interface BlkbackOptions extends Pick<BlockCosts, 'reqNs' | 'segNs' | 'doneNs'> {
+  readonly iddIrqNs: number;
+}
+
+/** What a disk request carries back to blkback. */
+interface Pending {
+  readonly vbd: Vbd;
+  readonly req: BlkRequest;
+  readonly slot: number;
+}
+
+export class Blkback {
+  readonly actor: HostedActor<typeof blkbackMachine>;
+  readonly vbds: Vbd[] = [];
+  /** Requests taken from rings and not yet answered. */
+  pending = 0;
+  /** Requests taken, and answered, over the run. */
+  taken = 0;
+  answered = 0;
+  held: (guest: number) => boolean = () => false;
+  onRequest: (guest: number, op: number, segments: number) => void = () => {};
+  private readonly vcpu: Vcpu;
+  private readonly vbdVcpus: Vcpu[] = [];
+  private readonly disks: Disk[] = [];
+  private readonly diskOf = new Map<string, Disk>();
+  private readonly kickPort: number;
+  private next = 0;
+  private nextId = 0;
+  private readonly submitFns: ((p: Pending) => void)[] = [];
+  private readonly doneFn = (p: Pending): void => this.answer(p);
+  private readonly drainedFn = (): void => this.host.deliver(this.actor, DRAINED);
+
+  constructor(
+    readonly kernel: Kernel,
+    private readonly host: ActorHost,
+    private readonly xen: Hypervisor,
+    readonly idd: Domain,
+    readonly channels: EventChannelSet,
+    private readonly options: BlkbackOptions,
+  ) {
+    this.vcpu = idd.vcpus[0];
+    this.kickPort = channels.bind('blkback:kick');
+    this.actor = host.spawn(
+      `${idd.name}.blkback`,
+      blkbackMachine.provide({
+        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
+        guards: { hasWork: () => this.hasWork() },
+      }),
+    );
+    bindVirq(host, xen, this.vcpu, channels, this.actor, options.iddIrqNs);
+  }
+
+  /** Drives `disk`: its interrupt is trapped and raised on this domain's block channel. */
+  addDisk(name: string, disk: Disk): void {
+    const port = this.channels.bind(`pirq:${name}`);
+    const xenId = this.kernel.registry.name('xen');
+    disk.onInterrupt = () => this.channels.notify(port, xenId);
+    this.disks.push(disk);
+    this.diskOf.set(name, disk);
+  }
+
+  /** Serves `vbd` (its disk must have been added). */
+  attach(vbd: Vbd): void {
+    const disk = this.diskOf.get(vbd.disk);
+    if (disk === undefined) throw new Error(`${this.idd.name} does not drive disk ${vbd.disk}`);
+    const k = this.vbds.length;
+    this.vbds.push(vbd);
+    this.vbdVcpus.push(this.idd.vcpus[k % this.idd.vcpus.length]);
+    this.submitFns.push((p: Pending) => {
+      disk.submit({
+        id: this.nextId++,
+        guest: vbd.guest.id,
+        op: p.req.op,
+        sector: vbd.startSector + p.req.sector,
+        sectors: p.req.sectors,
+        tag: p,
+      });
+    });
+  }
+
+  /** A hold has ended: poll again if the held guest's requests wait (a virtual interrupt). */
+  resume(): void {
+    if (this.actor.snapshot().value === 'idle' && this.hasWork())
+      this.channels.notify(this.kickPort, this.actor.endpoint);
+  }
+
+  private clearPending(): void {
+    for (const p of this.channels.pendingPorts()) this.channels.clearPending(p);
+  }
+
+  private poll(): void {
+    this.clearPending();
+    const xen = this.xen;
+    // Completions first: they free pending slots.
+    for (const disk of this.disks) {
+      for (let r = disk.takeCompleted(); r !== undefined; r = disk.takeCompleted()) {
+        const p = (r as DiskRequest).tag as Pending;
+        xen.submit(this.vbdVcpus[p.slot], {
+          remainingNs: this.options.doneNs,
+          principal: p.vbd.guest.id,
+          onDone: this.doneFn,
+          arg: p,
+        });
+      }
+    }
+    // Requests, one per vbd per turn, from where the last poll stopped.
+    const n = this.vbds.length;
+    let v = this.next;
+    for (let idle = 0; this.pending < MAX_PENDING_REQS && idle < n; v = (v + 1) % n) {
+      const vbd = this.vbds[v];
+      const req = this.held(vbd.guest.id) ? undefined : vbd.back.takeRequest();
+      if (req === undefined) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      this.pending++;
+      this.taken++;
+      this.onRequest(vbd.guest.id, req.op, req.segments);
+      xen.submit(this.vbdVcpus[v], {
+        remainingNs: this.options.reqNs + req.segments * this.options.segNs,
+        principal: vbd.guest.id,
+        onDone: this.submitFns[v],
+        arg: { vbd, req, slot: v } satisfies Pending,
+      });
+    }
+    if (n > 0) this.next = v % n;
+    xen.submit(this.vcpu, { remainingNs: 0, principal: this.idd.id, onDone: this.drainedFn });
+  }
+
+  /** A request's completion work is done: answer it on its ring. */
+  private answer(p: Pending): void {
+    this.pending--;
+    this.answered++;
+    const ring = p.vbd.back;
+    ring.putResponse(p.req);
+    if (ring.pushResponsesAndCheckNotify()) p.vbd.guestChannels.notify(p.vbd.guestPort, this.actor.endpoint);
+  }
+
+  private hasWork(): boolean {
+    for (const d of this.disks) if (d.completedWaiting > 0) return true;
+    if (this.pending >= MAX_PENDING_REQS) return false;
+    for (const vbd of this.vbds)
+      if (!this.held(vbd.guest.id) && vbd.back.unconsumedRequests() > 0) return true;
+    return false;
+  }
+
+  private rearm(): void {
+    this.clearPending();
+    for (const d of this.disks) d.enableInterrupts();
+    for (const vbd of this.vbds) vbd.back.finalCheckForRequests();
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Blkfront: a guest's driver for one virtual block device (block/blkif.ts).
+ *
+ * An I/O of the guest (`io`) is split into blkif requests of at most 11 segments (a
+ * page each); each request costs the guest `guestReqNs` of kernel CPU on the issuing
+ * vCPU (the block layer and blkfront building the request and granting its pages),
+ * then goes on the ring, or waits in the guest's request queue while the ring is full
+ * (Linux's blkfront stops its queue when `RING_FULL`, and restarts it as responses free
+ * slots). Pushing requests notifies blkback when the ring's event index asks for it
+ * (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
+ *
+ * Completions: blkback's notification is an interrupt on the guest's vCPU (`guestIrqNs`);
+ * the polling loop (hypervisor/pollMachine.ts) then takes every response, costs the
+ * guest `guestDoneNs` for each, and ends the I/Os whose last request is in.
+ *
+ * Counters (`issued`, `completed`, `inFlight`) give the conservation of block requests:
+ * issued = completed + inFlight, at every instant.
+ */
+import { InvariantError, type Kernel } from '@isosim/core';
+import { type DiskOp, SECTOR_BYTES } from '../hardware/disk.ts';
+import type { ActorHost, HostedActor } from '../host/actorHost.ts';
+import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
+import { createPollMachine, DRAINED } from '../hypervisor/pollMachine.ts';
+import { bindVirq } from '../hypervisor/virq.ts';
+import { type BlkRequest, MAX_REQUEST_BYTES, SEGMENT_BYTES, type Vbd } from './blkif.ts';
+
+/**
+ * Blkfront's polling loop, machine id `blkfront`: no input, context `{}`; receives
+ * `evtchn.pending` and `napi.drained`; provide `poll`, `rearm` (actions) and `hasWork`
+ * (guard) (`createPollMachine`).
+ */
+export const blkfrontMachine = createPollMachine('blkfront');
+
+export interface BlkfrontOptions {
+  readonly guestReqNs: number;
+  readonly guestDoneNs: number;
+  readonly guestIrqNs: number;
+  /** The vCPU the vbd's interrupt is bound to (default the guest's first). */
+  readonly vcpu?: Vcpu;
+  /** The actor's name (default `<guest>.blkfront<index>`). */
+  readonly name?: string;
+}
+
+/** An I/O in progress: its requests still out, and what to call when none is. */
+interface Io {
+  left: number;
+  readonly onDone: () => void;
+}
+
+export class Blkfront {
+  readonly actor: HostedActor<typeof blkfrontMachine>;
+  /** Requests issued to the ring (or its queue), completed, and out now. */
+  issued = 0;
+  completed = 0;
+  /** Bytes read and written by completed requests. */
+  readonly bytes = [0, 0];
+  /** The longest a request took from issue to completion, ns. */
+  maxLatencyNs = 0;
+  private readonly vcpu: Vcpu;
+  private readonly queue: BlkRequest[] = [];
+  private queueHead = 0;
+  private nextId = 0;
+  private readonly batch: BlkRequest[] = [];
+  private readonly enqueueFn = (r: BlkRequest): void => this.enqueue(r);
+  private readonly batchDoneFn = (): void => this.batchDone();
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly host: ActorHost,
+    private readonly xen: Hypervisor,
+    readonly vbd: Vbd,
+    private readonly options: BlkfrontOptions,
+  ) {
+    this.vcpu = options.vcpu ?? vbd.guest.vcpus[0];
+    this.actor = host.spawn(
+      options.name ?? `${vbd.guest.name}.blkfront${vbd.index}`,
+      blkfrontMachine.provide({
+        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
+        guards: { hasWork: () => this.vbd.front.unconsumedResponses() > 0 },
+      }),
+    );
+    bindVirq(host, xen, this.vcpu, vbd.guestChannels, this.actor, options.guestIrqNs);
+  }
+
+  get inFlight(): number {
+    return this.issued - this.completed;
+  }
+
+  /**
+   * Reads or writes `bytes` (a multiple of 512) at `sector` of the vbd, from the thread
+   * on vCPU `from` (default the vbd's); `onDone` runs when every part has completed.
+   */
+  io(op: DiskOp, sector: number, bytes: number, onDone: () => void, from: Vcpu = this.vcpu): void {
+    if (bytes <= 0 || bytes % SECTOR_BYTES !== 0) {
+      throw new InvariantError(`${this.actor.id}: an I/O of ${bytes} bytes is not whole sectors`);
+    }
+    const io: Io = { left: Math.ceil(bytes / MAX_REQUEST_BYTES), onDone };
+    for (let off = 0; off < bytes; off += MAX_REQUEST_BYTES) {
+      const len = Math.min(MAX_REQUEST_BYTES, bytes - off);
+      const r: BlkRequest = {
+        id: this.nextId++,
+        op,
+        sector: sector + off / SECTOR_BYTES,
+        sectors: len / SECTOR_BYTES,
+        segments: Math.ceil(len / SEGMENT_BYTES),
+        issuedNs: this.kernel.nowNs,
+        io,
+      };
+      this.issued++;
+      this.xen.submit(from, {
+        remainingNs: this.options.guestReqNs,
+        principal: this.vbd.guest.id,
+        onDone: this.enqueueFn,
+        arg: r,
+      });
+    }
+  }
+
+  private enqueue(r: BlkRequest): void {
+    if (this.queue.length - this.queueHead > 0 || !this.vbd.front.putRequest(r)) {
+      this.queue.push(r);
+      return;
+    }
+    this.push();
+  }
+
+  private push(): void {
+    if (this.vbd.front.pushRequestsAndCheckNotify())
+      this.vbd.iddChannels.notify(this.vbd.iddPort, this.actor.endpoint);
+  }
+
+  private poll(): void {
+    this.vbd.guestChannels.clearPending(this.vbd.guestPort);
+    const batch = this.batch;
+    if (batch.length > 0) throw new InvariantError(`${this.actor.id}: polled with a batch in progress`);
+    for (let r = this.vbd.front.takeResponse(); r !== undefined; r = this.vbd.front.takeResponse())
+      batch.push(r);
+    // Responses free ring slots: move queued requests in.
+    let moved = false;
+    while (this.queueHead < this.queue.length && this.vbd.front.putRequest(this.queue[this.queueHead])) {
+      this.queueHead++;
+      moved = true;
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+    if (moved) this.push();
+    this.xen.submit(this.vcpu, {
+      remainingNs: batch.length * this.options.guestDoneNs,
+      principal: this.vbd.guest.id,
+      onDone: this.batchDoneFn,
+    });
+  }
+
+  private batchDone(): void {
+    const now = this.kernel.nowNs;
+    for (const r of this.batch) {
+      this.completed++;
+      this.bytes[r.op] += r.sectors * SECTOR_BYTES;
+      if (now - r.issuedNs > this.maxLatencyNs) this.maxLatencyNs = now - r.issuedNs;
+      const io = r.io as Io;
+      if (--io.left === 0) io.onDone();
+    }
+    this.batch.length = 0;
+    this.host.deliver(this.actor, DRAINED);
+  }
+
+  private rearm(): void {
+    this.vbd.guestChannels.clearPending(this.vbd.guestPort);
+    this.vbd.front.finalCheckForResponses();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Bad disk and driver-domain input (issue 16): a queue depth of 0, an I/O size that is
+ * not whole sectors, a vbd whose backend is not a driver domain (or does not drive its
+ * disk), a vbd on a disk that does not exist, a disk job on a guest without a vbd, a
+ * device driven by two domains. Each is refused when the file is loaded, in one line
+ * naming the file, the field and the fix, before anything is written.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { BadInputRow } from './row.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: scenario JSON, edited freely; isosim is what checks it
+type Json = Record<string, any>;
+
+const BASE = join(import.meta.dirname, '..', '..', 'scenarios', 'disk-interference.json');
+
+/** The disk-interference host (Dom-0 net, Dom-blk with sda, two disk guests), 10 ms long. */
+function base(): Json {
+  const s = JSON.parse(readFileSync(BASE, 'utf8'));
+  s.durationS = 0.01;
+  delete s.window;
+  return s;
+}
+
+function row(name: string, edit: (s: Json) => void, says: (string | RegExp)[]): BadInputRow {
+  return {
+    name: `disk: ${name}`,
+    setup(dir) {
+      const s = base();
+      edit(s);
+      writeFileSync(join(dir, 's.json'), JSON.stringify(s));
+      return ['run', join(dir, 's.json'), '--out', join(dir, 'out')];
+    },
+    code: 2,
+    says: [/s\.json: /, ...says],
+    after(dir) {
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    },
+  };
+}
+
+const dom = (s: Json, name: string) => s.domains.find((d: Json) => d.name === name);
+
+export const rows: readonly BadInputRow[] = [
+  row(
+    'a disk queue depth of 0',
+    (s) => {
+      s.disks[0].queueDepth = 0;
+    },
+    ['disks[0].queueDepth', /at least 1|>= ?1/],
+  ),
+  row(
+    'a block size that is not a multiple of 512',
+    (s) => {
+      dom(s, 'Dom-1').workloads[0].blockBytes = 1000;
+    },
+    ['workloads[0].blockBytes', 'multiple of 512'],
+  ),
+  row(
+    'a vbd whose backend is a guest, not a driver domain',
+    (s) => {
+      dom(s, 'Dom-1').vbds[0].backend = 'Dom-2';
+    },
+    ['vbds[0].backend', 'not a driver domain', 'Dom-blk'],
+  ),
+  row(
+    'a vbd whose backend does not drive its disk',
+    (s) => {
+      dom(s, 'Dom-1').vbds[0].backend = 'Dom-0';
+    },
+    ['vbds[0].backend', 'does not drive', 'Dom-blk'],
+  ),
+  row(
+    'a vbd on a disk that does not exist',
+    (s) => {
+      dom(s, 'Dom-1').vbds[0].disk = 'sdb';
+    },
+    ['vbds[0].disk', 'names no disk', 'sda'],
+  ),
+  row(
+    'a disk job on a guest without a vbd',
+    (s) => {
+      delete dom(s, 'Dom-1').vbds;
+    },
+    ['workloads[0].vbd', 'no vbd', 'vbds'],
+  ),
+  row(
+    'a disk driven by two driver domains',
+    (s) => {
+      dom(s, 'Dom-0').devices = ['nic0', 'sda'];
+    },
+    ['domains[1].devices[0]', 'driven by "Dom-0" too', 'one driver domain'],
+  ),
+  row(
+    'a device that is neither the NIC nor a disk',
+    (s) => {
+      dom(s, 'Dom-blk').devices = ['sda', 'hdx'];
+    },
+    ['devices[1]', 'neither the NIC nor a disk'],
+  ),
+  row(
+    'an iodepth of 0',
+    (s) => {
+      dom(s, 'Dom-2').workloads[0].iodepth = 0;
+    },
+    ['workloads[0].iodepth'],
+  ),
+  row(
+    'a ShareGuard limit for a domain that is not a driver domain',
+    (s) => {
+      s.mechanisms = { shareGuard: { limitsPct: { 'Dom-2': { 'Dom-1': 5 } } } };
+    },
+    ['limitsPct', 'not a driver domain'],
+  ),
+  row(
+    "a ShareGuard limit above the block domain's share",
+    (s) => {
+      s.mechanisms = { shareGuard: { limitsPct: { 'Dom-2': { 'Dom-blk': 40 } } } };
+    },
+    ['limitsPct', 'Dom-blk', 'share'],
+  ),
+  row(
+    'debt from a domain that is not a driver domain',
+    (s) => {
+      s.mechanisms = { debt: { drivers: ['Dom-1'] } };
+    },
+    ['debt.drivers[0]', 'not a driver domain'],
+  ),
+];
