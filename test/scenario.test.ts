@@ -71,9 +71,13 @@ describe('scenario files', () => {
     const s5 = base();
     s5.domains[1].vcpus[0].sedf.sliceMs = 20;
     expect(errorOf(s5).field).toBe('domains[1].vcpus[0].sedf.sliceMs');
+    // Several driver domains are allowed (issue 16); none is not, and one runs no workloads.
     const s6 = base();
     s6.domains[1].role = 'idd';
-    expect(errorOf(s6).message).toContain("2 domains have role 'idd'");
+    expect(errorOf(s6).message).toContain('the driver domain runs no workloads here');
+    const s6b = base();
+    s6b.domains[0].role = 'guest';
+    expect(errorOf(s6b).message).toContain("no domain has role 'idd'");
     const s7 = base();
     s7.mechanisms = { shareGuard: { limitsPct: { 'Dom-9': 5 } } };
     expect(errorOf(s7).field).toBe('mechanisms.shareGuard.limitsPct.Dom-9');

@@ -16,8 +16,21 @@
  * the paper states ("the average over that interval complies"). The paper's worked
  * example (limit 5%, used 30%, t = 0.5 s: t_def = 2.5 s) is the same either way.
  *
+ * Several driver domains (issue 16): one ShareGuard per driver domain where a guest is
+ * limited, each reading what that domain spent for the guest and acting in its own
+ * backends. In a domain that runs blkback, blocking *holds* the guest's block requests
+ * in its ring (block/blkback.ts) instead of dropping them: a block request cannot be
+ * dropped as a packet can without the guest's file system seeing an I/O error. The t_def
+ * rule is the same, `t_def = t · ceil(used / limit − 1)`; what differs is what still
+ * costs during the hold: no new request is taken, so the domain spends for the guest
+ * only on the requests it had already taken (at most `MAX_PENDING_REQS`, each completing
+ * as usual), a bounded amount, where a network block keeps paying for inbound packets
+ * until their senders back off. `docs/disk.md` and invariant 3 of docs/verification.md
+ * give the bound.
+ *
  * Every action is in the log: `shareguard.block` (guest, t_def, used and limit in
- * parts per million) and `shareguard.restore` (guest).
+ * parts per million) and `shareguard.restore` (guest), from the endpoint `shareguard`
+ * (one driver domain) or `shareguard.<driver domain>` (several).
  */
 import { IsosimError, type Kernel } from '@isosim/core';
 import type { DebtSource } from './debtCollector.ts';
