@@ -154,11 +154,27 @@ export { NIC_NAME } from './system/config.ts';
 export type { Fig6Options } from './system/paperHosts.ts';
 export { fig6Host } from './system/paperHosts.ts';
 export type {
+  DiskWeightFit,
+  DiskWeightPoint,
+  DiskWeightResult,
   WeightBenchmarkOptions,
   WeightBenchmarkResult,
   WeightPoint,
 } from './system/weightBenchmark.ts';
-export { FIG4_SIZES, FIG5_RATES, measurePoint, runWeightBenchmark } from './system/weightBenchmark.ts';
+export {
+  DISK_IODEPTH,
+  DISK_WEIGHT_RECV_BYTES,
+  DISK_WEIGHT_RECV_RATE,
+  DISK_WEIGHT_SIZES,
+  FIG4_SIZES,
+  FIG5_RATES,
+  fitDiskWeights,
+  measureDiskPoint,
+  measureDiskWeights,
+  measurePoint,
+  measureRecvNsPerPacket,
+  runWeightBenchmark,
+} from './system/weightBenchmark.ts';
 export type { GuestRuntime } from './system/xenSystem.ts';
 export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
 export type { BulkOptions, BulkStats } from './workload/bulk.ts';

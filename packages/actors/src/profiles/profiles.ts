@@ -90,8 +90,14 @@ export interface BlockCosts {
    * XenMon's weights for block requests, in receive-packet units (a received packet
    * weighs 1, as in the paper's formula): a request of s segments weighs
    * `base + perSeg · s`, for reads and writes. Measured on the model with
-   * `isosim weight --disk` (system/weightBenchmark.ts `measureDiskWeights`, a least
-   * squares fit over 1 to 11 segments); `test/disk.test.ts` measures them again.
+   * `isosim weight --disk --profile NAME` (default seed 1 and 2 s per point;
+   * system/weightBenchmark.ts `measureDiskWeights`): the IDD's whole CPU per request
+   * (interrupt entries included) over its CPU per received packet in the receive
+   * benchmark at 10,000 packets/s of 256 bytes, fitted by least squares over 1 to 11
+   * segments, rounded to 3 significant digits. The request's costs are the same on
+   * every profile but the packet unit is not, so each profile has its own; reads and
+   * writes cost the same in the model, so they weigh the same. `test/diskWeight.test.ts`
+   * measures them again. docs/profiles.md has the table.
    */
   readonly blkWeights: {
     readonly read: { readonly base: number; readonly perSeg: number };
@@ -99,7 +105,12 @@ export interface BlockCosts {
   };
 }
 
-/** The block costs of every built-in profile (stated assumptions, see `BlockCosts`). */
+/**
+ * The block costs of every built-in profile (stated assumptions, see `BlockCosts`),
+ * with p4-2.8's block weights: `isosim weight --disk --profile p4-2.8` fits base
+ * 1.4196 / 1.4195 and perSeg 0.14195 / 0.14196 (read / write) on its 14.089 us per
+ * received packet. SYSTEM_1 and SYSTEM_2 replace the weights with their own.
+ */
 export const BLOCK: BlockCosts = {
   reqNs: 10_000,
   segNs: 2_000,
@@ -107,7 +118,7 @@ export const BLOCK: BlockCosts = {
   guestReqNs: 8_000,
   guestDoneNs: 5_000,
   ringSlots: 32,
-  blkWeights: { read: { base: 1.3, perSeg: 0.16 }, write: { base: 1.3, perSeg: 0.16 } },
+  blkWeights: { read: { base: 1.42, perSeg: 0.142 }, write: { base: 1.42, perSeg: 0.142 } },
 };
 
 /** Shared by all profiles: the network and Xen's ring geometry, not calibrated. */
@@ -173,6 +184,12 @@ export const SYSTEM_1: HardwareProfile = {
   iddRecvNs: Math.round((12_489 * 2.8) / 2.66),
   guestPacketNs: Math.round((10_463 * 2.8) / 2.66),
   webRequestNs: Math.round((364_320 * 2.8) / 2.66),
+  // `isosim weight --disk --profile system-1`, 14.746 us per received packet: base
+  // 1.3563 (both ops), perSeg 0.13563.
+  block: {
+    ...BLOCK,
+    blkWeights: { read: { base: 1.36, perSeg: 0.136 }, write: { base: 1.36, perSeg: 0.136 } },
+  },
 };
 
 /**
@@ -208,6 +225,12 @@ export const SYSTEM_2: HardwareProfile = {
   weight: 1.16,
   guestPacketNs: Math.round(10_463 * XEON_GUEST_SCALE),
   webRequestNs: Math.round(364_320 * XEON_GUEST_SCALE),
+  // `isosim weight --disk --profile system-2`, 15.242 us per received packet: base
+  // 1.3122 / 1.3121 (read / write), perSeg 0.13121 / 0.13122.
+  block: {
+    ...BLOCK,
+    blkWeights: { read: { base: 1.31, perSeg: 0.131 }, write: { base: 1.31, perSeg: 0.131 } },
+  },
 };
 
 export const PROFILES: Readonly<Record<string, HardwareProfile>> = {
