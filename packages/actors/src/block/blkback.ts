@@ -7,11 +7,16 @@
  * robin, one request per vbd per turn, while fewer than `MAX_PENDING_REQS` are out at
  * the disks (blkback's pool of pending requests, `blkif_reqs`, 64 by default). Each
  * costs the driver domain `reqNs + segments · segNs` of CPU on behalf of the guest
- * (`BlockCosts`: parse, grant-map the segments, build and submit the bio), after which
- * it goes to the disk's elevator (hardware/disk.ts), at the vbd's offset on the disk.
+ * (`BlockCosts`: parse, grant-map the segments, build and submit the bio). The disk's
+ * queue is plugged while blkback works through a batch and unplugged at its end
+ * (`do_block_io_op` then `unplug_queue`), so the requests of one poll reach the
+ * elevator (hardware/disk.ts) together, when their work is done, at their vbds'
+ * offsets on the disk. The work is one item per guest and vCPU, each charged to its
+ * guest, in the order taken.
  * Completions: the disk's interrupt; each completed request costs `doneNs` on behalf of
- * the guest (unmap, end_io), then its response goes on the ring and the guest is
- * notified if the ring says so.
+ * the guest (unmap, end_io). The completions one interrupt brings are handled as one
+ * stretch of work per guest and vCPU (the bio completions of one softirq run), after
+ * which their responses go on the rings and each guest is notified if its ring says so.
  *
  * Holding (ShareGuard for block I/O, control/shareGuard.ts): while `held(guest)` is
  * true blkback takes none of the guest's requests; they wait in its ring, and the guest
@@ -29,6 +34,7 @@ import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { createPollMachine, DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
+import type { WorkItem } from '../hypervisor/work.ts';
 import type { BlockCosts } from '../profiles/profiles.ts';
 import type { BlkRequest, Vbd } from './blkif.ts';
 
@@ -53,6 +59,13 @@ interface Pending {
   readonly slot: number;
 }
 
+/** One work item of a poll: a guest's requests (or completions) on one vCPU. */
+interface Batch {
+  readonly vcpu: Vcpu;
+  readonly item: WorkItem & { remainingNs: number };
+  readonly entries: Pending[];
+}
+
 export class Blkback {
   readonly actor: HostedActor<typeof blkbackMachine>;
   readonly vbds: Vbd[] = [];
@@ -71,7 +84,10 @@ export class Blkback {
   private next = 0;
   private nextId = 0;
   private readonly submitFns: ((p: Pending) => void)[] = [];
-  private readonly doneFn = (p: Pending): void => this.answer(p);
+  private readonly submitBatchFn = (e: Pending[]): void => this.submitBatch(e);
+  private readonly answerBatchFn = (e: Pending[]): void => this.answerBatch(e);
+  /** The work items of the poll being built, one per guest and vCPU. */
+  private readonly open: Batch[] = [];
   private readonly drainedFn = (): void => this.host.deliver(this.actor, DRAINED);
 
   constructor(
@@ -134,19 +150,14 @@ export class Blkback {
 
   private poll(): void {
     this.clearPending();
-    const xen = this.xen;
     // Completions first: they free pending slots.
     for (const disk of this.disks) {
       for (let r = disk.takeCompleted(); r !== undefined; r = disk.takeCompleted()) {
         const p = (r as DiskRequest).tag as Pending;
-        xen.submit(this.vbdVcpus[p.slot], {
-          remainingNs: this.options.doneNs,
-          principal: p.vbd.guest.id,
-          onDone: this.doneFn,
-          arg: p,
-        });
+        this.batchFor(p.vbd, p.slot, this.options.doneNs, false).push(p);
       }
     }
+    this.flushBatches();
     // Requests, one per vbd per turn, from where the last poll stopped.
     const n = this.vbds.length;
     let v = this.next;
@@ -161,20 +172,69 @@ export class Blkback {
       this.pending++;
       this.taken++;
       this.onRequest(vbd.guest.id, req.op, req.segments);
-      xen.submit(this.vbdVcpus[v], {
-        remainingNs: this.options.reqNs + req.segments * this.options.segNs,
-        principal: vbd.guest.id,
-        onDone: this.submitFns[v],
-        arg: { vbd, req, slot: v } satisfies Pending,
+      this.batchFor(vbd, v, this.options.reqNs + req.segments * this.options.segNs, true).push({
+        vbd,
+        req,
+        slot: v,
       });
     }
     if (n > 0) this.next = v % n;
-    xen.submit(this.vcpu, { remainingNs: 0, principal: this.idd.id, onDone: this.drainedFn });
+    this.flushBatches();
+    this.xen.submit(this.vcpu, { remainingNs: 0, principal: this.idd.id, onDone: this.drainedFn });
+  }
+
+  /**
+   * The work item of this poll for `vbd`'s guest on its vCPU, of kind requests
+   * (`submit`) or completions: made on first use, `costNs` added for each entry.
+   */
+  private batchFor(vbd: Vbd, slot: number, costNs: number, submit: boolean): Pending[] {
+    const vcpu = this.vbdVcpus[slot];
+    const guest = vbd.guest.id;
+    let b: Batch | undefined;
+    for (const x of this.open) {
+      if (x.vcpu === vcpu && x.item.principal === guest) {
+        b = x;
+        break;
+      }
+    }
+    if (b === undefined) {
+      const entries: Pending[] = [];
+      b = {
+        vcpu,
+        entries,
+        item: {
+          remainingNs: 0,
+          principal: guest,
+          onDone: submit ? this.submitBatchFn : this.answerBatchFn,
+          arg: entries,
+        },
+      };
+      this.open.push(b);
+    }
+    b.item.remainingNs += costNs;
+    return b.entries;
+  }
+
+  /** Queues the open batches' work, in the order they were opened. */
+  private flushBatches(): void {
+    for (const b of this.open) this.xen.submit(b.vcpu, b.item);
+    this.open.length = 0;
+  }
+
+  /** A batch of requests' work is done: unplug, each to its disk. */
+  private submitBatch(entries: Pending[]): void {
+    for (const p of entries) this.submitFns[p.slot](p);
+  }
+
+  /** A batch of completions' work is done: answer each on its ring. */
+  private answerBatch(entries: Pending[]): void {
+    for (const p of entries) this.answer(p);
   }
 
   /** A request's completion work is done: answer it on its ring. */
   private answer(p: Pending): void {
-    this.pending--;
+    // From a full pool, a slot frees: poll again if requests wait (the loop may be idle).
+    if (this.pending-- === MAX_PENDING_REQS) this.resume();
     this.answered++;
     const ring = p.vbd.back;
     ring.putResponse(p.req);

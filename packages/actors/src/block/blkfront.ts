@@ -3,11 +3,15 @@
  *
  * An I/O of the guest (`io`) is split into blkif requests of at most 11 segments (a
  * page each); each request costs the guest `guestReqNs` of kernel CPU on the issuing
- * vCPU (the block layer and blkfront building the request and granting its pages),
- * then goes on the ring, or waits in the guest's request queue while the ring is full
- * (Linux's blkfront stops its queue when `RING_FULL`, and restarts it as responses free
- * slots). Pushing requests notifies blkback when the ring's event index asks for it
- * (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
+ * vCPU (the block layer and blkfront building the request and granting its pages).
+ * Requests issued together are plugged, as Linux 2.6's block layer plugs a queue: the
+ * requests of one instant (say, the I/Os a job issues when a batch of completions comes
+ * in) are one stretch of kernel work, `k · guestReqNs`, at whose end the queue is
+ * unplugged and blkfront's request function puts them all on the ring and pushes once
+ * (`do_blkif_request`, `flush_requests`). A request that finds the ring full waits in
+ * the guest's request queue (Linux's blkfront stops its queue when `RING_FULL`, and
+ * restarts it as responses free slots). Pushing notifies blkback when the ring's event
+ * index asks for it (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
  *
  * Completions: blkback's notification is an interrupt on the guest's vCPU (`guestIrqNs`);
  * the polling loop (hypervisor/pollMachine.ts) then takes every response, costs the
@@ -22,6 +26,7 @@ import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { createPollMachine, DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
+import type { WorkItem } from '../hypervisor/work.ts';
 import { type BlkRequest, MAX_REQUEST_BYTES, SEGMENT_BYTES, type Vbd } from './blkif.ts';
 
 /**
@@ -61,7 +66,11 @@ export class Blkfront {
   private queueHead = 0;
   private nextId = 0;
   private readonly batch: BlkRequest[] = [];
-  private readonly enqueueFn = (r: BlkRequest): void => this.enqueue(r);
+  /** Requests issued and not yet on the ring or in the queue (the plugged queue). */
+  private plugged: BlkRequest[] = [];
+  /** The kernel work of the plugged requests, while it has not run to its end. */
+  private plugItem: WorkItem | undefined;
+  private readonly unplugFn = (): void => this.unplug();
   private readonly batchDoneFn = (): void => this.batchDone();
 
   constructor(
@@ -107,21 +116,41 @@ export class Blkfront {
         io,
       };
       this.issued++;
-      this.xen.submit(from, {
-        remainingNs: this.options.guestReqNs,
-        principal: this.vbd.guest.id,
-        onDone: this.enqueueFn,
-        arg: r,
-      });
+      this.plug(r, from);
     }
   }
 
-  private enqueue(r: BlkRequest): void {
-    if (this.queue.length - this.queueHead > 0 || !this.vbd.front.putRequest(r)) {
-      this.queue.push(r);
+  /**
+   * Adds `r` to the plugged requests: the first starts a work item on `from`, later ones
+   * (until it ends) add their cost to it. An item that has not started, or has started
+   * and so ends later than the hypervisor's timer says, is re-armed by the hypervisor
+   * at that timer (hypervisor.ts `onTimer`): adding to it is safe.
+   */
+  private plug(r: BlkRequest, from: Vcpu): void {
+    this.plugged.push(r);
+    if (this.plugItem !== undefined) {
+      this.plugItem.remainingNs += this.options.guestReqNs;
       return;
     }
-    this.push();
+    this.plugItem = {
+      remainingNs: this.options.guestReqNs,
+      principal: this.vbd.guest.id,
+      onDone: this.unplugFn,
+    };
+    this.xen.submit(from, this.plugItem);
+  }
+
+  /** The plugged requests' work is done: onto the ring (or the queue), one push. */
+  private unplug(): void {
+    this.plugItem = undefined;
+    const reqs = this.plugged;
+    this.plugged = [];
+    let pushed = false;
+    for (const r of reqs) {
+      if (this.queue.length - this.queueHead > 0 || !this.vbd.front.putRequest(r)) this.queue.push(r);
+      else pushed = true;
+    }
+    if (pushed) this.push();
   }
 
   private push(): void {

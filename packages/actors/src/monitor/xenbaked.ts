@@ -108,7 +108,13 @@ export class Xenbaked {
     return s;
   }
 
+  /** The counts of the last (driver, domain) looked up: a run of one guest's requests hits it. */
+  private lastIo: IoCounts | undefined;
+  private lastIoKey = -1;
+
   private io(driver: number, dom: number): IoCounts {
+    const key = driver * KEY_DOM * KEY_DOM + dom;
+    if (key === this.lastIoKey && this.lastIo !== undefined) return this.lastIo;
     let byDom = this.curIo.get(driver);
     if (byDom === undefined) {
       byDom = new Map();
@@ -119,6 +125,8 @@ export class Xenbaked {
       c = { sent: 0, received: 0, blkReads: 0, blkReadSegs: 0, blkWrites: 0, blkWriteSegs: 0 };
       byDom.set(dom, c);
     }
+    this.lastIoKey = key;
+    this.lastIo = c;
     return c;
   }
 
@@ -211,6 +219,8 @@ export class Xenbaked {
     if (this.samples.length > this.maxSamples) this.samples.shift();
     this.cur = new Map();
     this.curIo = new Map();
+    this.lastIo = undefined;
+    this.lastIoKey = -1;
     this.startNs = endNs;
     return s;
   }
