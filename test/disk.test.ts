@@ -107,6 +107,26 @@ describe('several driver domains under SEDF-DC', () => {
     expect(r.violations).toEqual([]);
   });
 
+  it('does the same under Credit-DC: caps instead of slices, debt from both driver domains', () => {
+    const s = twoIdds();
+    s.host.scheduler = 'credit';
+    const caps: Record<string, number> = { 'Dom-0': 15, 'Dom-blk': 15, 'Dom-1': 22, 'Dom-2': 0 };
+    for (const d of s.domains) {
+      for (const v of d.vcpus) {
+        delete v.sedf;
+        v.credit = { weight: 256, capPct: caps[d.name] };
+      }
+    }
+    const run = runHost(s);
+    const r = combinedShare(run);
+    expect(r.checked).toBeGreaterThan(100);
+    expect(r.violations).toEqual([]);
+    // Both driver domains worked for Dom-1, and its debt counted both.
+    const dom1 = run.sys.guest('Dom-1').domain.id;
+    for (const d of run.sys.drivers)
+      expect(run.sys.xen.accounting.iddOfDriver(d.id)[dom1]).toBeGreaterThan(0);
+  });
+
   it('lets it exceed the share when only the network domain is charged', () => {
     const r = combinedShare(runHost(twoIdds(['Dom-0'])));
     expect(r.failures).toBeGreaterThan(0);
