@@ -108,7 +108,7 @@ export interface BlockCosts {
 /**
  * The block costs of every built-in profile (stated assumptions, see `BlockCosts`),
  * with p4-2.8's block weights: `isosim weight --disk --profile p4-2.8` fits base
- * 1.4196 / 1.4195 and perSeg 0.14195 / 0.14196 (read / write) on its 14.089 us per
+ * 1.2065 / 1.2064 and perSeg 0.14196 / 0.14202 (read / write) on its 14.089 us per
  * received packet. SYSTEM_1 and SYSTEM_2 replace the weights with their own.
  */
 export const BLOCK: BlockCosts = {
@@ -118,7 +118,7 @@ export const BLOCK: BlockCosts = {
   guestReqNs: 8_000,
   guestDoneNs: 5_000,
   ringSlots: 32,
-  blkWeights: { read: { base: 1.42, perSeg: 0.142 }, write: { base: 1.42, perSeg: 0.142 } },
+  blkWeights: { read: { base: 1.21, perSeg: 0.142 }, write: { base: 1.21, perSeg: 0.142 } },
 };
 
 /** Shared by all profiles: the network and Xen's ring geometry, not calibrated. */
@@ -185,10 +185,10 @@ export const SYSTEM_1: HardwareProfile = {
   guestPacketNs: Math.round((10_463 * 2.8) / 2.66),
   webRequestNs: Math.round((364_320 * 2.8) / 2.66),
   // `isosim weight --disk --profile system-1`, 14.746 us per received packet: base
-  // 1.3563 (both ops), perSeg 0.13563.
+  // 1.1528 / 1.1527 (read / write), perSeg 0.13564 / 0.13569.
   block: {
     ...BLOCK,
-    blkWeights: { read: { base: 1.36, perSeg: 0.136 }, write: { base: 1.36, perSeg: 0.136 } },
+    blkWeights: { read: { base: 1.15, perSeg: 0.136 }, write: { base: 1.15, perSeg: 0.136 } },
   },
 };
 
@@ -226,10 +226,10 @@ export const SYSTEM_2: HardwareProfile = {
   guestPacketNs: Math.round(10_463 * XEON_GUEST_SCALE),
   webRequestNs: Math.round(364_320 * XEON_GUEST_SCALE),
   // `isosim weight --disk --profile system-2`, 15.242 us per received packet: base
-  // 1.3122 / 1.3121 (read / write), perSeg 0.13121 / 0.13122.
+  // 1.1153 / 1.1152 (read / write), perSeg 0.13123 / 0.13128.
   block: {
     ...BLOCK,
-    blkWeights: { read: { base: 1.31, perSeg: 0.131 }, write: { base: 1.31, perSeg: 0.131 } },
+    blkWeights: { read: { base: 1.12, perSeg: 0.131 }, write: { base: 1.12, perSeg: 0.131 } },
   },
 };
 

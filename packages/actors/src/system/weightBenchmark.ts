@@ -275,7 +275,7 @@ export function fitDiskWeights(points: readonly DiskWeightPoint[]): DiskWeightFi
  * @example
  * ```ts
  * const r = measureDiskWeights({ profile: P4_2_8, seed: 1, durationNs: NS_PER_S, warmupNs: NS_PER_S / 4 });
- * r.fit.read; // { base: 1.4196, perSeg: 0.14196, maxRelError: 0.0002 } (about)
+ * r.fit.read; // about { base: 1.2065, perSeg: 0.14196, maxRelError: 0.0003 }
  * ```
  */
 export function measureDiskWeights(options: WeightBenchmarkOptions): DiskWeightResult {
