@@ -42,6 +42,7 @@ export { netfrontMachine } from './guest/netfrontMachine.ts';
 export type {
   DiskModel,
   DiskOptions,
+  DiskStats,
   DiskRequest,
   ElevatorKind,
   HddModel,

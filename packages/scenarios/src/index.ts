@@ -34,6 +34,7 @@ export * from './plots.ts';
 export * from './progress.ts';
 export * from './report.ts';
 export type {
+  DiskMetrics,
   DomainMetrics,
   Metrics,
   RunOptions as ScenarioRunOptions,
