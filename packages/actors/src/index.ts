@@ -42,8 +42,8 @@ export { netfrontMachine } from './guest/netfrontMachine.ts';
 export type {
   DiskModel,
   DiskOptions,
-  DiskStats,
   DiskRequest,
+  DiskStats,
   ElevatorKind,
   HddModel,
   SsdModel,
