@@ -165,6 +165,18 @@ const BARE: readonly {
     events: [{ type: 'evtchn.pending', portsLo: 1, portsHi: 0 }, { type: 'napi.drained' }],
   },
   {
+    machine: machines.blkbackMachine,
+    events: [{ type: 'evtchn.pending', portsLo: 1, portsHi: 0 }, { type: 'napi.drained' }],
+  },
+  {
+    machine: machines.blkfrontMachine,
+    events: [{ type: 'evtchn.pending', portsLo: 1, portsHi: 0 }, { type: 'napi.drained' }],
+  },
+  {
+    machine: machines.diskMachine,
+    events: [{ type: 'disk.done' }, { type: 'disk.enable' }, { type: 'disk.done' }],
+  },
+  {
     machine: machines.sedfMachine,
     input: { pcpus: 1 },
     events: [

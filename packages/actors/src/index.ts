@@ -9,9 +9,11 @@
  * @module @isosim/actors
  */
 export type { BlkbackOptions } from './block/blkback.ts';
-export { Blkback, blkbackMachine, MAX_PENDING_REQS } from './block/blkback.ts';
+export { Blkback, MAX_PENDING_REQS } from './block/blkback.ts';
+export { blkbackMachine } from './block/blkbackMachine.ts';
 export type { BlkfrontOptions } from './block/blkfront.ts';
-export { Blkfront, blkfrontMachine } from './block/blkfront.ts';
+export { Blkfront } from './block/blkfront.ts';
+export { blkfrontMachine } from './block/blkfrontMachine.ts';
 export type { BlkRequest, Vbd } from './block/blkif.ts';
 export {
   BLKIF_MAX_SEGMENTS_PER_REQUEST,
@@ -49,6 +51,8 @@ export type {
   SsdModel,
 } from './hardware/disk.ts';
 export { Disk, DiskOp, HDD_7200, SECTOR_BYTES, SSD_SATA } from './hardware/disk.ts';
+export type { DiskEvent } from './hardware/diskMachine.ts';
+export { diskMachine } from './hardware/diskMachine.ts';
 export type { NicOptions } from './hardware/nic.ts';
 export { Nic } from './hardware/nic.ts';
 export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
@@ -82,6 +86,7 @@ export { bindVirq } from './hypervisor/virq.ts';
 export type { WorkItem, WorkQueue } from './hypervisor/work.ts';
 export type {
   CreditSnapshot,
+  DiskSnapshot,
   FeedbackLoopSnapshot,
   NicSnapshot,
   PollSnapshot,

@@ -29,22 +29,28 @@
  */
 import type { SnapshotFrom } from 'xstate';
 import type { feedbackLoopMachine } from './control/feedbackLoop.ts';
+import type { diskMachine } from './hardware/diskMachine.ts';
 import type { nicMachine } from './hardware/nicMachine.ts';
 import type { createPollMachine } from './hypervisor/pollMachine.ts';
 import type { creditMachine, sedfMachine } from './scheduler/schedulerMachine.ts';
 import type { workloadMachine } from './workload/lifecycle.ts';
 
 export type NicSnapshot = SnapshotFrom<typeof nicMachine>;
+export type DiskSnapshot = SnapshotFrom<typeof diskMachine>;
 export type PollSnapshot = SnapshotFrom<ReturnType<typeof createPollMachine>>;
 export type SedfSnapshot = SnapshotFrom<typeof sedfMachine>;
 export type CreditSnapshot = SnapshotFrom<typeof creditMachine>;
 export type WorkloadSnapshot = SnapshotFrom<typeof workloadMachine>;
 export type FeedbackLoopSnapshot = SnapshotFrom<typeof feedbackLoopMachine>;
 
+export { blkbackMachine } from './block/blkbackMachine.ts';
+export { blkfrontMachine } from './block/blkfrontMachine.ts';
 export type { FeedbackLoopContext, FeedbackLoopInput } from './control/feedbackLoop.ts';
 export { FEEDBACK_DELAYS, FEEDBACK_TIMER_EVENTS, feedbackLoopMachine } from './control/feedbackLoop.ts';
 export { netbackMachine } from './driver/netbackMachine.ts';
 export { netfrontMachine } from './guest/netfrontMachine.ts';
+export type { DiskEvent } from './hardware/diskMachine.ts';
+export { diskMachine } from './hardware/diskMachine.ts';
 export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachine.ts';
 export { NIC_DELAYS, NIC_TIMER_EVENTS, nicClock, nicMachine } from './hardware/nicMachine.ts';
 export type { PollEvent } from './hypervisor/pollMachine.ts';

@@ -32,21 +32,15 @@ import type { EventChannelSet, Kernel } from '@isosim/core';
 import type { Disk, DiskRequest } from '../hardware/disk.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
-import { createPollMachine, DRAINED } from '../hypervisor/pollMachine.ts';
+import { DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
 import type { WorkItem } from '../hypervisor/work.ts';
 import type { BlockCosts } from '../profiles/profiles.ts';
+import { blkbackMachine } from './blkbackMachine.ts';
 import type { BlkRequest, Vbd } from './blkif.ts';
 
 /** linux-2.6.18-xen drivers/xen/blkback/blkback.c: `blkif_reqs` (MAX_PENDING_REQS), 64. */
 export const MAX_PENDING_REQS = 64;
-
-/**
- * Blkback's polling loop, machine id `blkback`: no input, context `{}`; receives
- * `evtchn.pending` and `napi.drained`; provide `poll`, `rearm` (actions) and `hasWork`
- * (guard) (`createPollMachine`).
- */
-export const blkbackMachine = createPollMachine('blkback');
 
 export interface BlkbackOptions extends Pick<BlockCosts, 'reqNs' | 'segNs' | 'doneNs'> {
   readonly iddIrqNs: number;

@@ -24,17 +24,11 @@ import { InvariantError, type Kernel } from '@isosim/core';
 import { type DiskOp, SECTOR_BYTES } from '../hardware/disk.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
-import { createPollMachine, DRAINED } from '../hypervisor/pollMachine.ts';
+import { DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
 import type { WorkItem } from '../hypervisor/work.ts';
+import { blkfrontMachine } from './blkfrontMachine.ts';
 import { type BlkRequest, MAX_REQUEST_BYTES, SEGMENT_BYTES, type Vbd } from './blkif.ts';
-
-/**
- * Blkfront's polling loop, machine id `blkfront`: no input, context `{}`; receives
- * `evtchn.pending` and `napi.drained`; provide `poll`, `rearm` (actions) and `hasWork`
- * (guard) (`createPollMachine`).
- */
-export const blkfrontMachine = createPollMachine('blkfront');
 
 export interface BlkfrontOptions {
   readonly guestReqNs: number;
