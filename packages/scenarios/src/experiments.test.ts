@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BEYOND_PAIRS,
   bandedRows,
   bandOf,
+  beyondLines,
   claimLines,
   claims,
+  diskComparison,
   experimentsMarkdown,
+  iddsComparison,
   inBand,
   type ParamInfo,
   type ScenarioRun,
@@ -12,8 +16,8 @@ import {
   summaryLines,
   tableRow,
 } from './experiments.ts';
-import { parseScenario } from './load.ts';
-import type { Metrics } from './runScenario.ts';
+import { loadScenario, parseScenario } from './load.ts';
+import type { DiskMetrics, DomainMetrics, Metrics } from './runScenario.ts';
 
 /** A predicted scenario with one web guest; the paper says 100 req/s and 20% CPU. */
 const scenario = parseScenario(
@@ -187,5 +191,148 @@ describe("the paper's qualitative claims", () => {
     const md = claimLines(cs).join('\n');
     expect(md).toContain('**does not hold**');
     expect(md).toContain('not run');
+  });
+});
+
+describe('beyond the paper: disks and several driver domains', () => {
+  const dom = (x: Partial<DomainMetrics>): DomainMetrics => ({
+    cpuPct: 0,
+    iddPctTrue: 0,
+    iddPctEstimated: 0,
+    combinedPct: 0,
+    ...x,
+  });
+  const disk = (x: Partial<DiskMetrics>): DiskMetrics => ({
+    readIops: 0,
+    writeIops: 0,
+    readMBps: 0,
+    writeMBps: 0,
+    meanLatencyMs: 0,
+    maxLatencyMs: 0,
+    requestsIssued: 0,
+    requestsCompleted: 0,
+    ...x,
+  });
+  /** In driver domain `n`: `t`% true and `e`% estimated; Dom-0 does nothing. */
+  const inIdd = (n: string, t: number, e: number) => ({
+    'Dom-0': { truePct: 0, estimatedPct: 0 },
+    [n]: { truePct: t, estimatedPct: e },
+  });
+  /** The built-in `name` (the real file) with made-up metrics. */
+  const built = (name: string, domains: Metrics['domains']): ScenarioRun => ({
+    s: loadScenario(name),
+    m: { ...metrics(0, 0), scenario: name, windowS: [10, 25], logHash: `hash-${name}`, domains },
+    wallS: 2,
+  });
+  const disks = [
+    built('disk-interference', {
+      'Dom-1': dom({
+        iddByDriver: inIdd('Dom-blk', 5, 5.1),
+        disk: disk({ readIops: 1000, readMBps: 4.096, meanLatencyMs: 0.8, maxLatencyMs: 6 }),
+      }),
+      'Dom-2': dom({
+        iddByDriver: inIdd('Dom-blk', 24, 24.5),
+        disk: disk({ writeIops: 12000, writeMBps: 49.152, meanLatencyMs: 2.5, maxLatencyMs: 7 }),
+      }),
+    }),
+    built('disk-interference-shareguard', {
+      'Dom-1': dom({
+        iddByDriver: inIdd('Dom-blk', 15, 16),
+        disk: disk({ readIops: 3000, readMBps: 12.288, meanLatencyMs: 0.4, maxLatencyMs: 6.5 }),
+      }),
+      'Dom-2': dom({
+        iddByDriver: inIdd('Dom-blk', 11, 10.5),
+        disk: disk({ writeIops: 6000, writeMBps: 24.576, meanLatencyMs: 4.5, maxLatencyMs: 500 }),
+      }),
+    }),
+  ];
+  const idds = [
+    built('two-idds', {
+      'Dom-1': dom({
+        cpuPct: 15.75,
+        combinedPct: 21.79,
+        iddByDriver: {
+          'Dom-0': { truePct: 3.75, estimatedPct: 3.9 },
+          'Dom-blk': { truePct: 2.29, estimatedPct: 2.35 },
+        },
+      }),
+      'Dom-2': dom({ cpuPct: 78, combinedPct: 78, iddByDriver: inIdd('Dom-blk', 0, 0) }),
+    }),
+    built('two-idds-net-only', {
+      'Dom-1': dom({
+        cpuPct: 18.09,
+        combinedPct: 24.86,
+        iddByDriver: {
+          'Dom-0': { truePct: 3.75, estimatedPct: 3.91 },
+          'Dom-blk': { truePct: 3.02, estimatedPct: 3.15 },
+        },
+      }),
+    }),
+  ];
+
+  it('has no paper numbers on the built-ins it compares', () => {
+    for (const name of [...BEYOND_PAIRS.disk, ...BEYOND_PAIRS.idds])
+      expect(loadScenario(name).paper).toBeUndefined();
+  });
+
+  it("sets each guest's I/O and its CPU in the block driver domain without and with ShareGuard side by side", () => {
+    const md = diskComparison(disks[0], disks[1]).join('\n');
+    expect(md).toContain('limiting Dom-2 to 10% of a CPU in Dom-blk');
+    expect(md).toContain('| Dom-1 | reads | without | 1000 | 4.10 | 0.80 | 6.00 | Dom-blk | 5.00 | 5.10 |');
+    expect(md).toContain('| Dom-1 | reads | with | 3000 | 12.29 | 0.40 | 6.50 | Dom-blk | 15.00 | 16.00 |');
+    expect(md).toContain(
+      '| Dom-2 | writes | with | 6000 | 24.58 | 4.50 | 500.00 | Dom-blk | 11.00 | 10.50 |',
+    );
+    // The sentence is computed from the numbers: directions, ratios and the limit.
+    expect(md).toContain('Dom-1 (reads) sees its IOPS rise from 1000 to 3000 (×3.00)');
+    expect(md).toContain('its mean latency fall from 0.80 to 0.40 ms (max 6.00 → 6.50 ms)');
+    expect(md).toContain('Dom-2 (writes) sees its IOPS fall from 12000 to 6000 (×0.50)');
+    expect(md).toContain(
+      'its CPU in Dom-blk fall from 24.00% to 11.00% (XenMon: 24.50% → 10.50%, against its limit of 10%)',
+    );
+    expect(md).not.toMatch(/paper|error/);
+    // The same largest latency in both runs is said once.
+    const same = structuredClone(disks[1]);
+    const d1 = same.m.domains['Dom-1'].disk as DiskMetrics;
+    d1.maxLatencyMs = 6;
+    expect(diskComparison(disks[0], same).join('\n')).toContain('(max 6.00 ms in both)');
+  });
+
+  it("gives the guest's own CPU, each driver domain's for it and combined against its share", () => {
+    const md = iddsComparison(idds[0], idds[1]).join('\n');
+    expect(md).toContain(
+      '| guest | SEDF-DC charges it for | own CPU % | Dom-0 for it % | XenMon % | Dom-blk for it % | XenMon % | combined % | share % | combined − share |',
+    );
+    expect(md).toContain(
+      '| Dom-1 | Dom-0 and Dom-blk (`two-idds`) | 15.75 | 3.75 | 3.90 | 2.29 | 2.35 | 21.79 | 22.00 | −0.21 |',
+    );
+    expect(md).toContain(
+      '| Dom-1 | Dom-0 only (`two-idds-net-only`) | 18.09 | 3.75 | 3.91 | 3.02 | 3.15 | 24.86 | 22.00 | +2.86 |',
+    );
+    // Dom-2 is served by no driver domain: no row.
+    expect(md).not.toContain('| Dom-2 |');
+    expect(md).toContain('its combined CPU is 21.79%, 0.21 points below its 22% share;');
+    expect(md).toContain(
+      'its combined CPU is 24.86%, 2.86 points above its 22% share: the 3.02% Dom-blk spends for it goes uncharged.',
+    );
+  });
+
+  it('comes after the summary and leaves the paper sections as they were', () => {
+    const paperOnly = experimentsMarkdown([run], 3, 2, true);
+    const md = experimentsMarkdown([...disks, run, ...idds], 3, 2, true);
+    const [head, beyond] = md.split('## Beyond the paper: disks and several driver domains\n');
+    expect(head.replace('(1 scenarios and 4 beyond the paper,', '(1 scenarios,')).toBe(paperOnly);
+    expect(md).toContain('(1 scenarios and 4 beyond the paper, 3 s');
+    expect(beyond).toContain(
+      '- `disk-interference`: seed 1, 1 s, window [10, 25] s, log hash `hash-disk-interference`, 2.0 s wall.',
+    );
+    expect(beyond.indexOf('### disk-interference vs')).toBeLessThan(beyond.indexOf('### two-idds vs'));
+    expect(experimentsMarkdown([run], 3, 2, true)).not.toContain('Beyond the paper');
+  });
+
+  it('says which run is missing instead of comparing', () => {
+    const md = beyondLines([idds[0]]).join('\n');
+    expect(md).toContain('Not compared: `two-idds-net-only` did not run.');
+    expect(md).not.toContain('### ');
   });
 });

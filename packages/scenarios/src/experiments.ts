@@ -4,8 +4,11 @@
  * over the plausible values of the parameters the paper leaves unstated (one at a
  * time). Pure functions of the runs' metrics, so they are tested without running.
  */
-import type { Metrics } from './runScenario.ts';
+import { domainShare } from '@isosim/actors';
+import { own } from './metrics.ts';
+import type { DiskMetrics, DomainMetrics, Metrics } from './runScenario.ts';
 import type { Scenario } from './schema.ts';
+import { vcpuConfig } from './toConfig.ts';
 import type { UnstatedValue } from './variants.ts';
 
 /** One number the paper reports, beside the simulated one. */
@@ -289,18 +292,25 @@ export function claimLines(cs: readonly Claim[]): string[] {
   ];
 }
 
-/** The whole of EXPERIMENTS.md; `extra`: sections after the scenarios' (the goodput curve). */
+/**
+ * The whole of EXPERIMENTS.md; `extra`: sections after the scenarios' (the goodput
+ * curve). Runs of scenarios without `paper` numbers go to the section beyond the paper
+ * (`beyondLines`), after the summary, and count in none of the paper's figures.
+ */
 export function experimentsMarkdown(
-  runs: readonly ScenarioRun[],
+  allRuns: readonly ScenarioRun[],
   totalS: number,
   parallel: number,
   bandsRan: boolean,
   extra: readonly string[] = [],
 ): string {
+  const runs = allRuns.filter((r) => r.s.paper !== undefined);
+  const beyond = allRuns.filter((r) => r.s.paper === undefined);
+  const count = `${runs.length} scenarios${beyond.length > 0 ? ` and ${beyond.length} beyond the paper` : ''}`;
   const md: string[] = [
     '# Experiments: the paper re-run in isosim',
     '',
-    `Written by \`isosim paper\` (${runs.length} scenarios, ${totalS.toFixed(0)} s on the machine that ran it, ${parallel} at a time). Each number the paper`,
+    `Written by \`isosim paper\` (${count}, ${totalS.toFixed(0)} s on the machine that ran it, ${parallel} at a time). Each number the paper`,
     'reports stands beside the simulated one; the error is (simulated − paper) / paper.',
     '`fitted` columns are the ones the hardware profiles were calibrated on (DEVELOPERS.md:',
     'the SEDF column of Table 1 and the baseline column of Table 2); every other number is a',
@@ -325,5 +335,239 @@ export function experimentsMarkdown(
   md.push(...claimLines(claims(runs)));
   md.push('## Summary', '', ...summaryLines(all, bandsRan));
   md.push('Gaps over 10% are marked ⚠; `docs/calibration.md` discusses them as they are understood.', '');
+  if (beyond.length > 0) md.push(...beyondLines(beyond));
   return `${md.join('\n')}\n`;
+}
+
+/*
+ * Beyond the paper: built-ins without paper numbers (disks, several driver domains).
+ * They run as the others, but nothing is compared with the paper: each pair runs a host
+ * without and with a mechanism, and the section sets the two runs side by side, with a
+ * sentence computed from the numbers.
+ */
+
+/** The pairs the section compares, by built-in name: the host without, then with, the mechanism. */
+export const BEYOND_PAIRS = {
+  disk: ['disk-interference', 'disk-interference-shareguard'],
+  idds: ['two-idds', 'two-idds-net-only'],
+} as const;
+
+type Domain = Scenario['domains'][number];
+
+const pct2 = (x: number) => `${fix2(x)}%`;
+/** `rise from a to b` / `fall from a to b` / `stay at a`, each shown with `show`. */
+function move(a: number, b: number, show: (x: number) => string): string {
+  if (show(a) === show(b)) return `stay at ${show(a)}`;
+  return `${b > a ? 'rise' : 'fall'} from ${show(a)} to ${show(b)}`;
+}
+/** Names as English lists: `a`, `a and b`, `a, b and c`. */
+function andList(xs: readonly string[]): string {
+  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+/** The driver domain that drives `device`: the one listing it, else the first (as load.ts decides). */
+function driverOf(s: Scenario, device: string): string | undefined {
+  const idds = s.domains.filter((d) => d.role === 'idd');
+  return (idds.find((d) => d.devices?.includes(device)) ?? idds[0])?.name;
+}
+
+/** The driver domains serving `g`'s vbds (each vbd's backend, else its disk's driver), once each. */
+function blockDriversOf(s: Scenario, g: Domain): string[] {
+  const names = (g.vbds ?? []).flatMap((v) => {
+    const b = v.backend ?? driverOf(s, v.disk);
+    return b === undefined ? [] : [b];
+  });
+  return [...new Set(names)];
+}
+
+/** `g`'s ShareGuard limit in driver domain `driver`, percent (undefined: none). */
+function limitIn(s: Scenario, guest: string, driver: string): number | undefined {
+  const l = s.mechanisms.shareGuard?.limitsPct;
+  const x = l !== undefined && Object.hasOwn(l, guest) ? l[guest] : undefined;
+  if (x === undefined || typeof x === 'number') return x;
+  return Object.hasOwn(x, driver) ? x[driver] : undefined;
+}
+
+/** A domain's CPU share in percent of one CPU (the sum of its vCPUs'), as load.ts computes it. */
+function sharePct(s: Scenario, d: Domain): number {
+  return 100 * domainShare(s.host.scheduler, { vcpus: d.vcpus.map(vcpuConfig) });
+}
+
+/** The guest's IDD time in `drivers`, true and estimated, percent (0 where absent). */
+function iddIn(m: DomainMetrics | undefined, drivers: readonly string[]): { true: number; est: number } {
+  let t = 0;
+  let e = 0;
+  for (const n of drivers) {
+    const x = m?.iddByDriver && Object.hasOwn(m.iddByDriver, n) ? m.iddByDriver[n] : undefined;
+    t += x?.truePct ?? 0;
+    e += x?.estimatedPct ?? 0;
+  }
+  return { true: t, est: e };
+}
+
+/** What a guest's I/O is, from its rates: `reads`, `writes` or `70% reads`. */
+function ioKind(d: Pick<DiskMetrics, 'readIops' | 'writeIops'>): string {
+  const all = d.readIops + d.writeIops;
+  if (all === 0) return 'none';
+  if (d.writeIops === 0) return 'reads';
+  if (d.readIops === 0) return 'writes';
+  return `${((100 * d.readIops) / all).toFixed(0)}% reads`;
+}
+
+/**
+ * disk-interference without and with block ShareGuard: per guest with disk jobs, its I/O
+ * (IOPS, MB/s, mean and max latency) and its CPU in the driver domains serving its vbds,
+ * true and XenMon's estimate; then a sentence per guest on what changed.
+ */
+export function diskComparison(without: ScenarioRun, withSg: ScenarioRun): string[] {
+  const runs = [without, withSg];
+  const label = (r: ScenarioRun) => (r.s.mechanisms.shareGuard === undefined ? 'without' : 'with');
+  const guests = without.s.domains.filter(
+    (g) => g.role === 'guest' && runs.some((r) => own(r.m.domains, g.name)?.disk !== undefined),
+  );
+  const served = [...new Set(guests.flatMap((g) => blockDriversOf(without.s, g)))];
+  const limits = guests.flatMap((g) =>
+    blockDriversOf(withSg.s, g).flatMap((b) => {
+      const l = limitIn(withSg.s, g.name, b);
+      return l === undefined ? [] : [`${g.name} to ${l}% of a CPU in ${b}`];
+    }),
+  );
+  const md = [
+    `### ${without.s.name} vs ${withSg.s.name}: block ShareGuard`,
+    '',
+    `${andList(guests.map((g) => g.name))} do their disk I/O through ${andList(served)}; \`${withSg.s.name}\` adds ShareGuard there${limits.length > 0 ? `, limiting ${andList(limits)}` : ''}. Per guest over each run's window:`,
+    '',
+    '| guest | I/O | block ShareGuard | IOPS | MB/s | mean latency (ms) | max latency (ms) | in driver domain | CPU there for it % | XenMon % |',
+    '|---|---|---|---:|---:|---:|---:|---|---:|---:|',
+  ];
+  const said: string[] = [];
+  for (const g of guests) {
+    const drivers = blockDriversOf(without.s, g);
+    const disks = runs.map((r) => own(r.m.domains, g.name)?.disk);
+    const idd = runs.map((r) => iddIn(own(r.m.domains, g.name), drivers));
+    const kind = ioKind(disks[0] ?? disks[1] ?? { readIops: 0, writeIops: 0 });
+    runs.forEach((r, i) => {
+      const d = disks[i];
+      const io =
+        d === undefined
+          ? ['–', '–', '–', '–']
+          : [
+              (d.readIops + d.writeIops).toFixed(0),
+              fix2(d.readMBps + d.writeMBps),
+              fix2(d.meanLatencyMs),
+              fix2(d.maxLatencyMs),
+            ];
+      md.push(
+        `| ${cell(g.name)} | ${kind} | ${label(r)} | ${io.join(' | ')} | ${cell(drivers.join(' + '))} | ${fix2(idd[i].true)} | ${fix2(idd[i].est)} |`,
+      );
+    });
+    const [a, b] = disks;
+    if (a === undefined || b === undefined) continue;
+    const iops = [a.readIops + a.writeIops, b.readIops + b.writeIops];
+    const ratio = iops[0] > 0 ? ` (×${(iops[1] / iops[0]).toFixed(2)})` : '';
+    const limit = drivers.map((x) => limitIn(withSg.s, g.name, x)).find((x) => x !== undefined);
+    const [maxA, maxB] = [fix2(a.maxLatencyMs), fix2(b.maxLatencyMs)];
+    said.push(
+      `${g.name} (${kind}) sees its IOPS ${move(iops[0], iops[1], (x) => x.toFixed(0))}${ratio}, ` +
+        `its mean latency ${move(a.meanLatencyMs, b.meanLatencyMs, fix2)} ms (max ${maxA === maxB ? `${maxA} ms in both` : `${maxA} → ${maxB} ms`}), ` +
+        `and its CPU in ${drivers.join(' + ')} ${move(idd[0].true, idd[1].true, pct2)} ` +
+        `(XenMon: ${pct2(idd[0].est)} → ${pct2(idd[1].est)}${limit === undefined ? '' : `, against its limit of ${limit}%`})`,
+    );
+  }
+  md.push('');
+  if (said.length > 0) md.push(`With block ShareGuard, ${said.join('; ')}.`, '');
+  return md;
+}
+
+/**
+ * two-idds vs two-idds-net-only: per guest served by several driver domains, its own CPU,
+ * each driver domain's CPU for it (true and XenMon's estimate), combined, and its share;
+ * then a sentence per run on how far combined lies from the share, and what went uncharged.
+ */
+export function iddsComparison(both: ScenarioRun, netOnly: ScenarioRun): string[] {
+  const runs = [both, netOnly];
+  const idds = both.s.domains.filter((d) => d.role === 'idd').map((d) => d.name);
+  const served = (m: DomainMetrics | undefined) =>
+    idds.filter((n) => iddIn(m, [n]).true > 0 || iddIn(m, [n]).est > 0).length;
+  const guests = both.s.domains.filter(
+    (g) => g.role === 'guest' && runs.some((r) => served(own(r.m.domains, g.name)) > 1),
+  );
+  const charged = (s: Scenario) =>
+    s.mechanisms.debt === undefined || s.mechanisms.debt.mode === 'off'
+      ? []
+      : (s.mechanisms.debt.drivers ?? idds);
+  const chargedText = (s: Scenario) => {
+    const c = charged(s);
+    return c.length === 0 ? 'nothing' : c.length === idds.length ? andList(c) : `${andList(c)} only`;
+  };
+  const md = [
+    `### ${both.s.name} vs ${netOnly.s.name}: SEDF-DC over several driver domains`,
+    '',
+    "A guest served by several driver domains, with SEDF-DC charging it for the work of some or all of them. Over each run's window:",
+    '',
+    `| guest | SEDF-DC charges it for | own CPU % | ${idds.map((n) => `${cell(n)} for it % | XenMon %`).join(' | ')} | combined % | share % | combined − share |`,
+    `|---|---|---:|${idds.map(() => '---:|---:|').join('')}---:|---:|---:|`,
+  ];
+  const said: string[] = [];
+  for (const g of guests) {
+    const share = sharePct(both.s, g);
+    const parts: string[] = [];
+    for (const r of runs) {
+      const d = own(r.m.domains, g.name);
+      if (d === undefined) continue;
+      const per = idds.map((n) => iddIn(d, [n]));
+      const diff = d.combinedPct - share;
+      md.push(
+        `| ${cell(g.name)} | ${chargedText(r.s)} (\`${r.s.name}\`) | ${fix2(d.cpuPct)} | ${per.map((x) => `${fix2(x.true)} | ${fix2(x.est)}`).join(' | ')} | ${fix2(d.combinedPct)} | ${fix2(share)} | ${diff >= 0 ? '+' : '−'}${fix2(Math.abs(diff))} |`,
+      );
+      const off =
+        fix2(Math.abs(diff)) === fix2(0)
+          ? 'at'
+          : `${fix2(Math.abs(diff))} points ${diff > 0 ? 'above' : 'below'}`;
+      const uncharged = idds.filter((n) => !charged(r.s).includes(n) && iddIn(d, [n]).true > 0);
+      parts.push(
+        `charged for ${chargedText(r.s)} (\`${r.s.name}\`), its combined CPU is ${pct2(d.combinedPct)}, ${off} its ${+share.toFixed(2)}% share` +
+          (uncharged.length > 0
+            ? `: the ${andList(uncharged.map((n) => `${pct2(iddIn(d, [n]).true)} ${n} spends`))} for it ${uncharged.length > 1 ? 'go' : 'goes'} uncharged`
+            : ''),
+      );
+    }
+    if (parts.length > 0) said.push(`${g.name}, ${parts.join('; ')}`);
+  }
+  md.push('');
+  if (said.length > 0) md.push(`For ${said.join('. For ')}.`, '');
+  return md;
+}
+
+/**
+ * The section beyond the paper: each run's line (seed, window, log hash, wall time) and
+ * description, then the comparisons of `BEYOND_PAIRS` whose runs are there.
+ */
+export function beyondLines(runs: readonly ScenarioRun[]): string[] {
+  const md = [
+    '## Beyond the paper: disks and several driver domains',
+    '',
+    "The paper's hosts have no disks and one driver domain. These built-ins go beyond it, so they",
+    'have no paper numbers, no error columns and no bands: each pair runs one host without and with',
+    "a mechanism, and the tables set the two runs side by side. They ran as the paper's scenarios,",
+    "each in its own process. Percentages are of one CPU over each run's window; `XenMon` columns",
+    "are XenMon's estimate, the others the simulator's ground truth.",
+    '',
+  ];
+  for (const { s, m, wallS } of runs) {
+    md.push(
+      `- \`${s.name}\`: seed ${m.seed}, ${m.durationS} s, window [${m.windowS[0]}, ${m.windowS[1]}] s, log hash \`${m.logHash}\`, ${wallS.toFixed(1)} s wall. ${cell(s.description)}`,
+    );
+  }
+  md.push('');
+  const run = (name: string) => runs.find((r) => r.s.name === name);
+  const pair = (names: readonly [string, string], compare: (a: ScenarioRun, b: ScenarioRun) => string[]) => {
+    const [a, b] = names.map(run);
+    if (a !== undefined && b !== undefined) md.push(...compare(a, b));
+    else if (a !== undefined || b !== undefined)
+      md.push(`Not compared: \`${a === undefined ? names[0] : names[1]}\` did not run.`, '');
+  };
+  pair(BEYOND_PAIRS.disk, diskComparison);
+  pair(BEYOND_PAIRS.idds, iddsComparison);
+  return md;
 }

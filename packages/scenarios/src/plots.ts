@@ -1,8 +1,9 @@
 /**
  * Time-series plots as plain SVG (no dependencies), like the paper's Figs. 6–10:
  * per-domain CPU, the driver domain's CPU split by the guest it served, and web
- * throughput, one point per simulated second (a last, partial second at the middle of
- * its true span). Names are XML-escaped, control characters shown as `\u001b`.
+ * throughput; beyond the paper, disk I/Os and each driver domain's CPU by guest where
+ * a host has them. One point per simulated second (a last, partial second at the middle
+ * of its true span). Names are XML-escaped, control characters shown as `\u001b`.
  */
 import { own } from './metrics.ts';
 import type { Metrics } from './runScenario.ts';
@@ -167,10 +168,32 @@ export function xyChart(title: string, xLabel: string, yLabel: string, series: r
   });
 }
 
-/** The three plots of a run, by file name. */
+/**
+ * The driver domains of a run, in the order of its domains: those its guests'
+ * `iddByDriver` name (a host with several driver domains, or disks), else `iddName` alone.
+ */
+export function driverNames(m: Metrics, iddName: string): string[] {
+  const named = new Set<string>();
+  for (const row of [m.domains, ...m.series.map((s) => s.domains)])
+    for (const d of Object.values(row)) for (const n of Object.keys(d.iddByDriver ?? {})) named.add(n);
+  const names = Object.keys(m.domains).filter((n) => named.has(n));
+  return names.length > 0 ? names : [iddName];
+}
+
+/**
+ * The plots of a run, by file name: CPU by domain, the driver domains' CPU by the guest
+ * served, combined CPU, and where the run has them web throughput (`web.svg`), disk
+ * I/Os per second (`disk.svg`) and, with several driver domains, each one's CPU by the
+ * guest served (`idd-by-driver.svg`). A host with one driver domain and no disks gets
+ * the plots it always had, byte for byte.
+ */
 export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
   const names = Object.keys(m.domains);
-  const guests = names.filter((n) => n !== iddName);
+  const drivers = driverNames(m, iddName);
+  const guests = names.filter((n) => !drivers.includes(n));
+  // One driver domain: named in the titles; several: together here, apart in idd-by-driver.svg.
+  const one = drivers.length === 1;
+  const idd = one ? drivers[0] : 'driver domains';
   const col = (name: string, key: 'cpuPct' | 'iddPctTrue' | 'iddPctEstimated') =>
     m.series.map((s) => own(s.domains, name)?.[key] ?? 0);
   const axis: TimeAxis = {
@@ -186,7 +209,7 @@ export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
       axis,
     ),
     'idd.svg': lineChart(
-      `${m.scenario}: ${iddName} CPU by the guest it served`,
+      `${m.scenario}: ${one ? `${idd} CPU by the guest it served` : `${idd}' CPU (together) by the guest they served`}`,
       'CPU (% of one pCPU)',
       guests.flatMap((n) => [
         { label: `for ${n}`, values: col(n, 'iddPctTrue') },
@@ -196,7 +219,7 @@ export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
       axis,
     ),
     'combined.svg': lineChart(
-      `${m.scenario}: combined CPU (own + ${iddName} on its behalf)`,
+      `${m.scenario}: combined CPU (own + ${idd} on its behalf)`,
       'CPU (% of one pCPU)',
       guests.map((n) => ({
         label: n,
@@ -212,6 +235,36 @@ export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
       `${m.scenario}: web throughput`,
       'replies per second',
       web.map((n) => ({ label: n, values: m.series.map((s) => own(s.domains, n)?.webReqPerSec ?? 0) })),
+      m.windowS,
+      axis,
+    );
+  }
+  const disk = guests.filter((n) => m.series.some((s) => own(s.domains, n)?.diskIops !== undefined));
+  if (disk.length > 0) {
+    plots['disk.svg'] = lineChart(
+      `${m.scenario}: disk I/O`,
+      'I/Os completed per second',
+      disk.map((n) => ({ label: n, values: m.series.map((s) => own(s.domains, n)?.diskIops ?? 0) })),
+      m.windowS,
+      axis,
+    );
+  }
+  if (drivers.length > 1) {
+    // A line per guest and driver domain that served it at all: a guest no driver
+    // domain worked for, or a driver domain that never served it, would only add zeros.
+    const lines = guests.flatMap((n) =>
+      drivers.map((dn) => ({
+        label: `${n} in ${dn}`,
+        values: m.series.map((s) => {
+          const by = own(s.domains, n)?.iddByDriver;
+          return (by === undefined ? undefined : own(by, dn)) ?? 0;
+        }),
+      })),
+    );
+    plots['idd-by-driver.svg'] = lineChart(
+      `${m.scenario}: each driver domain's CPU by the guest it served`,
+      'CPU (% of one pCPU)',
+      lines.filter((l) => l.values.some((v) => v !== 0)),
       m.windowS,
       axis,
     );

@@ -2,9 +2,10 @@
  * The XenMon-like table `isosim run` prints: per domain, CPU %, the IDD's CPU on its
  * behalf (XenMon's estimate and the ground truth), combined, web throughput and drops,
  * each with the paper's value beside it where the scenario has one, and the relative
- * error. Percentages are of one pCPU over the measurement window. Text from the
- * scenario (names, description) shows control characters as `\u001b`, so that a name
- * cannot drive the terminal.
+ * error. A host with disks adds each guest's disk I/O, and one with several driver
+ * domains each guest's IDD time in each. Percentages are of one pCPU over the
+ * measurement window. Text from the scenario (names, description) shows control
+ * characters as `\u001b`, so that a name cannot drive the terminal.
  */
 import { own } from './metrics.ts';
 import type { Metrics } from './runScenario.ts';
@@ -53,13 +54,63 @@ export function formatReport(s: Scenario, m: Metrics): string {
       drops,
     ]);
   }
+  lines.push(...table(head, rows, [0, 6]));
+  lines.push(...diskLines(m), ...driverLines(m));
+  return lines.join('\n');
+}
+
+/** A table's lines: columns in `left` aligned left, the others right, two spaces apart. */
+function table(head: readonly string[], rows: readonly string[][], left: readonly number[]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const row = (r: string[]) =>
+  const row = (r: readonly string[]) =>
     r
-      .map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]) : pad(c, widths[i])))
+      .map((c, i) => (left.includes(i) ? c.padEnd(widths[i]) : pad(c, widths[i])))
       .join('  ')
       .trimEnd();
-  lines.push(row(head));
-  for (const r of rows) lines.push(row(r));
-  return lines.join('\n');
+  return [row(head), ...rows.map(row)];
+}
+
+/** Guests with disk jobs: their I/O over the window (nothing on a host without disks). */
+function diskLines(m: Metrics): string[] {
+  const rows: string[][] = [];
+  for (const [name, d] of Object.entries(m.domains)) {
+    const k = d.disk;
+    if (k === undefined) continue;
+    rows.push([
+      visible(name),
+      num(k.readIops),
+      num(k.writeIops),
+      num(k.readMBps, 2),
+      num(k.writeMBps, 2),
+      num(k.meanLatencyMs, 3),
+      num(k.maxLatencyMs, 3),
+    ]);
+  }
+  if (rows.length === 0) return [];
+  const head = ['disk', 'reads/s', 'writes/s', 'read MB/s', 'write MB/s', 'mean ms', 'max ms'];
+  return ['', ...table(head, rows, [0])];
+}
+
+/**
+ * With several driver domains: each guest's IDD time in each, XenMon's estimate with the
+ * truth in parentheses (nothing with one driver domain, whose columns are above).
+ */
+function driverLines(m: Metrics): string[] {
+  const guests = Object.entries(m.domains).filter(([, d]) => d.iddByDriver !== undefined);
+  const drivers = Object.keys(m.domains).filter((n) =>
+    guests.some(([, d]) => d.iddByDriver !== undefined && Object.hasOwn(d.iddByDriver, n)),
+  );
+  if (drivers.length < 2) return [];
+  const rows = guests.map(([name, d]) => [
+    visible(name),
+    ...drivers.map((n) => {
+      const x = own(d.iddByDriver, n);
+      return x === undefined ? '' : `${num(x.estimatedPct)} (${num(x.truePct)})`;
+    }),
+  ]);
+  return [
+    '',
+    "IDD % by driver domain: XenMon's estimate (true)",
+    ...table(['domain', ...drivers.map(visible)], rows, [0]),
+  ];
 }

@@ -37,14 +37,17 @@ export const paper: CommandSpec = {
     'writes DIR/EXPERIMENTS.md: each number the paper reports beside the simulated one with the\n' +
     'relative error, marking which columns were fitted and which predicted; plus each run in\n' +
     'DIR/<scenario>/ (metrics.json, events.isolog, plots).\n' +
+    'Beyond the paper: the built-ins without paper numbers (disks, several driver domains) run\n' +
+    'the same way, without bands, and EXPERIMENTS.md compares them in pairs in a section of their\n' +
+    'own, "Beyond the paper" (no paper numbers, no errors).\n' +
     "Bands: a predicted scenario's parameters the paper leaves unstated (its 'unstated' field,\n" +
     'docs/scenarios.md) are run one at a time at each plausible value, each variant in\n' +
     'DIR/<scenario>/bands/<variant>/ (its scenario file beside it), and each predicted number\n' +
     'gets its band, [lo, hi] over the scenario and its variants, and whether the paper lies in it.\n' +
     "Goodput: the Fig. 6 host at fixed offered rates, as 'isosim goodput' with its defaults, in\n" +
     'DIR/goodput/; EXPERIMENTS.md gets a section "No goodput collapse".\n' +
-    'All runs are child processes, --jobs at a time (about 60 with the bands and the sweep;\n' +
-    '--no-bands --no-goodput runs the 7 scenarios alone); Ctrl-C keeps the runs that finished\n' +
+    'All runs are child processes, --jobs at a time (about 70 with the bands and the sweep;\n' +
+    '--no-bands --no-goodput runs the 11 built-ins alone); Ctrl-C keeps the runs that finished\n' +
     'and writes no EXPERIMENTS.md.',
   usage: 'isosim paper [--seed N] [--out DIR] [--jobs N] [--no-bands] [--no-goodput]',
   options: {
@@ -116,6 +119,7 @@ export const paper: CommandSpec = {
           dir.write(join('goodput', 'goodput.svg'), goodputSvg(result));
           extra = goodputMarkdown(result, 'goodput/goodput.svg');
         }
+        // The built-ins without paper numbers go to the section beyond the paper.
         const md = experimentsMarkdown(runs, totalS, parallel, bands !== undefined, extra);
         dir.write('EXPERIMENTS.md', md);
         const owned: Owned[] = (bands ?? []).map((b) => ({ dir: `${b.s.name}/bands`, ext: '.json' }));
