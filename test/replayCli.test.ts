@@ -154,6 +154,43 @@ describe('replay commands', () => {
     expect(count.get(0x00028006)).toBeGreaterThan(10);
   });
 
+  it('shows every driver domain and the disk of a two-IDD host: replay, Perfetto, xentrace', () => {
+    const out = join(dir, 'two-idds');
+    expect(isosim('run', 'two-idds', '--duration', '1.2', '--out', out).code).toBe(0);
+    const log = join(out, 'events.isolog');
+    const r = isosim('replay', log);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/last second per driver domain[^\n]*\n {2}Dom-0 +for Dom-0 /);
+    expect(r.out).toMatch(/^ {2}Dom-blk +for Dom-1 +est \d+\.\d +true \d+\.\d/m);
+    expect(r.out).toMatch(/^ {2}Dom-0 +Dom-0 [\d.]+, Dom-1 [\d.]+$/m);
+    expect(r.out).toMatch(/^ {2}Dom-blk +Dom-blk [\d.]+, Dom-1 [\d.]+$/m);
+    expect(r.out).toMatch(/^ {2}sda +\d+ dispatched, \d+ completed, \d+ in flight; latency mean [\d.]+ ms/m);
+    expect(r.out).toMatch(/^ {4}Dom-1 +\d+ dispatched/m);
+    const u = isosim('replay', log, '--until', 'idd(Dom-1, Dom-blk) > 1');
+    expect(u.code).toBe(0);
+    expect(u.out).toMatch(/first holds at record \d+/);
+
+    const json = join(dir, 'two-idds.json');
+    expect(isosim('export', log, '--perfetto', json, '--to', '1').code).toBe(0);
+    const ev = (JSON.parse(readFileSync(json, 'utf8')) as { traceEvents: Record<string, unknown>[] })
+      .traceEvents;
+    const disk = ev.find((e) => e.ph === 'M' && (e.args as { name?: string }).name === 'disk sda');
+    expect(disk).toBeDefined();
+    const requests = ev.filter((e) => e.ph === 'b' && e.pid === disk?.pid);
+    expect(requests.length).toBeGreaterThan(100);
+    expect(new Set(requests.map((e) => e.name))).toEqual(new Set(['Dom-1 read', 'Dom-1 write']));
+    const work = ev.filter((e) => e.ph === 'X' && (e.args as { onBehalfOf?: string }).onBehalfOf === 'Dom-1');
+    expect(new Set(work.map((e) => (e.args as { driver: string }).driver))).toEqual(
+      new Set(['Dom-0', 'Dom-blk']),
+    );
+
+    const x = isosim('export', log, '--xentrace', join(dir, 'two-idds.bin'));
+    expect(x.code).toBe(0);
+    expect(x.out).toContain(
+      'domains: d0 Dom-0 (driver domain), d1 Dom-blk (driver domain), d2 Dom-1, d3 Dom-2',
+    );
+  });
+
   it('rejects a missing log and a bad export request cleanly', () => {
     const r = isosim('replay', join(dir, 'nope.isolog'));
     expect(r.code).toBe(2);

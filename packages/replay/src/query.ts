@@ -5,17 +5,26 @@
  *   clause  := 'type' '=' NAME | 'source' '=' NAME | 'target' '=' NAME
  *            | 'time' OP SECONDS
  *            | FUNC '(' DOMAIN ')' OP NUMBER
+ *            | IDDFUNC '(' DOMAIN ',' DRIVER ')' OP NUMBER
  *            | 'state' '(' ACTOR ')' '=' NAME
  *   FUNC    := combined | own | idd | iddEst | drops
+ *   IDDFUNC := combined | idd | iddEst
  *   OP      := > | >= | < | <= | = | !=
  *
- * `combined(Dom-1) > 22`: Dom-1's own CPU plus the driver domain's work for it (ground
+ * `combined(Dom-1) > 22`: Dom-1's own CPU plus the driver domains' work for it (ground
  * truth), percent of a CPU over the last second, from XenMon's 100 ms samples in the
  * log; `own`, `idd` (true), `iddEst` (XenMon's estimate) likewise; `drops(Dom-1)` the
- * guest's packet drops so far. Domains are named as in the scenario (`Dom-0` …).
+ * guest's packet drops so far. With a driver domain after the comma, the driver
+ * domains' work is that one's alone (`idd(Dom-1, Dom-blk) > 5`: Dom-blk's work for
+ * Dom-1, from XenMon's per-driver samples). Domains are named as in the scenario
+ * (`Dom-0` …); their ids are the host's (`hostLayout`: driver domains first).
  */
 import { IsosimError, type LogDictionary, type LogHeader, type LogRecord } from '@isosim/core';
+import { hostLayout } from './layout.ts';
 import type { World } from './world.ts';
+
+// Kept here too for the importers of `query.ts` from before `layout.ts`.
+export { domainNames } from './layout.ts';
 
 export type Predicate = (world: World, record: LogRecord, dict: LogDictionary) => boolean;
 
@@ -28,16 +37,9 @@ const OPS: Record<string, (a: number, b: number) => boolean> = {
   '!=': (a, b) => a !== b,
 };
 
-/** Domain names by id, as the host built them: the driver domain first, then guests in order. */
-export function domainNames(header: LogHeader): string[] {
-  const spec = (header.scenario as { spec?: { domains?: { name: string; role?: string }[] } }).spec;
-  const doms = spec?.domains ?? [];
-  const idd = doms.find((d) => d.role === 'idd');
-  return [...(idd ? [idd.name] : []), ...doms.filter((d) => d !== idd).map((d) => d.name)];
-}
-
 export function parseQuery(text: string, header: LogHeader): Predicate {
-  const names = domainNames(header);
+  const layout = hostLayout(header);
+  const names = layout.domains;
   const bad = (problem: string): never => {
     throw new IsosimError(
       '--until',
@@ -71,10 +73,25 @@ export function parseQuery(text: string, header: LogHeader): Predicate {
       const [, actor, value] = m;
       return (w) => w.actor(actor) === value;
     }
-    m = /^(combined|own|idd|iddEst|drops)\(\s*([^)\s]+)\s*\)\s*(>=|<=|!=|>|<|=)\s*(-?[0-9.]+)$/.exec(c);
+    m = /^(combined|own|idd|iddEst|drops)\(\s*([^)]*[^)\s])\s*\)\s*(>=|<=|!=|>|<|=)\s*(-?[0-9.]+)$/.exec(c);
     if (m) {
-      const [, fn, dom, opText, num] = m;
+      const [, fn, inner, opText, num] = m;
+      // A domain's name may hold a comma: the whole text names a domain if one has that name.
+      const comma = inner.lastIndexOf(',');
+      const split = !names.includes(inner) && comma >= 0;
+      const dom = split ? inner.slice(0, comma).trim() : inner;
       const id = domain(dom);
+      let driver: number | undefined;
+      if (split) {
+        const drv = inner.slice(comma + 1).trim();
+        if (fn === 'own' || fn === 'drops') bad(`${fn}(…) takes one domain, not a driver domain too`);
+        driver = domain(drv);
+        if (!layout.drivers.includes(driver)) {
+          bad(
+            `${drv} is not a driver domain (the driver domains: ${layout.drivers.map((x) => names[x]).join(', ')})`,
+          );
+        }
+      }
       const op = OPS[opText];
       const limit = Number(num);
       if (fn === 'drops') {
@@ -86,7 +103,7 @@ export function parseQuery(text: string, header: LogHeader): Predicate {
         };
       }
       return (w) => {
-        const s = w.lastSecond(id);
+        const s = w.lastSecond(id, driver);
         const ns =
           fn === 'combined'
             ? s.ownNs + s.iddTrueNs

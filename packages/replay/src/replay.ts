@@ -55,7 +55,12 @@ import { scanLog } from '@isosim/core/node';
 import type { Immutable } from 'immer';
 import { World, type WorldState } from './world.ts';
 
-export const INDEX_VERSION = 2;
+/**
+ * The index's format. 3: a snapshot's world has the driver domains, the work by
+ * principal, XenMon's per-driver rows and the disks (issue 16); an index of another
+ * version is rebuilt.
+ */
+export const INDEX_VERSION = 3;
 /** The index file's first line: this tag, the version and the SHA-256 of the rest. */
 const INDEX_TAG = 'isosim-replay-index';
 /** Default records between snapshots. */

@@ -14,6 +14,31 @@
  *   work for it, estimated and true), ShareGuard's blocks (`shareguard.*`), drops by
  *   guest and reason (`net.drop`), ring occupancy per guest (`ring.occupancy`).
  *
+ * Several driver domains and disks (issue 16):
+ * - `drivers`: every driver domain the log has shown so far, not only domain 0: a
+ *   domain whose vCPU ran a work item of another principal (`cpu.timer`), or one
+ *   XenMon reports per driver (`xenmon.idd`). The World reads records only, never the
+ *   header; `hostLayout(header).drivers` names them all from the start.
+ * - `work`: CPU by (domain, principal), exact, from `cpu.switch` and `cpu.timer` as the
+ *   Perfetto export attributes its work slices: the stretch since a pCPU's last timer
+ *   or switch belongs to the principal its next `cpu.timer` names, and a stretch cut
+ *   by a deschedule mid-item (`cutNs`) to the principal of that vCPU's next timer
+ *   (nothing overtakes a driver domain's kernel work). For a driver domain, its CPU
+ *   per guest served; for a guest, its own CPU. What runs now is counted when its
+ *   item's timer comes.
+ * - `xenmonIdd`: XenMon's last second per driver domain and domain (`xenmon.idd`: that
+ *   driver's work for the domain, estimated and true), logged on hosts with several
+ *   driver domains or a disk; `xenmon.sample` keeps the sums over drivers.
+ * - `disks`: per disk (named by its actor: the records' endpoint is `<disk>.io`) and per
+ *   guest, requests dispatched to the device (`disk.dispatch`) and completed
+ *   (`disk.complete`), those in flight at the device (the difference), sectors read
+ *   and written, and latencies (since blkback submitted the request: the elevator's
+ *   queueing included). Requests waiting in the elevator have no record until their
+ *   dispatch, so they are not counted.
+ * - ShareGuard on a host with several driver domains logs from `shareguard.<driver>`:
+ *   its blocks are keyed `<guest>@<driver>` (with `driver` set), so that two driver
+ *   domains' blocks of one guest are told apart; a single ShareGuard's stay `<guest>`.
+ *
  * Immutable snapshots, mutable fold (docs/replay.md, "Immutable worlds")
  * - `snapshot()` gives the state now as an immutable, deeply frozen `WorldState`,
  *   made with immer's `produce` from the previous snapshot: every part that did not
@@ -46,11 +71,53 @@ import { freeze, Immer, type Immutable } from 'immer';
 /** Samples kept per domain: XenMon samples every 100 ms, so ten make the last second. */
 export const XENMON_WINDOW = 10;
 
+/** One XenMon sample of a domain (`xenmon.sample`), ns over the sample's 100 ms. */
 export interface XenMonRow {
   atNs: number;
+  /** The domain's own CPU. */
   gottenNs: number;
+  /** Every driver domain's work for it: XenMon's estimate, and the ground truth. */
   iddEstNs: number;
   iddTrueNs: number;
+}
+
+/** One XenMon sample of one driver domain's work for one domain (`xenmon.idd`), ns. */
+export interface XenMonIddRow {
+  atNs: number;
+  iddEstNs: number;
+  iddTrueNs: number;
+}
+
+/** Block requests of a disk, or of one guest on it, from `disk.dispatch` and `disk.complete`. */
+export interface DiskCounts {
+  /** Requests dispatched to the device. */
+  dispatched: number;
+  /** Requests the device completed. */
+  completed: number;
+  /** Dispatched and not yet completed: at the device (`dispatched - completed`). */
+  inFlight: number;
+  readSectors: number;
+  writeSectors: number;
+  /** Sum of the completed requests' latencies (the mean is `latencySumNs / completed`). */
+  latencySumNs: number;
+  /** The last completion's latency, since blkback submitted it (-1 before any). */
+  lastLatencyNs: number;
+  maxLatencyNs: number;
+  /** When the last completion came (-1 before any). */
+  lastAtNs: number;
+}
+
+/** A disk's requests, in all and by guest domain id (null prototype). */
+export interface DiskState extends DiskCounts {
+  guests: Record<string, DiskCounts>;
+}
+
+/** A ShareGuard block in force: since when, for how long, and (several driver domains) whose. */
+export interface ShareGuardBlock {
+  sinceNs: number;
+  tdefNs: number;
+  /** The driver domain whose ShareGuard blocks (`shareguard.<driver>`); absent with one ShareGuard. */
+  driver?: string;
 }
 
 export interface WorldState {
@@ -61,17 +128,33 @@ export interface WorldState {
   actors: Record<string, string>;
   /** By global vCPU index: domain id and state (0 blocked, 1 runnable, 2 running). */
   vcpus: { domain: number; state: number }[];
-  /** By pCPU: the vCPU running (-1 idle), since when, its slice, the principal of its work. */
-  pcpus: { vcpu: number; sinceNs: number; runNs: number; principal: number }[];
+  /**
+   * By pCPU: the vCPU running (-1 idle), since when, its slice, the principal of its
+   * work, and since when its work has not been attributed (`work`).
+   */
+  pcpus: { vcpu: number; sinceNs: number; runNs: number; principal: number; workNs: number }[];
   scheduler: { kind: 'sedf' | 'credit'; context: SchedulerCtx } | undefined;
   /** By domain id: the last `XENMON_WINDOW` XenMon samples, oldest first. */
   xenmon: Record<string, XenMonRow[]>;
-  /** By guest domain id: ShareGuard's current block (until when), if any. */
-  shareGuard: Record<string, { sinceNs: number; tdefNs: number }>;
+  /**
+   * By guest domain id (`<guest>@<driver>` from a driver domain's own ShareGuard):
+   * ShareGuard's current block, if any.
+   */
+  shareGuard: Record<string, ShareGuardBlock>;
   /** `guest:reason` → count. */
   drops: Record<string, number>;
   /** By guest domain id: tx requests waiting and rx buffers posted at the last netback poll. */
   rings: Record<string, { txRequests: number; rxBuffers: number }>;
+  /** Ids of the driver domains the log has shown so far, ascending. */
+  drivers: number[];
+  /** By domain id, then principal id: ns the domain ran work items of that principal (attributed so far). */
+  work: number[][];
+  /** By vCPU: ns it ran in stretches cut by a deschedule, attributed at its next `cpu.timer`. */
+  cutNs: number[];
+  /** `driver:domain` → the last `XENMON_WINDOW` samples of that driver's work for the domain. */
+  xenmonIdd: Record<string, XenMonIddRow[]>;
+  /** By disk name: its requests. */
+  disks: Record<string, DiskState>;
 }
 
 export interface SchedulerCtx {
@@ -109,11 +192,41 @@ const HANDLERS = new Map<string, Handler>(
       s.vcpus[r.values[0]] = { domain: r.values[1], state: r.values[2] };
     },
     'cpu.switch': (s: WorldState, r: LogRecord) => {
-      s.pcpus[r.values[0]] = { vcpu: r.values[2], sinceNs: r.timeNs, runNs: r.values[3], principal: -1 };
+      const t = r.timeNs;
+      const next = r.values[2];
+      const old = s.pcpus[r.values[0]];
+      let workNs = t;
+      if (old !== undefined && old.vcpu === next) workNs = old.workNs;
+      else if (old !== undefined && old.vcpu >= 0 && t > old.workNs) {
+        // Switched out with no timer now: stopped in the middle of an item.
+        const v = old.vcpu;
+        while (s.cutNs.length <= v) s.cutNs.push(0);
+        s.cutNs[v] += t - old.workNs;
+      }
+      s.pcpus[r.values[0]] = { vcpu: next, sinceNs: t, runNs: r.values[3], principal: -1, workNs };
     },
     'cpu.timer': (s: WorldState, r: LogRecord) => {
       const p = s.pcpus[r.values[0]];
-      if (p !== undefined) p.principal = r.values[1];
+      if (p === undefined) return;
+      const principal = r.values[1];
+      p.principal = principal;
+      const v = p.vcpu;
+      const domain = v >= 0 ? (s.vcpus[v]?.domain ?? -1) : -1;
+      if (domain >= 0 && principal >= 0) {
+        // The item this timer ends is the one every cut stretch of this vCPU was running.
+        let ns = r.timeNs - p.workNs;
+        if (v < s.cutNs.length) {
+          ns += s.cutNs[v];
+          s.cutNs[v] = 0;
+        }
+        const work = s.work;
+        while (work.length <= domain) work.push([]);
+        const row = work[domain];
+        while (row.length <= principal) row.push(0);
+        row[principal] += ns;
+        if (principal !== domain) addDriver(s, domain);
+      }
+      p.workNs = r.timeNs;
     },
     'xenmon.sample': (s: WorldState, r: LogRecord) => {
       const key = String(r.values[0]);
@@ -122,11 +235,36 @@ const HANDLERS = new Map<string, Handler>(
       rows.push({ atNs: r.timeNs, gottenNs: r.values[1], iddEstNs: r.values[2], iddTrueNs: r.values[3] });
       if (rows.length > XENMON_WINDOW) rows.shift();
     },
-    'shareguard.block': (s: WorldState, r: LogRecord) => {
-      s.shareGuard[String(r.values[0])] = { sinceNs: r.timeNs, tdefNs: r.values[1] };
+    'xenmon.idd': (s: WorldState, r: LogRecord) => {
+      addDriver(s, r.values[0]);
+      const key = `${r.values[0]}:${r.values[1]}`;
+      const rows = s.xenmonIdd[key] ?? [];
+      s.xenmonIdd[key] = rows;
+      rows.push({ atNs: r.timeNs, iddEstNs: r.values[2], iddTrueNs: r.values[3] });
+      if (rows.length > XENMON_WINDOW) rows.shift();
     },
-    'shareguard.restore': (s: WorldState, r: LogRecord) => {
-      delete s.shareGuard[String(r.values[0])];
+    'shareguard.block': (s: WorldState, r: LogRecord, d: LogDictionary) => {
+      const driver = shareGuardDriver(d.name(r.target));
+      s.shareGuard[shareGuardKey(r.values[0], driver)] =
+        driver === undefined
+          ? { sinceNs: r.timeNs, tdefNs: r.values[1] }
+          : { sinceNs: r.timeNs, tdefNs: r.values[1], driver };
+    },
+    'shareguard.restore': (s: WorldState, r: LogRecord, d: LogDictionary) => {
+      delete s.shareGuard[shareGuardKey(r.values[0], shareGuardDriver(d.name(r.target)))];
+    },
+    'disk.dispatch': (s: WorldState, r: LogRecord, d: LogDictionary) => {
+      const disk = diskOf(s, d.name(r.target));
+      const guest = guestOf(disk, r.values[0]);
+      disk.dispatched++;
+      disk.inFlight++;
+      guest.dispatched++;
+      guest.inFlight++;
+    },
+    'disk.complete': (s: WorldState, r: LogRecord, d: LogDictionary) => {
+      const disk = diskOf(s, d.name(r.target));
+      completed(disk, r);
+      completed(guestOf(disk, r.values[0]), r);
     },
     'net.drop': (s: WorldState, r: LogRecord) => {
       const key = `${r.values[0]}:${DROP_REASONS[r.values[1]] ?? r.values[1]}`;
@@ -137,6 +275,81 @@ const HANDLERS = new Map<string, Handler>(
     },
   } satisfies Record<string, Handler>),
 );
+
+/** Orders strings by UTF-16 code units (no locale: the same order everywhere). */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Notes `domain` as a driver domain (kept ascending). */
+function addDriver(s: WorldState, domain: number): void {
+  const list = s.drivers;
+  if (list.includes(domain)) return;
+  list.push(domain);
+  list.sort((a, b) => a - b);
+}
+
+/** The driver domain a ShareGuard endpoint acts for: `shareguard.<driver>`; none for `shareguard`. */
+function shareGuardDriver(endpoint: string): string | undefined {
+  return endpoint.startsWith('shareguard.') ? endpoint.slice('shareguard.'.length) : undefined;
+}
+
+function shareGuardKey(guest: number, driver: string | undefined): string {
+  return driver === undefined ? String(guest) : `${guest}@${driver}`;
+}
+
+/** A disk's name from its records' endpoint, `<disk>.io`. */
+export function diskName(endpoint: string): string {
+  return endpoint.endsWith('.io') ? endpoint.slice(0, -3) : endpoint;
+}
+
+function diskCounts(): DiskCounts {
+  return {
+    dispatched: 0,
+    completed: 0,
+    inFlight: 0,
+    readSectors: 0,
+    writeSectors: 0,
+    latencySumNs: 0,
+    lastLatencyNs: -1,
+    maxLatencyNs: 0,
+    lastAtNs: -1,
+  };
+}
+
+function diskOf(s: WorldState, endpoint: string): DiskState {
+  const name = diskName(endpoint);
+  let disk = Object.hasOwn(s.disks, name) ? s.disks[name] : undefined;
+  if (disk === undefined) {
+    disk = { ...diskCounts(), guests: keyed() };
+    s.disks[name] = disk;
+  }
+  return disk;
+}
+
+function guestOf(disk: DiskState, guest: number): DiskCounts {
+  const key = String(guest);
+  let c = disk.guests[key];
+  if (c === undefined) {
+    c = diskCounts();
+    disk.guests[key] = c;
+  }
+  return c;
+}
+
+/** Counts the request `disk.complete` record `r` completes in `c`. */
+function completed(c: DiskCounts, r: LogRecord): void {
+  const sectors = r.values[2];
+  const latencyNs = r.values[3];
+  c.completed++;
+  c.inFlight--;
+  if (r.values[1] === 0) c.readSectors += sectors;
+  else c.writeSectors += sectors;
+  c.latencySumNs += latencyNs;
+  c.lastLatencyNs = latencyNs;
+  if (latencyNs > c.maxLatencyNs) c.maxLatencyNs = latencyNs;
+  c.lastAtNs = r.timeNs;
+}
 
 function schedulerHandler(name: string): Handler {
   return (s, r, d) => {
@@ -158,7 +371,7 @@ function schedulerHandler(name: string): Handler {
 }
 
 /** The state's maps keyed by names or ids from the log. */
-const KEYED = ['actors', 'xenmon', 'shareGuard', 'drops', 'rings'] as const;
+const KEYED = ['actors', 'xenmon', 'shareGuard', 'drops', 'rings', 'xenmonIdd', 'disks'] as const;
 
 /** A null-prototype copy of `o`: a key like `constructor` or `__proto__` is just a key. */
 function keyed<T>(o: Record<string, T> = {}): Record<string, T> {
@@ -179,6 +392,11 @@ export function emptyWorld(): WorldState {
     shareGuard: keyed(),
     drops: keyed(),
     rings: keyed(),
+    drivers: [],
+    work: [],
+    cutNs: [],
+    xenmonIdd: keyed(),
+    disks: keyed(),
   };
 }
 
@@ -434,14 +652,22 @@ export class World {
     );
   }
 
+  /**
+   * A world from `save()` text. Text saved before a part of the state existed (the
+   * driver domains, work, per-driver XenMon rows and disks came with issue 16) loads
+   * with that part empty, as if its records had not come yet.
+   */
   static load(text: string): World {
-    const s = JSON.parse(text, (_k, v) =>
+    const parsed = JSON.parse(text, (_k, v) =>
       v !== null && typeof v === 'object' && typeof v.$num === 'string' && Object.keys(v).length === 1
         ? Number(v.$num)
         : v,
     ) as WorldState;
+    const s = Object.assign(emptyWorld(), parsed);
+    for (const p of s.pcpus) if (p !== null && p.workNs === undefined) p.workNs = p.sinceNs;
     for (const k of KEYED)
       (s as unknown as Record<string, unknown>)[k] = keyed(s[k] as Record<string, unknown>);
+    for (const disk of Object.values(s.disks)) disk.guests = keyed(disk.guests);
     return new World(s);
   }
 
@@ -451,19 +677,61 @@ export class World {
     return Object.hasOwn(actors, name) ? actors[name] : undefined;
   }
 
-  /** XenMon's view of a domain over the last second: own CPU and the IDD's work for it, ns. */
-  lastSecond(domain: number): { ownNs: number; iddEstNs: number; iddTrueNs: number } {
+  /**
+   * XenMon's view of a domain over the last second: its own CPU and the driver
+   * domains' work for it (estimated and true), ns. With `driver` (a driver domain's
+   * id), the work is that driver domain's alone (`xenmon.idd`). A log with no
+   * `xenmon.idd` record is of a host with one driver domain (and no disk): its
+   * `xenmon.sample` sums are that driver's work, and are given for any driver but one
+   * the log shows is not it (another of `drivers`).
+   */
+  lastSecond(domain: number, driver?: number): { ownNs: number; iddEstNs: number; iddTrueNs: number } {
     const s = this.s;
-    const rows = s.xenmon[String(domain)] ?? [];
+    const from = s.timeNs - 1_000_000_000;
     let ownNs = 0;
     let iddEstNs = 0;
     let iddTrueNs = 0;
-    for (const row of rows) {
-      if (row.atNs <= s.timeNs - 1_000_000_000) continue;
+    const perDriver = driver !== undefined && Object.keys(s.xenmonIdd).length > 0;
+    const sums =
+      driver === undefined || (!perDriver && (s.drivers.length === 0 || s.drivers.includes(driver)));
+    for (const row of s.xenmon[String(domain)] ?? []) {
+      if (row.atNs <= from) continue;
       ownNs += row.gottenNs;
+      if (!sums) continue;
       iddEstNs += row.iddEstNs;
       iddTrueNs += row.iddTrueNs;
     }
+    if (perDriver) {
+      for (const row of s.xenmonIdd[`${driver}:${domain}`] ?? []) {
+        if (row.atNs <= from) continue;
+        iddEstNs += row.iddEstNs;
+        iddTrueNs += row.iddTrueNs;
+      }
+    }
     return { ownNs, iddEstNs, iddTrueNs };
+  }
+
+  /**
+   * ns `domain` ran work items of `principal` so far (exact; what runs now is counted
+   * when its item ends). For a driver domain and a guest: its work for that guest.
+   */
+  workFor(domain: number, principal: number): number {
+    return this.s.work[domain]?.[principal] ?? 0;
+  }
+
+  /** The principals `domain` has worked for so far (more than 0 ns), by principal id ascending. */
+  workOf(domain: number): { principal: number; ns: number }[] {
+    const out: { principal: number; ns: number }[] = [];
+    (this.s.work[domain] ?? []).forEach((ns, principal) => {
+      if (ns > 0) out.push({ principal, ns });
+    });
+    return out;
+  }
+
+  /** ShareGuard's blocks in force, by guest id, then driver domain (a single ShareGuard's first). */
+  blocks(): { guest: number; driver?: string; sinceNs: number; tdefNs: number }[] {
+    return Object.entries(this.s.shareGuard)
+      .map(([k, b]) => ({ guest: Number.parseInt(k, 10), ...b }))
+      .sort((a, b) => a.guest - b.guest || cmp(a.driver ?? '', b.driver ?? ''));
   }
 }

@@ -11,10 +11,12 @@ import { IsosimError, type LogDamage, LogDamageError, type ScanResult } from '@i
 import { scanLog } from '@isosim/core/node';
 import {
   type DecodedRecord,
+  type DiskCounts,
   diffLogs,
   domainNames,
   exportPerfetto,
   exportXentrace,
+  hostLayout,
   parseQuery,
   Replay,
   type World,
@@ -172,11 +174,46 @@ function printState(replay: Replay, n: number, w: World, actor?: string): void {
       `  ${dom(Number(id)).padEnd(8)} own ${(s.ownNs / 1e7).toFixed(1)}  IDD est ${(s.iddEstNs / 1e7).toFixed(1)}  IDD true ${(s.iddTrueNs / 1e7).toFixed(1)}  combined ${((s.ownNs + s.iddTrueNs) / 1e7).toFixed(1)}`,
     );
   }
-  const blocks = Object.entries(w.s.shareGuard);
+  const perDriver = Object.keys(w.s.xenmonIdd);
+  if (perDriver.length > 0) {
+    console.log('\nlast second per driver domain (XenMon samples), % of a CPU');
+    for (const key of perDriver) {
+      const [drv, id] = key.split(':').map(Number);
+      const s = w.lastSecond(id, drv);
+      if (s.iddEstNs === 0 && s.iddTrueNs === 0) continue;
+      console.log(
+        `  ${dom(drv).padEnd(8)} for ${dom(id).padEnd(8)} est ${(s.iddEstNs / 1e7).toFixed(1)}  true ${(s.iddTrueNs / 1e7).toFixed(1)}`,
+      );
+    }
+  }
+  const drivers = [...new Set([...hostLayout(replay.header).drivers, ...w.s.drivers])].sort((a, b) => a - b);
+  if (drivers.length > 0) {
+    console.log("\ndriver domains' work so far (exact, to each pCPU's last timer), ms");
+    for (const drv of drivers) {
+      const parts = w.workOf(drv).map((x) => `${dom(x.principal)} ${(x.ns / 1e6).toFixed(3)}`);
+      console.log(`  ${dom(drv).padEnd(8)} ${parts.join(', ') || '(none yet)'}`);
+    }
+  }
+  const disks = Object.entries(w.s.disks);
+  if (disks.length > 0) {
+    console.log('\ndisks (requests dispatched, completed, in flight at the device; latency since submitted)');
+    const line = (label: string, c: DiskCounts): string => {
+      const mean = c.completed > 0 ? (c.latencySumNs / c.completed / 1e6).toFixed(3) : '-';
+      const lastMs = c.lastLatencyNs >= 0 ? (c.lastLatencyNs / 1e6).toFixed(3) : '-';
+      return `  ${label.padEnd(12)} ${c.dispatched} dispatched, ${c.completed} completed, ${c.inFlight} in flight; latency mean ${mean} ms, last ${lastMs} ms, max ${(c.maxLatencyNs / 1e6).toFixed(3)} ms`;
+    };
+    for (const [name, disk] of disks) {
+      console.log(line(name, disk));
+      for (const [g, c] of Object.entries(disk.guests)) console.log(line(`  ${dom(Number(g))}`, c));
+    }
+  }
+  const blocks = w.blocks();
   if (blocks.length > 0) {
     console.log('\nShareGuard blocks');
-    for (const [g, b] of blocks)
-      console.log(`  ${dom(Number(g))} since ${(b.sinceNs / 1e9).toFixed(3)} s for ${b.tdefNs / 1e6} ms`);
+    for (const b of blocks)
+      console.log(
+        `  ${dom(b.guest)}${b.driver === undefined ? '' : ` in ${b.driver}`} since ${(b.sinceNs / 1e9).toFixed(3)} s for ${b.tdefNs / 1e6} ms`,
+      );
   }
   const drops = Object.entries(w.s.drops);
   if (drops.length > 0) {
@@ -193,8 +230,9 @@ export const replay: CommandSpec = {
   brief: 'rebuilds the state at any record or time from a log; search, step',
   summary:
     'Rebuilds the host from a log alone (no re-run): every actor, the scheduler, vCPUs,\n' +
-    "pCPUs, XenMon's last second, ShareGuard, drops. The first use writes an index beside the\n" +
-    'log (LOG.idx, snapshots every --every records), so seeking later is quick.\n' +
+    "pCPUs, XenMon's last second, each driver domain's work by guest, disks, ShareGuard,\n" +
+    'drops. The first use writes an index beside the log (LOG.idx, snapshots every --every\n' +
+    'records), so seeking later is quick.\n' +
     '--until EXPR stops at the first record where EXPR holds, for example\n' +
     "  'type=shareguard.block'   'combined(Dom-1) > 22'   'state(nic0)=masked && time >= 2'\n" +
     '(docs/replay.md has the language). --next K / --prev K print records around the point;\n' +
@@ -522,6 +560,14 @@ export const exportCmd: CommandSpec = {
     console.log(
       `wrote ${out}: ${r.records} trace records on ${r.cpus} CPUs${r.damage ? ` (log damaged: ${r.damage})` : ''}`,
     );
+    // xenalyze names domains by id: which is which, and which are driver domains.
+    const host = hostLayout(scanLog(path, { onRecord: () => false }).header);
+    if (host.domains.length > 0) {
+      const named = host.domains.map(
+        (n, id) => `d${id} ${n}${host.drivers.includes(id) ? ' (driver domain)' : ''}`,
+      );
+      console.log(`domains: ${named.join(', ')}`);
+    }
     return r.damage ? 1 : 0;
   },
 };

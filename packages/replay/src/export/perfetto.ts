@@ -5,15 +5,16 @@
  * - Process "pCPUs": a track per pCPU with a slice per stretch a domain runs, named
  *   after it (from `cpu.switch`); on a driver domain's slices, nested slices for each
  *   stretch of its work, `for <guest>` on a guest's behalf or `own work`, with
- *   `args.onBehalfOf` naming the principal (from `cpu.timer`, which names the principal
- *   of the work item it ends). A stretch cut short because the driver domain was
- *   descheduled in the middle of a work item has no timer of its own: the item is
- *   still at the head of that vCPU's queue when it runs again, so the next `cpu.timer`
- *   on that vCPU names its principal, and the cut stretch gets its slice then
- *   (`args.preempted`). The driver domain's work is all kernel work, which nothing
+ *   `args.onBehalfOf` naming the principal and `args.driver` the driver domain (from
+ *   `cpu.timer`, which names the principal of the work item it ends). A stretch cut
+ *   short because the driver domain was descheduled in the middle of a work item has
+ *   no timer of its own: the item is still at the head of that vCPU's queue when it
+ *   runs again, so the next `cpu.timer` on that vCPU names its principal, and the cut
+ *   stretch gets its slice then (`args.preempted`). The driver domain's work is all
+ *   kernel work, which nothing
  *   overtakes in its queue, so this is exact: per principal, the slices add up to the
  *   hypervisor's accounting to the nanosecond. The driver domains are the scenario's
- *   `role: "idd"` domain when the log's header has the scenario, else the domains
+ *   `role: "idd"` domains when the log's header has the scenario, else the domains
  *   whose vCPUs do work for another principal (found by a first pass over the log).
  * - Process "counters": per domain, SEDF's remaining slice and outstanding debt (the
  *   scheduler context folded from the log), the driver domain's CPU for it per 100 ms
@@ -23,18 +24,46 @@
  * - Flow arrows for virtual interrupts: from the `evtchn.send` that raised a port to
  *   the `evtchn.pending` that handed it to the domain's driver actor.
  *
+ * Several driver domains and disks (issue 16):
+ * - Every driver domain's work is sliced as above (`onBehalfOf` on each), not only
+ *   domain 0's: all the scenario's `role: "idd"` domains (ids from `hostLayout`).
+ * - Process "disk <name>" per disk: a slice per block request, from when blkback
+ *   submitted it to the block layer to when the device completed it, named
+ *   `<guest> read` or `<guest> write` (`args`: disk, guest, op, sectors, bytes,
+ *   latencyUs), and a counter `<disk> in flight` (dispatched to the device, not yet
+ *   completed). The records carry no request id: `disk.dispatch` has (guest, op,
+ *   sector, sectors) and `disk.complete` (guest, op, sectors, latencyNs), and the
+ *   deadline and CFQ elevators complete a guest's requests out of order, so pairing a
+ *   completion with its dispatch would be a guess. Each slice is built from its
+ *   completion alone, which is exact: it ends at the completion and begins
+ *   `latencyNs` earlier, at the submission (the latency counts from there, the
+ *   elevator's queueing included). Requests overlap, so they are async slices
+ *   (`b`/`e`, one id each): Perfetto lays a process's slices of one name out on as
+ *   few rows as they need, so each disk shows a track per guest and direction. A
+ *   request still in flight when the log (or the window) ends has no slice; the
+ *   counter shows it.
+ * - Counters `<domain> <driver> CPU true %` / `est %` per 100 ms from XenMon's
+ *   per-driver samples (`xenmon.idd`), besides the sums over drivers.
+ * - ShareGuard's instants from a driver domain's own ShareGuard (`shareguard.<driver>`)
+ *   name that driver (`args.driver`).
+ *
  * Times are microseconds (the format's unit), with nanosecond precision kept as
  * decimals. The output is written as a stream, one event per line.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
-import { type LogDictionary, type LogHeader, type LogRecord, NS_PER_S } from '@isosim/core';
+import type { LogDictionary, LogHeader, LogRecord } from '@isosim/core';
 import { scanLog } from '@isosim/core/node';
-import { domainNames } from '../query.ts';
-import { World } from '../world.ts';
+import { hostLayout } from '../layout.ts';
+import { diskName, World } from '../world.ts';
 
 const PCPUS_PID = 1;
 const COUNTERS_PID = 2;
 const EVENTS_PID = 3;
+/** Disk i (the scenario's order, then the order the log shows others in) is process 4 + i. */
+const DISKS_PID = 4;
+/** `disk.complete`'s `op` values (DiskOp in @isosim/actors). */
+const DISK_OPS = ['read', 'write'] as const;
+const SECTOR_BYTES = 512;
 
 export interface PerfettoResult {
   readonly records: number;
@@ -96,22 +125,14 @@ interface Stretch {
   readonly toNs: number;
 }
 
-/** The scenario in a log's header, as far as the exporters read it. */
-function specOf(h: LogHeader): { durationS?: number; domains?: { name: string; role?: string }[] } {
-  return (
-    (h.scenario as { spec?: { durationS?: number; domains?: { name: string; role?: string }[] } }).spec ?? {}
-  );
-}
-
 /**
- * The driver domains of the log at `logPath`: the scenario's `role: "idd"` domain if
- * the header has the scenario, else every domain whose vCPUs run work for another
- * principal (a pass over the log's `sched.add`, `vcpu.state`, `cpu.switch` and `cpu.timer`).
+ * The driver domains of the log at `logPath`: every `role: "idd"` domain of the
+ * scenario if the header has it (domains 0..k), else every domain whose vCPUs run work
+ * for another principal (a pass over the log's `sched.add`, `vcpu.state`, `cpu.switch`
+ * and `cpu.timer`).
  */
 export function driverDomains(logPath: string, header: LogHeader): Set<number> {
-  const names = domainNames(header);
-  const fromSpec = (specOf(header).domains ?? []).filter((d) => d.role === 'idd');
-  const found = new Set(fromSpec.map((d) => names.indexOf(d.name)).filter((id) => id >= 0));
+  const found = new Set(hostLayout(header).drivers);
   if (found.size > 0) return found;
   const domainOf: number[] = [];
   const running: number[] = [];
@@ -172,6 +193,27 @@ export function exportPerfetto(
   /** The run's length from the header's scenario (ns), if it has one. */
   let durationNs = 0;
   const dom = (id: number): string => names[id] ?? `dom${id}`;
+  /** Disk name → its process id. */
+  const disks = new Map<string, number>();
+  const diskPid = (name: string): number => {
+    let pid = disks.get(name);
+    if (pid === undefined) {
+      pid = DISKS_PID + disks.size;
+      disks.set(name, pid);
+      out.push({ name: 'process_name', ph: 'M', pid, args: { name: `disk ${name}` } });
+    }
+    return pid;
+  };
+  let requestId = 0;
+  /** One block request's slice [fromNs, toNs], clipped to the window (none if outside it). */
+  const request = (pid: number, name: string, fromNs0: number, toNs0: number, args: object): void => {
+    if (toNs0 < fromNs || fromNs0 > toNs) return;
+    const id = ++requestId;
+    const a = us(Math.max(fromNs0, fromNs));
+    const b = us(Math.min(toNs0, toNs));
+    stream.push({ name, cat: 'disk', ph: 'b', id, pid, tid: 0, ts: a, args });
+    stream.push({ name, cat: 'disk', ph: 'e', id, pid, tid: 0, ts: b });
+  };
   /**
    * The domain an actor or channel set belongs to: the longest domain name it starts
    * with, followed by `.` (`cache.1.netfront` is domain `cache.1`'s; names may hold dots).
@@ -212,8 +254,12 @@ export function exportPerfetto(
       ts: us(s.fromNs),
       dur: us(s.toNs - s.fromNs),
       args: attributed
-        ? { onBehalfOf: dom(principal), vcpu, ...(preempted ? { preempted: true } : {}) }
-        : { vcpu, note: 'the log ends before this work item does, so it does not say whose work it is' },
+        ? { onBehalfOf: dom(principal), driver: dom(domain), vcpu, ...(preempted ? { preempted: true } : {}) }
+        : {
+            driver: dom(domain),
+            vcpu,
+            note: 'the log ends before this work item does, so it does not say whose work it is',
+          },
     });
   };
   /** Keeps the stretch [workNs, atNs) of the driver vCPU on `p` until a timer names its principal. */
@@ -230,10 +276,10 @@ export function exportPerfetto(
   /** Per event-channel actor target: pending flow ids waiting for their delivery. */
   const flows = new Map<string, number[]>();
   let flowId = 0;
-  const counter = (name: string, ts: number, value: number): void => {
+  const counter = (name: string, ts: number, value: number, pid = COUNTERS_PID): void => {
     if (last.get(name) === value && ts > fromNs) return;
     last.set(name, value);
-    out.push({ name, ph: 'C', pid: COUNTERS_PID, ts: us(ts), args: { value } });
+    out.push({ name, ph: 'C', pid, ts: us(ts), args: { value } });
   };
   const trackOf = (r: LogRecord, d: LogDictionary): { pid: number; tid: number } => {
     // A driver actor's events go on the pCPU its domain's vCPU runs on, if it runs now.
@@ -263,16 +309,17 @@ export function exportPerfetto(
 
   const result = scanLog(logPath, {
     onHeader: (h) => {
-      names = domainNames(h);
+      const layout = hostLayout(h);
+      names = [...layout.domains];
       drivers = driverDomains(logPath, h);
-      const d = specOf(h).durationS;
-      if (typeof d === 'number' && Number.isFinite(d) && d > 0) durationNs = Math.round(d * NS_PER_S);
+      durationNs = layout.durationNs;
       out.push({ name: 'process_name', ph: 'M', pid: PCPUS_PID, args: { name: 'pCPUs' } });
       out.push({ name: 'process_name', ph: 'M', pid: COUNTERS_PID, args: { name: 'counters' } });
       out.push({ name: 'process_name', ph: 'M', pid: EVENTS_PID, args: { name: 'domains (not running)' } });
       names.forEach((n, i) => {
         out.push({ name: 'thread_name', ph: 'M', pid: EVENTS_PID, tid: i, args: { name: n } });
       });
+      for (const disk of layout.disks) diskPid(disk);
     },
     onRecord: (r, d) => {
       const type = d.typeName(r.type);
@@ -314,14 +361,40 @@ export function exportPerfetto(
           counter(`${dom(r.values[0])} IDD CPU true %`, t, r.values[3] / 1e6);
           counter(`${dom(r.values[0])} IDD CPU est %`, t, r.values[2] / 1e6);
           break;
+        case 'xenmon.idd': {
+          const [driver, domain, estNs, trueNs] = r.values;
+          counter(`${dom(domain)} ${dom(driver)} CPU true %`, t, trueNs / 1e6);
+          counter(`${dom(domain)} ${dom(driver)} CPU est %`, t, estNs / 1e6);
+          break;
+        }
+        case 'disk.complete': {
+          const [guest, op, sectors, latencyNs] = r.values;
+          const disk = diskName(d.name(r.target));
+          const what = DISK_OPS[op] ?? `op ${op}`;
+          request(diskPid(disk), `${dom(guest)} ${what}`, t - latencyNs, t, {
+            disk,
+            guest: dom(guest),
+            op: what,
+            sectors,
+            bytes: sectors * SECTOR_BYTES,
+            latencyUs: us(latencyNs),
+          });
+          break;
+        }
         case 'ring.occupancy':
           counter(`${dom(r.values[0])} tx ring requests`, t, r.values[1]);
           counter(`${dom(r.values[0])} rx buffers posted`, t, r.values[2]);
           break;
         case 'shareguard.block':
-        case 'shareguard.restore':
+        case 'shareguard.restore': {
+          // A driver domain's own ShareGuard (several driver domains) logs from `shareguard.<driver>`.
+          const endpoint = d.name(r.target);
+          const driver = endpoint.startsWith('shareguard.')
+            ? endpoint.slice('shareguard.'.length)
+            : undefined;
+          const by = driver === undefined ? {} : { driver };
           out.push({
-            name: `${type} ${dom(r.values[0])}`,
+            name: `${type} ${dom(r.values[0])}${driver === undefined ? '' : ` (${driver})`}`,
             ph: 'i',
             s: 'g',
             pid: EVENTS_PID,
@@ -329,10 +402,11 @@ export function exportPerfetto(
             ts: us(t),
             args:
               type === 'shareguard.block'
-                ? { guest: dom(r.values[0]), tdefMs: r.values[1] / 1e6, usedPct: r.values[2] / 1e4 }
-                : { guest: dom(r.values[0]) },
+                ? { guest: dom(r.values[0]), tdefMs: r.values[1] / 1e6, usedPct: r.values[2] / 1e4, ...by }
+                : { guest: dom(r.values[0]), ...by },
           });
           break;
+        }
         case 'net.drop':
           out.push({
             name: 'drop',
@@ -370,6 +444,11 @@ export function exportPerfetto(
         }
       }
       world.apply(r, d);
+      if (type === 'disk.dispatch' || type === 'disk.complete') {
+        const disk = diskName(d.name(r.target));
+        const inFlight = Object.hasOwn(world.s.disks, disk) ? world.s.disks[disk].inFlight : 0;
+        counter(`${disk} in flight`, t, inFlight, diskPid(disk));
+      }
       if (type === 'sched.do_schedule' || type === 'sched.debt' || type === 'sched.init') {
         const vcpus = (world.s.scheduler?.context.state as { vcpus?: Record<string, number>[] } | undefined)
           ?.vcpus;

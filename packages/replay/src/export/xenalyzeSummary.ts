@@ -585,3 +585,48 @@ export function xaCpuPct(s: XenalyzeSummary, d: XaDomain): number {
 export function xaSeconds(s: XenalyzeSummary, cycles: number): number {
   return cycles / s.cpuHz;
 }
+
+/** A domain of a summary, named from the log's host, with its run time. */
+export interface XaDomainRow {
+  /** xenalyze's domain id (`d<id>`); the idle domain is 32767. */
+  readonly did: number;
+  /** The log's name for it (`idle` for the idle domain, `dom<id>` if the log has none). */
+  readonly name: string;
+  /** Whether it is a driver domain. */
+  readonly driver: boolean;
+  /** Seconds any of its vCPUs ran (xenalyze's `total_time`). */
+  readonly runS: number;
+  /** That, as a percentage of the trace's total time (one CPU = 100). */
+  readonly cpuPct: number;
+}
+
+/** xenalyze's id for Xen's idle domain (DOMID_IDLE). */
+const IDLE_DOMAIN = 0x7fff;
+
+/**
+ * The summary's domains with the log's names, by id: every driver domain first (the
+ * host numbers them 0..k), then the guests, then the idle domain. `host` is what
+ * `hostLayout` reads from the log's header.
+ *
+ * @example
+ * ```ts
+ * exportXentrace(log, 'trace.bin');
+ * const host = hostLayout(scanLog(log, { onRecord: () => false }).header);
+ * for (const row of xaDomainRows(xenalyzeSummary('trace.bin', { cpuHz: 2.8e9 }), host))
+ *   console.log(row.name, row.driver ? 'driver domain' : '', row.cpuPct.toFixed(2));
+ * ```
+ */
+export function xaDomainRows(
+  s: XenalyzeSummary,
+  host: { readonly domains: readonly string[]; readonly drivers: readonly number[] },
+): XaDomainRow[] {
+  return s.domains
+    .filter((d) => d.did !== DEFAULT_DOMAIN)
+    .map((d) => ({
+      did: d.did,
+      name: d.did === IDLE_DOMAIN ? 'idle' : (host.domains[d.did] ?? `dom${d.did}`),
+      driver: host.drivers.includes(d.did),
+      runS: xaSeconds(s, d.totalTime.cycles),
+      cpuPct: xaCpuPct(s, d),
+    }));
+}
