@@ -81,7 +81,7 @@ function hosts(dir: string): Host[] {
       run: (e) => scenarioRun(dir, 'table2-baseline', TABLE2_S, e),
     },
     // The disk-heavy host of issue 16: two guests' block I/O through a block driver
-    // domain (about 16,000 requests a second while both run), its whole 30 s.
+    // domain over a 7200 rpm disk, a random reader and a sequential writer), its whole 30 s.
     {
       name: 'disk-interference',
       warm: (e) => scenarioRun(dir, 'disk-interference', 6, e),

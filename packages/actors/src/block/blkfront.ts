@@ -8,7 +8,10 @@
  * requests of one instant (say, the I/Os a job issues when a batch of completions comes
  * in) are one stretch of kernel work, `k · guestReqNs`, at whose end the queue is
  * unplugged and blkfront's request function puts them all on the ring and pushes once
- * (`do_blkif_request`, `flush_requests`). A request that finds the ring full waits in
+ * (`do_blkif_request`, `flush_requests`). While plugged, an I/O that continues the last
+ * request (same direction, next sector) is merged into it up to 11 segments, as the
+ * block layer's back merge does: a sequential writer's adjacent 4 KiB writes of one
+ * instant become one request. A request that finds the ring full waits in
  * the guest's request queue (Linux's blkfront stops its queue when `RING_FULL`, and
  * restarts it as responses free slots). Pushing notifies blkback when the ring's event
  * index asks for it (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
@@ -28,7 +31,13 @@ import { DRAINED } from '../hypervisor/pollMachine.ts';
 import { bindVirq } from '../hypervisor/virq.ts';
 import type { WorkItem } from '../hypervisor/work.ts';
 import { blkfrontMachine } from './blkfrontMachine.ts';
-import { type BlkRequest, MAX_REQUEST_BYTES, SEGMENT_BYTES, type Vbd } from './blkif.ts';
+import {
+  BLKIF_MAX_SEGMENTS_PER_REQUEST,
+  type BlkRequest,
+  MAX_REQUEST_BYTES,
+  SEGMENT_BYTES,
+  type Vbd,
+} from './blkif.ts';
 
 export interface BlkfrontOptions {
   readonly guestReqNs: number;
@@ -38,6 +47,18 @@ export interface BlkfrontOptions {
   readonly vcpu?: Vcpu;
   /** The actor's name (default `<guest>.blkfront<index>`). */
   readonly name?: string;
+}
+
+/** A request being built while the queue is plugged: merges grow it. */
+interface Plugged {
+  readonly id: number;
+  readonly op: DiskOp;
+  readonly sector: number;
+  sectors: number;
+  segments: number;
+  readonly issuedNs: number;
+  /** The I/Os it carries a part of (several once merged). */
+  readonly io: Io[];
 }
 
 /** An I/O in progress: its requests still out, and what to call when none is. */
@@ -50,6 +71,8 @@ export class Blkfront {
   readonly actor: HostedActor<typeof blkfrontMachine>;
   /** Requests issued to the ring (or its queue), completed, and out now. */
   issued = 0;
+  /** Parts of I/Os merged into a request already plugged (not counted in `issued`). */
+  merged = 0;
   completed = 0;
   /** Bytes read and written by completed requests. */
   readonly bytes = [0, 0];
@@ -61,7 +84,7 @@ export class Blkfront {
   private nextId = 0;
   private readonly batch: BlkRequest[] = [];
   /** Requests issued and not yet on the ring or in the queue (the plugged queue). */
-  private plugged: BlkRequest[] = [];
+  private plugged: Plugged[] = [];
   /** The kernel work of the plugged requests, while it has not run to its end. */
   private plugItem: WorkItem | undefined;
   private readonly unplugFn = (): void => this.unplug();
@@ -100,28 +123,51 @@ export class Blkfront {
     const io: Io = { left: Math.ceil(bytes / MAX_REQUEST_BYTES), onDone };
     for (let off = 0; off < bytes; off += MAX_REQUEST_BYTES) {
       const len = Math.min(MAX_REQUEST_BYTES, bytes - off);
-      const r: BlkRequest = {
-        id: this.nextId++,
+      this.plug(
         op,
-        sector: sector + off / SECTOR_BYTES,
-        sectors: len / SECTOR_BYTES,
-        segments: Math.ceil(len / SEGMENT_BYTES),
-        issuedNs: this.kernel.nowNs,
+        sector + off / SECTOR_BYTES,
+        len / SECTOR_BYTES,
+        Math.ceil(len / SEGMENT_BYTES),
         io,
-      };
-      this.issued++;
-      this.plug(r, from);
+        from,
+      );
     }
   }
 
   /**
-   * Adds `r` to the plugged requests: the first starts a work item on `from`, later ones
-   * (until it ends) add their cost to it. An item that has not started, or has started
-   * and so ends later than the hypervisor's timer says, is re-armed by the hypervisor
-   * at that timer (hypervisor.ts `onTimer`): adding to it is safe.
+   * Plugs a part of an I/O: merged into the last plugged request if it continues it (the
+   * same direction, from the sector where it ends, at most 11 segments together: the
+   * block layer's back merge, `ELEVATOR_BACK_MERGE` in Linux 2.6's `__make_request`),
+   * else a new request. Either way its `guestReqNs` of work is added: the first part
+   * starts a work item on `from`, later ones (until it ends) add their cost to it. An
+   * item that has not started, or has started and so ends later than the hypervisor's
+   * timer says, is re-armed by the hypervisor at that timer (hypervisor.ts `onTimer`):
+   * adding to it is safe.
    */
-  private plug(r: BlkRequest, from: Vcpu): void {
-    this.plugged.push(r);
+  private plug(op: DiskOp, sector: number, sectors: number, segments: number, io: Io, from: Vcpu): void {
+    const last = this.plugged.at(-1);
+    if (
+      last !== undefined &&
+      last.op === op &&
+      last.sector + last.sectors === sector &&
+      last.segments + segments <= BLKIF_MAX_SEGMENTS_PER_REQUEST
+    ) {
+      last.sectors += sectors;
+      last.segments += segments;
+      last.io.push(io);
+      this.merged++;
+    } else {
+      this.issued++;
+      this.plugged.push({
+        id: this.nextId++,
+        op,
+        sector,
+        sectors,
+        segments,
+        issuedNs: this.kernel.nowNs,
+        io: [io],
+      });
+    }
     if (this.plugItem !== undefined) {
       this.plugItem.remainingNs += this.options.guestReqNs;
       return;
@@ -182,8 +228,7 @@ export class Blkfront {
       this.completed++;
       this.bytes[r.op] += r.sectors * SECTOR_BYTES;
       if (now - r.issuedNs > this.maxLatencyNs) this.maxLatencyNs = now - r.issuedNs;
-      const io = r.io as Io;
-      if (--io.left === 0) io.onDone();
+      for (const io of r.io as Io[]) if (--io.left === 0) io.onDone();
     }
     this.batch.length = 0;
     this.host.deliver(this.actor, DRAINED);

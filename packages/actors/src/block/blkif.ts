@@ -35,7 +35,7 @@ export interface BlkRequest {
   readonly segments: number;
   /** When blkfront issued it, ns. */
   readonly issuedNs: number;
-  /** blkfront's I/O this request is part of. */
+  /** blkfront's I/Os this request carries (one, or several merged). */
   readonly io: unknown;
 }
 

@@ -211,7 +211,9 @@ export function measureDiskPoint(
         workloads: [
           {
             kind: 'disk',
-            pattern: 'sequential',
+            // Random offsets: sequential I/Os of one instant would merge into larger
+            // requests in blkfront's plugged queue, and a point must be of its size.
+            pattern: 'random',
             readPct: op === 'read' ? 100 : 0,
             blockBytes: bytes,
             iodepth: DISK_IODEPTH,
