@@ -80,8 +80,8 @@ function hosts(dir: string): Host[] {
       warm: (e) => scenarioRun(dir, 'table2-baseline', 3, e),
       run: (e) => scenarioRun(dir, 'table2-baseline', TABLE2_S, e),
     },
-    // The disk-heavy host of issue 16: two guests' block I/O through a block driver
-    // domain over a 7200 rpm disk, a random reader and a sequential writer), its whole 30 s.
+    // The disk-heavy host of issue 16, its whole 30 s: a random reader and a sequential
+    // writer through a block driver domain, the 7200 rpm disk busy throughout.
     {
       name: 'disk-interference',
       warm: (e) => scenarioRun(dir, 'disk-interference', 6, e),
