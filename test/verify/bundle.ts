@@ -24,7 +24,14 @@ export const SEED = Number(process.env.ISOSIM_PROPERTY_SEED ?? 20261124);
 export const BUNDLES = process.env.ISOSIM_COUNTEREXAMPLES ?? join('out', 'counterexamples');
 
 /** Totals over all properties in this process, printed by `pnpm verify:deep`. */
-export const tally: { property: string; hosts: number; instances: number; worst: number }[] = [];
+export const tally: {
+  property: string;
+  hosts: number;
+  instances: number;
+  worst: number;
+  /** What `worst` is a fraction of (default ε). */
+  unit?: string;
+}[] = [];
 
 export interface Verified {
   hosts: number;
@@ -42,7 +49,7 @@ export function verify(
   property: string,
   arb: fc.Arbitrary<HostGen>,
   check: (h: HostGen) => { scenario: Record<string, unknown>; results: CheckResult[] },
-  options: { runs?: number; seed?: number; bundles?: string } = {},
+  options: { runs?: number; seed?: number; bundles?: string; unit?: string } = {},
 ): Verified {
   const seed = options.seed ?? SEED;
   const out: Verified = { hosts: 0, instances: 0, worst: Number.NEGATIVE_INFINITY };
@@ -59,7 +66,7 @@ export function verify(
     }),
     { seed, numRuns: options.runs ?? RUNS },
   );
-  tally.push({ property, hosts: out.hosts, instances: out.instances, worst: out.worst });
+  tally.push({ property, hosts: out.hosts, instances: out.instances, worst: out.worst, unit: options.unit });
   if (!details.failed) return out;
   const host = details.counterexample?.[0] as HostGen | undefined;
   if (host === undefined)

@@ -12,9 +12,12 @@
  * With ISOSIM_VERIFY_REPORT set, prints the coverage table (docs/verification.md).
  */
 import {
+  blkbackMachine,
+  blkfrontMachine,
   consumerMachine,
   createPollMachine,
   creditMachine,
+  diskMachine,
   FEEDBACK_TIMER_EVENTS,
   feedbackLoopMachine,
   NIC_TIMER_EVENTS,
@@ -57,6 +60,20 @@ const CASES: readonly Case[] = [
     input: undefined,
     events: [{ type: 'evtchn.pending', portsLo: 1, portsHi: 0 }, { type: 'napi.drained' }],
     guards: ['hasWork'],
+  },
+  ...[blkbackMachine, blkfrontMachine].map((machine) => ({
+    name: `poll (${machine.id})`,
+    machine,
+    input: undefined,
+    events: [{ type: 'evtchn.pending', portsLo: 1, portsHi: 0 }, { type: 'napi.drained' }],
+    guards: ['hasWork'],
+  })),
+  {
+    name: 'disk interrupt line',
+    machine: diskMachine,
+    input: undefined,
+    events: [{ type: 'disk.done' }, { type: 'disk.enable' }],
+    guards: ['completedWaiting'],
   },
   {
     name: 'nic',

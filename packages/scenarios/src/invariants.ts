@@ -8,8 +8,12 @@
 import {
   type ActorSchedulerPort,
   BLKIF_MAX_SEGMENTS_PER_REQUEST,
+  type DiskModel,
+  type ElevatorKind,
   IDLE,
   MAX_PENDING_REQS,
+  MAX_REQUEST_BYTES,
+  SEGMENT_BYTES,
   type SystemConfig,
   TX_BATCH,
   type XenSystem,
@@ -49,9 +53,11 @@ const DRAIN_STEP_NS = 100 * NS_PER_MS;
 /**
  * Runs a scenario object (validated as a file would be) with its own seed. With
  * `drain`, keeps running past the scenario's end, in 100 ms steps, until the host is
- * quiet: every vCPU blocked at two steps in a row and no packet delivered or dropped
- * between them (a guest with little CPU can take seconds to send what it queued), for
- * at most DRAIN_LIMIT_NS; `drained` says whether it got there.
+ * quiet: every vCPU blocked and no block request out at two steps in a row, and no
+ * packet delivered or dropped and no block request completed between them (a guest
+ * with little CPU can take seconds to send what it queued; ShareGuard can hold a
+ * guest's block requests for seconds), for at most DRAIN_LIMIT_NS; `drained` says
+ * whether it got there.
  */
 export function runHost(json: unknown, options: RunOptions = {}): Run {
   return runChecked(parseScenario(json, 'generated host'), options);
@@ -112,9 +118,12 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
           g.blkfronts.reduce((k, f) => k + f.completed, 0),
         0,
       );
+    // A block request still out is not quiet even when every vCPU is blocked: blkback
+    // holds a ShareGuard-blocked guest's requests in its ring until the block ends.
     const quiet = () =>
       sys.xen.vcpus.every((v) => v.state === 'blocked') &&
-      [...sys.disks.values()].every((d) => d.inFlight === 0);
+      [...sys.disks.values()].every((d) => d.inFlight === 0) &&
+      sys.guests.every((g) => g.blkfronts.every((f) => f.inFlight === 0));
     let last = quiet() ? moved() : -1;
     const limit = durationNs + DRAIN_LIMIT_NS;
     while (!drained && durationNs < limit) {
@@ -398,7 +407,9 @@ export function conservation(run: Run): CheckResult {
         `disk ${name}: submitted ${st.submitted} ≠ completed ${st.completed} + in flight ${disk.inFlight - disk.completedWaiting}`,
       );
   }
-  if (run.scenario.durationS * NS_PER_S < run.durationNs) {
+  const drained = run.scenario.durationS * NS_PER_S < run.durationNs;
+  blockStages(run, r, drained);
+  if (drained) {
     r.checked++;
     if (!run.drained) fail(r, `the host did not go quiet within ${DRAIN_LIMIT_NS / NS_PER_S} s of the end`);
     for (const g of run.sys.guests) {
@@ -420,6 +431,226 @@ export function conservation(run: Run): CheckResult {
           r,
           `${g.domain.name}: offered ${offered} ≠ delivered ${s.delivered[0] + s.delivered[1]} + dropped ${s.dropCount()} (in flight after draining)`,
         );
+    }
+  }
+  return r;
+}
+
+/**
+ * Block requests from stage to stage (part of invariant 4): what a stage passed on
+ * never exceeds what it was given, at any instant, per driver domain and per disk:
+ *   Σ blkfront completed ≤ blkback answered ≤ Σ disk completed ≤ Σ disk submitted
+ *   ≤ blkback taken ≤ Σ blkfront issued        (per blkback, over the vbds it serves)
+ *   disk submitted ≤ Σ blkfront issued          (per disk, over the vbds on it)
+ * and once the host has drained each ≤ is =: no request was lost between two stages.
+ */
+function blockStages(run: Run, r: CheckResult, drained: boolean): void {
+  const fronts = run.sys.guests.flatMap((g) => g.blkfronts);
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  for (const [driver, back] of run.sys.blkbacks) {
+    const mine = fronts.filter((f) => f.vbd.backend.id === driver);
+    const disks = [...new Set(mine.map((f) => f.vbd.disk))].map((n) => run.sys.disks.get(n));
+    const chain: [string, number][] = [
+      ['blkfronts completed', sum(mine.map((f) => f.completed))],
+      ['blkback answered', back.answered],
+      ['disks completed', sum(disks.map((d) => d?.stats.completed ?? 0))],
+      ['disks submitted', sum(disks.map((d) => d?.stats.submitted ?? 0))],
+      ['blkback took', back.taken],
+      ['blkfronts issued', sum(mine.map((f) => f.issued))],
+    ];
+    for (let k = 1; k < chain.length; k++) {
+      const [a, x] = chain[k - 1];
+      const [b, y] = chain[k];
+      r.checked++;
+      if (drained ? x !== y : x > y)
+        fail(r, `blkback of domain ${driver}: ${a} ${x} ${drained ? '≠' : '>'} ${b} ${y}`);
+    }
+  }
+  for (const [name, disk] of run.sys.disks) {
+    const issued = sum(fronts.filter((f) => f.vbd.disk === name).map((f) => f.issued));
+    const submitted = disk.stats.submitted;
+    r.checked++;
+    if (drained ? submitted !== issued : submitted > issued)
+      fail(r, `disk ${name}: submitted ${submitted} ${drained ? '≠' : '>'} issued to its vbds ${issued}`);
+  }
+}
+
+/**
+ * The elevators' tunables the bounds of invariant 7 are made of, restated from Linux's
+ * defaults as the model uses them (actors' hardware/elevator.ts `DEADLINE`, `CFQ`; the
+ * verification suite checks that they agree): deadline's read_expire, write_expire and
+ * fifo_batch (2.6.16), CFQ's longer slice (cfq_slice_sync) and FIFO expiries (2.6.18).
+ */
+export const ELEVATOR_LIMITS = {
+  readExpireNs: 500 * NS_PER_MS,
+  writeExpireNs: 5_000 * NS_PER_MS,
+  fifoBatch: 16,
+  cfqSliceNs: 100 * NS_PER_MS,
+  cfqExpireReadNs: 125 * NS_PER_MS,
+  cfqExpireWriteNs: 250 * NS_PER_MS,
+} as const;
+
+/** What can be at one disk at once, from the disk jobs on its vbds. */
+interface DiskLoad {
+  /** Requests at most, in all and per direction (0 reads, 1 writes), ≤ MAX_PENDING_REQS. */
+  readonly k: number;
+  readonly kDir: readonly [number, number];
+  /** Per guest (a CFQ queue): requests at most, and whether it writes. */
+  readonly guests: Map<number, { k: number; writes: boolean }>;
+  /** The largest blkif request, bytes (`mergedBytesMax`). */
+  readonly maxBytes: number;
+}
+
+/**
+ * The largest blkif request a job of `blockBytes` I/Os can make, bytes: an I/O is split
+ * into parts of at most 11 segments (pages), and blkfront merges parts that continue
+ * one another (the block layer's back merge) while together they span at most 11
+ * segments. A part of b bytes spans ⌈b / 4 KiB⌉ segments, so a request is at most 11
+ * times the most bytes per segment of any part: 11 × 1.5 KiB for 1.5 KiB I/Os, 44 KiB
+ * for whole pages. (Merges need contiguous parts; a random job's may be, by chance.)
+ */
+export function mergedBytesMax(blockBytes: number): number {
+  const perSegment = (b: number) => b / Math.ceil(b / SEGMENT_BYTES);
+  const head = Math.min(blockBytes, MAX_REQUEST_BYTES);
+  const tail = blockBytes % MAX_REQUEST_BYTES;
+  const most = Math.max(perSegment(head), tail > 0 ? perSegment(tail) : 0);
+  return Math.min(MAX_REQUEST_BYTES, Math.floor(BLKIF_MAX_SEGMENTS_PER_REQUEST * most));
+}
+
+function diskLoads(run: Run): Map<string, DiskLoad> {
+  type Acc = {
+    k: number;
+    kDir: [number, number];
+    guests: Map<number, { k: number; writes: boolean }>;
+    maxBytes: number;
+  };
+  const loads = new Map<string, Acc>();
+  run.cfg.guests.forEach((g, i) => {
+    const id = run.sys.guests[i].domain.id;
+    for (const w of g.workloads ?? []) {
+      if (w.kind !== 'disk') continue;
+      const vbd = g.vbds?.[w.vbd ?? 0];
+      if (vbd === undefined) continue;
+      const l = loads.get(vbd.disk) ?? { k: 0, kDir: [0, 0], guests: new Map(), maxBytes: 0 };
+      // An I/O is ⌈bytes / 44 KiB⌉ blkif requests; a job keeps iodepth I/Os out.
+      const reqs = w.iodepth * Math.ceil(w.blockBytes / MAX_REQUEST_BYTES);
+      l.k += reqs;
+      if (w.readPct > 0) l.kDir[0] += reqs;
+      if (w.readPct < 100) l.kDir[1] += reqs;
+      const q = l.guests.get(id) ?? { k: 0, writes: false };
+      q.k += reqs;
+      q.writes ||= w.readPct < 100;
+      l.guests.set(id, q);
+      l.maxBytes = Math.max(l.maxBytes, mergedBytesMax(w.blockBytes));
+      loads.set(vbd.disk, l);
+    }
+  });
+  // blkback has at most MAX_PENDING_REQS out at its disks (blkback.ts).
+  const cap = (n: number) => Math.min(n, MAX_PENDING_REQS);
+  return new Map(
+    [...loads].map(([name, l]) => [
+      name,
+      {
+        k: cap(l.k),
+        kDir: [cap(l.kDir[0]), cap(l.kDir[1])],
+        guests: new Map([...l.guests].map(([g, q]) => [g, { k: cap(q.k), writes: q.writes }])),
+        maxBytes: l.maxBytes,
+      },
+    ]),
+  );
+}
+
+/** The longest the device may take for one request of at most `bytes`, ns (disk.ts's model). */
+export function serviceMaxNs(model: DiskModel, bytes: number): number {
+  const xfer = (rate: number) => Math.ceil((bytes * NS_PER_S) / rate);
+  if (model.kind === 'ssd')
+    return Math.max(model.readLatencyNs, model.writeLatencyNs) + xfer(model.channelBytesPerSec);
+  // Controller, a seek across the whole stroke, a whole rotation, the transfer (a
+  // request continuing the media stream needs only the controller and the transfer).
+  return (
+    model.controllerNs +
+    model.fullStrokeSeekNs +
+    Math.ceil((60 * NS_PER_S) / model.rpm) +
+    xfer(model.mediaBytesPerSec)
+  );
+}
+
+/**
+ * The bound of invariant 7 on one disk: the longest a request may wait from blkback's
+ * submit to the device's completion, ns, under its elevator (docs/verification.md has
+ * the argument). S is `serviceMaxNs`, c the requests the device serves at once (1 for a
+ * hard disk; an SSD's channels, at most the queue depth D), K the requests the disk can
+ * hold (from its jobs, at most MAX_PENDING_REQS), and once dispatched a request waits for
+ * at most the D − 1 before it at the device: dev = (⌊(D − 1)/c⌋ + 1)·S.
+ *   fifo:     (⌊(K − 1)/c⌋ + 1)·S
+ *   deadline: expire + ⌈N/c⌉·S + dev, N = 2·fifo_batch·K_read (reads), 3·fifo_batch·K_write (writes)
+ *   cfq:      expire_g + K_g·Q·(slice + S) + dev   (Q guests on the disk; per guest g)
+ * Undefined for a disk no job uses.
+ */
+export function diskWaitBoundNs(
+  elevator: ElevatorKind,
+  model: DiskModel,
+  queueDepth: number,
+  load: DiskLoad,
+): number | undefined {
+  if (load.k === 0) return undefined;
+  const L = ELEVATOR_LIMITS;
+  const S = serviceMaxNs(model, load.maxBytes);
+  const c = model.kind === 'hdd' ? 1 : Math.min(model.channels, queueDepth);
+  const dev = (Math.floor((queueDepth - 1) / c) + 1) * S;
+  switch (elevator) {
+    case 'fifo':
+      return (Math.floor((load.k - 1) / c) + 1) * S;
+    case 'deadline': {
+      let bound = 0;
+      for (const dir of [0, 1] as const) {
+        if (load.kDir[dir] === 0) continue;
+        const expire = dir === 0 ? L.readExpireNs : L.writeExpireNs;
+        const calls = (dir === 0 ? 2 : 3) * L.fifoBatch * load.kDir[dir];
+        bound = Math.max(bound, expire + 1 + Math.ceil(calls / c) * S + dev);
+      }
+      return bound;
+    }
+    case 'cfq': {
+      const Q = load.guests.size;
+      let bound = 0;
+      for (const q of load.guests.values()) {
+        const expire = q.writes ? L.cfqExpireWriteNs : L.cfqExpireReadNs;
+        bound = Math.max(bound, expire + 1 + q.k * Q * (L.cfqSliceNs + S) + dev);
+      }
+      return bound;
+    }
+  }
+}
+
+/**
+ * 7. No request starves: on every disk, the longest any request waited from blkback's
+ * submit to the device's completion (`Disk.stats.maxWaitNs`) is within the bound of its
+ * elevator (`diskWaitBoundNs`); once the host has drained, no request is left at any
+ * disk (with invariant 4: every request issued has completed). `worst` is the longest
+ * wait over its bound.
+ */
+export function diskWaits(run: Run): CheckResult {
+  const r = result('disk waits within the elevator bound');
+  const loads = diskLoads(run);
+  const drained = run.scenario.durationS * NS_PER_S < run.durationNs;
+  for (const [name, disk] of run.sys.disks) {
+    const load = loads.get(name);
+    const bound =
+      load === undefined
+        ? undefined
+        : diskWaitBoundNs(disk.options.elevator, disk.model, disk.options.queueDepth, load);
+    if (bound !== undefined) {
+      const waited = disk.stats.maxWaitNs;
+      r.checked++;
+      r.worst = Math.max(r.worst, waited / bound);
+      if (waited > bound)
+        fail(r, `disk ${name} (${disk.options.elevator}): a request waited ${waited} ns > bound ${bound}`);
+    }
+    if (drained) {
+      r.checked++;
+      if (disk.inFlight !== 0)
+        fail(r, `disk ${name} (${disk.options.elevator}): ${disk.inFlight} request(s) left after draining`);
     }
   }
   return r;
