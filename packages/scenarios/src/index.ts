@@ -11,7 +11,7 @@
  */
 export * from './experiments.ts';
 export * from './goodput.ts';
-export type { CheckResult, Run as CheckedRun, RunOptions as CheckOptions } from './invariants.ts';
+export type { CheckResult, DiskLoad, Run as CheckedRun, RunOptions as CheckOptions } from './invariants.ts';
 export {
   CREDIT_PERIOD_NS,
   CREDIT_TICK_NS,
@@ -19,6 +19,9 @@ export {
   conservation,
   creditCaps,
   DRAIN_LIMIT_NS,
+  diskWaitBoundNs,
+  diskWaits,
+  ELEVATOR_LIMITS,
   FEEDBACK_NS,
   guestBound,
   hardReservations,

@@ -491,7 +491,7 @@ export const ELEVATOR_LIMITS = {
 } as const;
 
 /** What can be at one disk at once, from the disk jobs on its vbds. */
-interface DiskLoad {
+export interface DiskLoad {
   /** Requests at most, in all and per direction (0 reads, 1 writes), ≤ MAX_PENDING_REQS. */
   readonly k: number;
   readonly kDir: readonly [number, number];

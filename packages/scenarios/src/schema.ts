@@ -188,6 +188,32 @@ const timing = {
     ),
 };
 
+/** A disk job's in-flight I/Os, think time and vbd, with its defaults. */
+function diskJob(iodepth: number, thinkMs: number, thinkWhat: string) {
+  return {
+    iodepth: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.iodepthMax)
+      .default(iodepth)
+      .describe(`I/Os kept in flight (fio's iodepth): 1 to 256, default ${iodepth}`),
+    thinkMs: z
+      .number()
+      .min(0)
+      .max(LIMITS.durationMaxS * 1000)
+      .default(thinkMs)
+      .describe(`${thinkWhat} (default ${thinkMs})`),
+    vbd: z
+      .number()
+      .int()
+      .min(0)
+      .max(LIMITS.vbds - 1)
+      .default(0)
+      .describe("which of the guest's vbds, by index"),
+  };
+}
+
 export const WorkloadSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -256,52 +282,14 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
         .max(LIMITS.blockBytesMax)
         .multipleOf(512, { message: 'must be a multiple of 512 (whole sectors)' })
         .describe('bytes per I/O (fio bs): a multiple of 512, at most 16 MiB'),
-      iodepth: z
-        .number()
-        .int()
-        .min(1)
-        .max(LIMITS.iodepthMax)
-        .default(1)
-        .describe("I/Os kept in flight (fio's iodepth): 1 to 256"),
-      thinkMs: z
-        .number()
-        .min(0)
-        .max(LIMITS.durationMaxS * 1000)
-        .default(0)
-        .describe("guest CPU between an I/O's completion and the next (fio's thinktime), ms"),
-      vbd: z
-        .number()
-        .int()
-        .min(0)
-        .max(LIMITS.vbds - 1)
-        .default(0)
-        .describe("which of the guest's vbds, by index"),
+      ...diskJob(1, 0, "guest CPU between an I/O's completion and the next (fio's thinktime), ms"),
       ...timing,
     })
     .strict(),
   z
     .object({
       kind: z.literal('db'),
-      iodepth: z
-        .number()
-        .int()
-        .min(1)
-        .max(LIMITS.iodepthMax)
-        .default(8)
-        .describe('I/Os in flight (default 8)'),
-      thinkMs: z
-        .number()
-        .min(0)
-        .max(LIMITS.durationMaxS * 1000)
-        .default(0.5)
-        .describe('guest CPU per transaction step between I/Os, ms (default 0.5)'),
-      vbd: z
-        .number()
-        .int()
-        .min(0)
-        .max(LIMITS.vbds - 1)
-        .default(0)
-        .describe("which of the guest's vbds, by index"),
+      ...diskJob(8, 0.5, 'guest CPU per transaction step between I/Os, ms'),
       ...timing,
     })
     .strict()

@@ -33,7 +33,7 @@ import type { Disk, DiskRequest } from '../hardware/disk.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { DRAINED } from '../hypervisor/pollMachine.ts';
-import { bindVirq } from '../hypervisor/virq.ts';
+import { spawnPollLoop } from '../hypervisor/virq.ts';
 import type { WorkItem } from '../hypervisor/work.ts';
 import type { BlockCosts } from '../profiles/profiles.ts';
 import { blkbackMachine } from './blkbackMachine.ts';
@@ -94,14 +94,16 @@ export class Blkback {
   ) {
     this.vcpu = idd.vcpus[0];
     this.kickPort = channels.bind('blkback:kick');
-    this.actor = host.spawn(
+    this.actor = spawnPollLoop(
+      host,
+      xen,
+      this.vcpu,
+      channels,
       `${idd.name}.blkback`,
-      blkbackMachine.provide({
-        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
-        guards: { hasWork: () => this.hasWork() },
-      }),
+      blkbackMachine,
+      { poll: () => this.poll(), rearm: () => this.rearm(), hasWork: () => this.hasWork() },
+      options.iddIrqNs,
     );
-    bindVirq(host, xen, this.vcpu, channels, this.actor, options.iddIrqNs);
   }
 
   /** Drives `disk`: its interrupt is trapped and raised on this domain's block channel. */

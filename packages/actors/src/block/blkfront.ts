@@ -28,7 +28,7 @@ import { type DiskOp, SECTOR_BYTES } from '../hardware/disk.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { DRAINED } from '../hypervisor/pollMachine.ts';
-import { bindVirq } from '../hypervisor/virq.ts';
+import { spawnPollLoop } from '../hypervisor/virq.ts';
 import type { WorkItem } from '../hypervisor/work.ts';
 import { blkfrontMachine } from './blkfrontMachine.ts';
 import {
@@ -98,14 +98,20 @@ export class Blkfront {
     private readonly options: BlkfrontOptions,
   ) {
     this.vcpu = options.vcpu ?? vbd.guest.vcpus[0];
-    this.actor = host.spawn(
+    this.actor = spawnPollLoop(
+      host,
+      xen,
+      this.vcpu,
+      vbd.guestChannels,
       options.name ?? `${vbd.guest.name}.blkfront${vbd.index}`,
-      blkfrontMachine.provide({
-        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
-        guards: { hasWork: () => this.vbd.front.unconsumedResponses() > 0 },
-      }),
+      blkfrontMachine,
+      {
+        poll: () => this.poll(),
+        rearm: () => this.rearm(),
+        hasWork: () => this.vbd.front.unconsumedResponses() > 0,
+      },
+      options.guestIrqNs,
     );
-    bindVirq(host, xen, this.vcpu, vbd.guestChannels, this.actor, options.guestIrqNs);
   }
 
   get inFlight(): number {

@@ -38,7 +38,7 @@ import type { Nic } from '../hardware/nic.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { DRAINED } from '../hypervisor/pollMachine.ts';
-import { bindVirq } from '../hypervisor/virq.ts';
+import { spawnPollLoop } from '../hypervisor/virq.ts';
 import { Direction, type NetStats, type Packet } from '../net/packet.ts';
 import type { Vif } from '../net/vif.ts';
 import { netbackMachine } from './netbackMachine.ts';
@@ -114,14 +114,16 @@ export class Netback {
     const xenId = kernel.registry.name('xen');
     // The hypervisor traps the NIC's physical interrupt and raises the IDD's event channel.
     nic.onInterrupt = () => channels.notify(this.pirqPort, xenId);
-    this.actor = host.spawn(
+    this.actor = spawnPollLoop(
+      host,
+      xen,
+      this.vcpu,
+      channels,
       `${idd.name}.netback`,
-      netbackMachine.provide({
-        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
-        guards: { hasWork: () => this.hasWork() },
-      }),
+      netbackMachine,
+      { poll: () => this.poll(), rearm: () => this.rearm(), hasWork: () => this.hasWork() },
+      options.iddIrqNs,
     );
-    bindVirq(host, xen, this.vcpu, channels, this.actor, options.iddIrqNs);
   }
 
   /** Serves `vif`, its packets' work on the IDD's vCPU `q mod n` for queue q. */

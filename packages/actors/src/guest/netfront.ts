@@ -12,7 +12,7 @@ import { InvariantError, type Kernel } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { DRAINED } from '../hypervisor/pollMachine.ts';
-import { bindVirq } from '../hypervisor/virq.ts';
+import { spawnPollLoop } from '../hypervisor/virq.ts';
 import type { NetStats, Packet } from '../net/packet.ts';
 import type { Vif } from '../net/vif.ts';
 import { netfrontMachine } from './netfrontMachine.ts';
@@ -55,14 +55,16 @@ export class Netfront {
     private readonly options: NetfrontOptions,
   ) {
     this.vcpu = options.vcpu ?? vif.guest.vcpus[0];
-    this.actor = host.spawn(
+    this.actor = spawnPollLoop(
+      host,
+      xen,
+      this.vcpu,
+      vif.guestChannels,
       options.name ?? `${vif.guest.name}.netfront`,
-      netfrontMachine.provide({
-        actions: { poll: () => this.poll(), rearm: () => this.rearm() },
-        guards: { hasWork: () => this.hasWork() },
-      }),
+      netfrontMachine,
+      { poll: () => this.poll(), rearm: () => this.rearm(), hasWork: () => this.hasWork() },
+      options.guestIrqNs,
     );
-    bindVirq(host, xen, this.vcpu, vif.guestChannels, this.actor, options.guestIrqNs);
     this.postBuffers();
     void kernel;
   }

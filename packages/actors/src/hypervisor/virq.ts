@@ -9,6 +9,7 @@ import type { EventChannelSet } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import { pendingEvent } from '../host/channelBridge.ts';
 import type { Hypervisor, Vcpu } from './hypervisor.ts';
+import type { createPollMachine } from './pollMachine.ts';
 
 export function bindVirq(
   host: ActorHost,
@@ -25,4 +26,37 @@ export function bindVirq(
   channels.onUpcall(() => {
     xen.submit(vcpu, { remainingNs: irqNs, principal: vcpu.domain.id, onDone: handler });
   });
+}
+
+/** What a paravirtual driver gives its polling loop (hypervisor/pollMachine.ts). */
+export interface PollDriver {
+  poll(): void;
+  rearm(): void;
+  hasWork(): boolean;
+}
+
+/**
+ * Spawns a driver's polling loop as actor `name` (netback, netfront, blkback, blkfront:
+ * `machine` is theirs) with `driver`'s poll, rearm and hasWork, and binds the virtual
+ * interrupt of `channels` to it on `vcpu`, each interrupt costing `irqNs`.
+ */
+export function spawnPollLoop<M extends ReturnType<typeof createPollMachine>>(
+  host: ActorHost,
+  xen: Hypervisor,
+  vcpu: Vcpu,
+  channels: EventChannelSet,
+  name: string,
+  machine: M,
+  driver: PollDriver,
+  irqNs: number,
+): HostedActor<M> {
+  const actor = host.spawn(
+    name,
+    machine.provide({
+      actions: { poll: () => driver.poll(), rearm: () => driver.rearm() },
+      guards: { hasWork: () => driver.hasWork() },
+    }) as M,
+  );
+  bindVirq(host, xen, vcpu, channels, actor, irqNs);
+  return actor;
 }

@@ -13,6 +13,7 @@ import {
   combinedShare,
   conservation,
   creditCaps,
+  diskWaits,
   hardReservations,
   loadScenario,
   OutputDir,
@@ -25,8 +26,8 @@ import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 
 interface Row {
   readonly label: string;
-  /** What `worst` is measured in: nothing (an exact bound), ε, or Credit ticks. */
-  readonly unit: 'exact' | 'ε' | 'tick';
+  /** What `worst` is measured in: nothing (an exact bound), ε, Credit ticks, or a bound without ε. */
+  readonly unit: 'exact' | 'ε' | 'tick' | 'bound';
   /** The check, or why it does not apply to this host. */
   readonly result: CheckResult | string;
   /** Whether the host claims it (a violation of an unclaimed bound is shown, not failed). */
@@ -43,7 +44,8 @@ function stopsBeforeEnd(s: Scenario): boolean {
 function closest(r: CheckResult, unit: Row['unit']): string {
   if (unit === 'exact') return 'exact';
   if (!Number.isFinite(r.worst)) return '-';
-  return `${r.worst.toFixed(2)} of ${unit === 'ε' ? 'ε' : 'a tick'}`;
+  const of = { ε: 'ε', tick: 'a tick', bound: 'the bound' }[unit];
+  return `${r.worst.toFixed(2)} of ${of}`;
 }
 
 export const check: CommandSpec = {
@@ -56,7 +58,8 @@ export const check: CommandSpec = {
     '2 combined CPU (own + driver domain for it) <= share + ε over every window >= 2t (claimed\n' +
     'only with debt collection; shown for any host), 3 ShareGuard limits over each t + t_def,\n' +
     '4 conservation of CPU time, debt and (when every workload stops before the end, so the\n' +
-    'host can drain) packets. Prints a table; "closest" is how near the worst instance came to\n' +
+    'host can drain) packets and block requests, 7 on hosts with disks: no request waits at a\n' +
+    'disk longer than its elevator allows (fifo, deadline, cfq). Prints a table; "closest" is how near the worst instance came to\n' +
     'its bound (1 = at the bound). Writes the event log to DIR/events.isolog for\n' +
     '`isosim replay`. Exit status 1 if a claimed invariant is violated.',
   usage: 'isosim check <name|file> [--seed N] [--duration S] [--out DIR] [--json]',
@@ -133,6 +136,12 @@ export const check: CommandSpec = {
         label: `4 conservation${drain ? '' : ' (CPU, debt)'}`,
         unit: 'exact',
         result: conservation(run),
+        claimed: true,
+      },
+      {
+        label: '7 disk waits <= elevator bound',
+        unit: 'bound',
+        result: (s.disks ?? []).length > 0 ? diskWaits(run) : 'no disk',
         claimed: true,
       },
     ];
