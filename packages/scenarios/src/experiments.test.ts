@@ -277,7 +277,7 @@ describe('beyond the paper: disks and several driver domains', () => {
 
   it("sets each guest's I/O and its CPU in the block driver domain without and with ShareGuard side by side", () => {
     const md = diskComparison(disks[0], disks[1]).join('\n');
-    expect(md).toContain('limiting Dom-2 to 10% of a CPU in Dom-blk');
+    expect(md).toContain('limiting Dom-2 to 1% of a CPU in Dom-blk');
     expect(md).toContain('| Dom-1 | reads | without | 1000 | 4.10 | 0.80 | 6.00 | Dom-blk | 5.00 | 5.10 |');
     expect(md).toContain('| Dom-1 | reads | with | 3000 | 12.29 | 0.40 | 6.50 | Dom-blk | 15.00 | 16.00 |');
     expect(md).toContain(
@@ -288,7 +288,7 @@ describe('beyond the paper: disks and several driver domains', () => {
     expect(md).toContain('its mean latency fall from 0.80 to 0.40 ms (max 6.00 → 6.50 ms)');
     expect(md).toContain('Dom-2 (writes) sees its IOPS fall from 12000 to 6000 (×0.50)');
     expect(md).toContain(
-      'its CPU in Dom-blk fall from 24.00% to 11.00% (XenMon: 24.50% → 10.50%, against its limit of 10%)',
+      'its CPU in Dom-blk fall from 24.00% to 11.00% (XenMon: 24.50% → 10.50%, against its limit of 1%)',
     );
     expect(md).not.toMatch(/paper|error/);
     // The same largest latency in both runs is said once.
