@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,9 +94,14 @@ describe('ThreadedLogWriter', () => {
   it('reports a failed write as an IsosimError naming the log, keeping the partial file', () => {
     const path = join(dir, 'fails.isolog');
     const sink = new FileSink(path);
+    // The worker's first write fails: its file descriptor is open for reading only.
+    // (Closing the fd instead would let the test process reuse its number, e.g. for
+    // vitest's own channel, and the log thread would write into that.)
+    const writable = sink.fd;
+    const readOnly = openSync(sink.partialPath, 'r');
+    (sink as { fd: number }).fd = readOnly;
+    closeSync(writable);
     const log = new ThreadedLogWriter(sink, logHeader('fails', 1), { ringSlots: 4096 });
-    // The worker's first write fails: its file descriptor is gone.
-    closeSync(sink.fd);
     let error: unknown;
     try {
       write(log, 50_000, 3);
