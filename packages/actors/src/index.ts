@@ -21,6 +21,19 @@ export {
   MAX_REQUEST_BYTES,
   SEGMENT_BYTES,
 } from './block/blkif.ts';
+export type { ChargingPolicyId, ChargingPolicyInfo, ProxyCosts } from './charging/policies.ts';
+export {
+  AFFILIATE_NS,
+  CHARGING_INFO,
+  CHARGING_POLICIES,
+  CONTAINER_NS,
+  DOMAIN_MEMORY_MIB,
+  DOMAIN_TICK,
+  isChargingPolicy,
+  NO_PROXY_COSTS,
+  PROCESS_SWITCH_NS,
+  proxyCosts,
+} from './charging/policies.ts';
 export type { DebtGuest, DebtPort, DebtSource } from './control/debtCollector.ts';
 export { DebtCollector, splitByShares } from './control/debtCollector.ts';
 export type { FeedbackLoopContext, FeedbackLoopInput } from './control/feedbackLoop.ts';

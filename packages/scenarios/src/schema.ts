@@ -11,6 +11,7 @@
  * period, a pCPU's reservations, rates the NIC can carry, names that must exist) is
  * checked by `parseScenario` in load.ts and listed in docs/scenarios.md.
  */
+import { CHARGING_POLICIES } from '@isosim/actors';
 import { MAX_PORTS } from '@isosim/core';
 import { z } from 'zod';
 
@@ -320,6 +321,7 @@ export const DiskSchema = z
   })
   .strict();
 
+
 /** A guest's virtual block device: a region of a disk, served by a driver domain's blkback. */
 export const VbdSchema = z
   .object({
@@ -387,6 +389,12 @@ export const MechanismsSchema = z
       })
       .strict()
       .optional(),
+    charging: z
+      .enum(CHARGING_POLICIES as unknown as [string, ...string[]])
+      .optional()
+      .describe(
+        "how driver domains' work is charged to guests (docs/charging.md): 1A-1E cycle-accurate, 2A-2C near-accurate; default 2C, XenMon's weighted packet counts",
+      ),
   })
   .strict();
 

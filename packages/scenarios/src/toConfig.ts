@@ -4,6 +4,7 @@
  * percent). Name-keyed maps keep every own key, `__proto__` included.
  */
 import {
+  type ChargingPolicyId,
   type DiskModel,
   HDD_7200,
   PROFILES,
@@ -146,6 +147,7 @@ export function toSystemConfig(s: Scenario): SystemConfig {
       shareGuard: m.shareGuard
         ? { periodNs: nsMs(m.shareGuard.periodMs), limits: nameToLimit, source: m.shareGuard.source }
         : undefined,
+      ...(m.charging === undefined ? {} : { charging: m.charging as ChargingPolicyId }),
     },
   };
 }

@@ -29,6 +29,7 @@
  * Every request taken is reported to `onRequest` (XenMon's trace: guest, op, segments).
  */
 import type { EventChannelSet, Kernel } from '@isosim/core';
+import type { ProxyCosts } from '../charging/policies.ts';
 import type { Disk, DiskRequest } from '../hardware/disk.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
@@ -37,13 +38,18 @@ import { spawnPollLoop } from '../hypervisor/virq.ts';
 import type { WorkItem } from '../hypervisor/work.ts';
 import type { BlockCosts } from '../profiles/profiles.ts';
 import { blkbackMachine } from './blkbackMachine.ts';
-import type { BlkRequest, Vbd } from './blkif.ts';
+import { BLKIF_MAX_SEGMENTS_PER_REQUEST, type BlkRequest, type Vbd } from './blkif.ts';
 
 /** linux-2.6.18-xen drivers/xen/blkback/blkback.c: `blkif_reqs` (MAX_PENDING_REQS), 64. */
 export const MAX_PENDING_REQS = 64;
 
 export interface BlkbackOptions extends Pick<BlockCosts, 'reqNs' | 'segNs' | 'doneNs'> {
   readonly iddIrqNs: number;
+  /**
+   * A charging policy's costs per request (charging/policies.ts): `perRequestNs` more
+   * for each (1E's container), or every request costed as one of 11 segments (1B).
+   */
+  readonly proxy?: Pick<ProxyCosts, 'perRequestNs' | 'equalize'>;
 }
 
 /** What a disk request carries back to blkback. */
@@ -104,6 +110,20 @@ export class Blkback {
       { poll: () => this.poll(), rearm: () => this.rearm(), hasWork: () => this.hasWork() },
       options.iddIrqNs,
     );
+  }
+
+  /** What the charging policy's per-request costs have added, ns (`BlkbackOptions.proxy`). */
+  proxyOverheadNs = 0;
+
+  /** blkback's CPU to take a request of `segments` segments, with the charging policy's costs. */
+  private requestNs(segments: number): number {
+    const o = this.options;
+    const base = o.reqNs + segments * o.segNs;
+    if (o.proxy === undefined) return base;
+    const ns =
+      (o.proxy.equalize ? o.reqNs + BLKIF_MAX_SEGMENTS_PER_REQUEST * o.segNs : base) + o.proxy.perRequestNs;
+    this.proxyOverheadNs += ns - base;
+    return ns;
   }
 
   /** Drives `disk`: its interrupt is trapped and raised on this domain's block channel. */
@@ -168,7 +188,7 @@ export class Blkback {
       this.pending++;
       this.taken++;
       this.onRequest(vbd.guest.id, req.op, req.segments);
-      this.batchFor(vbd, v, this.options.reqNs + req.segments * this.options.segNs, true).push({
+      this.batchFor(vbd, v, this.requestNs(req.segments), true).push({
         vbd,
         req,
         slot: v,

@@ -34,6 +34,7 @@
  * work runs on the vCPU of the queue it belongs to.
  */
 import type { EventChannelSet, Kernel } from '@isosim/core';
+import type { ProxyCosts } from '../charging/policies.ts';
 import type { Nic } from '../hardware/nic.ts';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
 import type { Domain, Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
@@ -69,6 +70,11 @@ export interface NetbackOptions {
   readonly iddConnNs?: number;
   /** IDD CPU to drop an outbound packet in netback (ShareGuard), ns. */
   readonly outboundDropNs?: number;
+  /**
+   * A charging policy's costs per packet (charging/policies.ts): `perRequestNs` more
+   * for each (1E's container), or every packet padded to the dearest (1B).
+   */
+  readonly proxy?: Pick<ProxyCosts, 'perRequestNs' | 'equalize'>;
 }
 
 export class Netback {
@@ -95,6 +101,13 @@ export class Netback {
   private readonly sentFns: ((p: Packet) => void)[] = [];
   /** The vif whose turn it is on the schedule list (round robin). */
   private txNext = 0;
+  /** What the charging policy's per-packet costs have added, ns (`NetbackOptions.proxy`). */
+  proxyOverheadNs = 0;
+  /** Per-packet costs: receive, open, send and drop, with the policy's added (`cost`). */
+  private readonly recvCostNs: number;
+  private readonly openCostNs: number;
+  private readonly sendCostNs: number;
+  private readonly dropCostNs: number;
 
   constructor(
     readonly kernel: Kernel,
@@ -109,6 +122,14 @@ export class Netback {
     this.vcpu = idd.vcpus[0];
     this.sendNs = Math.round(options.iddRecvNs * options.weight);
     this.openNs = options.iddRecvNs + (options.iddConnNs ?? 0);
+    const drop = options.outboundDropNs ?? 0;
+    const pad = Math.max(this.openNs, this.sendNs, options.iddRecvNs, drop);
+    const cost = (ns: number) =>
+      (options.proxy?.equalize === true ? pad : ns) + (options.proxy?.perRequestNs ?? 0);
+    this.recvCostNs = cost(options.iddRecvNs);
+    this.openCostNs = cost(this.openNs);
+    this.sendCostNs = cost(this.sendNs);
+    this.dropCostNs = cost(drop);
     this.ringType = kernel.type('ring.occupancy', ['guest', 'txRequests', 'rxBuffers']);
     this.pirqPort = channels.bind('pirq:nic');
     const xenId = kernel.registry.name('xen');
@@ -163,8 +184,12 @@ export class Netback {
     for (let i = 0; i < RX_BUDGET; i++) {
       const p = this.nic.takeRx();
       if (p === undefined) break;
+      if (this.options.proxy !== undefined)
+        this.proxyOverheadNs += p.opens
+          ? this.openCostNs - this.openNs
+          : this.recvCostNs - this.options.iddRecvNs;
       this.xen.submit(this.vcpuFor(p.guest, p.queue), {
-        remainingNs: p.opens ? this.openNs : this.options.iddRecvNs,
+        remainingNs: p.opens ? this.openCostNs : this.recvCostNs,
         principal: p.guest,
         onDone: this.receivedFn,
         arg: p,
@@ -196,14 +221,17 @@ export class Netback {
   private transmit(v: number, vif: Vif, p: Packet): void {
     const vcpu = this.vifVcpus[v];
     if (this.outboundBlocked(p.guest)) {
+      if (this.options.proxy !== undefined)
+        this.proxyOverheadNs += this.dropCostNs - (this.options.outboundDropNs ?? 0);
       this.xen.submit(vcpu, {
-        remainingNs: this.options.outboundDropNs ?? 0,
+        remainingNs: this.dropCostNs,
         principal: p.guest,
         onDone: () => this.complete(vif, p, true),
       });
     } else {
+      if (this.options.proxy !== undefined) this.proxyOverheadNs += this.sendCostNs - this.sendNs;
       this.xen.submit(vcpu, {
-        remainingNs: this.sendNs,
+        remainingNs: this.sendCostNs,
         principal: p.guest,
         onDone: this.sentFns[v],
         arg: p,

@@ -75,6 +75,12 @@ export interface HypervisorOptions {
 const VCPU_STATE_CODE: Record<VcpuState, number> = { blocked: 0, runnable: 1, running: 2 };
 
 export class Hypervisor {
+  /** A charging policy's cost per switch of client in a driver domain, ns (0: none; `chargeSwitch`). */
+  proxySwitchNs = 0;
+  /** What switches of client have cost, by driver domain id, ns. */
+  readonly proxyOverheadNs: number[] = [];
+  /** The guest each vCPU's kernel work was last for, by vCPU index (switches of client). */
+  private readonly lastClient: number[] = [];
   readonly kernel: Kernel;
   readonly pcpus: number;
   readonly domains: Domain[] = [];
@@ -148,6 +154,7 @@ export class Hypervisor {
 
   /** Queues work on a vCPU; a blocked vCPU wakes (and may preempt). */
   submit(vcpu: Vcpu, item: WorkItem): void {
+    if (this.proxySwitchNs > 0) this.chargeSwitch(vcpu, item);
     const before = vcpu.queue.peek();
     vcpu.queue.push(item);
     if (vcpu.state === 'blocked') {
@@ -160,6 +167,21 @@ export class Hypervisor {
       this.segStart[p] = now;
       this.armTimer(p);
     }
+  }
+
+  /**
+   * A charging policy's cost per switch of client (charging/policies.ts, 1C and 1D):
+   * a driver domain's kernel work for a guest other than the one its vCPU last worked
+   * for costs `proxySwitchNs` more, on behalf of the guest it switches to. A vCPU's
+   * kernel items run in the order they are submitted, so the switch is known here.
+   */
+  private chargeSwitch(vcpu: Vcpu, item: WorkItem): void {
+    const d = vcpu.domain;
+    if (!d.isDriverDomain || item.user === true || item.principal === d.id) return;
+    if (this.lastClient[vcpu.index] === item.principal) return;
+    this.lastClient[vcpu.index] = item.principal;
+    item.remainingNs += this.proxySwitchNs;
+    this.proxyOverheadNs[d.id] = (this.proxyOverheadNs[d.id] ?? 0) + this.proxySwitchNs;
   }
 
   /** The vCPU currently on `pcpu`, or undefined when idle. */

@@ -79,6 +79,19 @@ export interface XenMonOptions {
   readonly perDriver?: boolean;
   readonly sampleNs?: number;
   readonly bufferRecords?: number;
+  /**
+   * How a driver domain's CPU in a sample becomes each guest's estimate (charging/
+   * policies.ts; default `weighted`, the paper's 2C): `counts` splits it by unweighted
+   * request counts (2B); `apriori` charges each request a cost known beforehand (2A,
+   * `aprioriNs`), whatever the domain spent; `exact` reads the driver domain's
+   * per-principal accounting (1B–1E); `domain` charges each driver domain's whole CPU
+   * to the one guest it serves (1A, `servedBy`).
+   */
+  readonly estimator?: 'weighted' | 'counts' | 'apriori' | 'exact' | 'domain';
+  /** 2A's costs: per received packet, ns (a sent one costs `weight` times it, a block request its weight in received packets). */
+  readonly aprioriNs?: number;
+  /** 1A: the guest each driver domain serves, by driver domain id. */
+  readonly servedBy?: ReadonlyMap<number, number>;
 }
 
 /** Keys of a sample's span in `XenMon.spans`. */
@@ -108,6 +121,8 @@ export class XenMon {
   private readonly sampleType: number;
   private readonly endpoint: number;
   private lastTrue: number[] = [];
+  /** Exact estimators: each driver domain's cumulative accounting at the last sample, by slot. */
+  private readonly lastExact: number[][] = [];
 
   constructor(
     private readonly kernel: Kernel,
@@ -145,14 +160,22 @@ export class XenMon {
     return this.drivers.indexOf(driver) * 32_768 + domain;
   }
 
-  /** Each domain's weighted count, in thousandths of a received packet, at driver domain `driver`. */
+  /**
+   * Each domain's weighted count, in thousandths of a received packet, at driver domain
+   * `driver` (with the `counts` estimator, thousandths of a request, unweighted).
+   */
   private units(sample: Sample, driver: number): number[] {
     const w: number[] = [];
     const io = sample.io.get(driver);
     if (io === undefined) return w;
     const bw = this.options.blockWeights;
+    const counts = this.options.estimator === 'counts';
     for (const [d, c] of io) {
       if (d === DOMID_IDLE || this.drivers.includes(d)) continue;
+      if (counts) {
+        w[d] = 1000 * (c.sent + c.received + c.blkReads + c.blkWrites);
+        continue;
+      }
       let u = this.weightMilli * c.sent + 1000 * c.received;
       if (bw !== undefined && c.blkReads + c.blkWrites > 0) {
         u += Math.round(
@@ -168,6 +191,60 @@ export class XenMon {
     return w;
   }
 
+  /** Driver domain `drv`'s CPU in `sample` as estimated for each domain, by domain id. */
+  private estimate(sample: Sample, drv: number): number[] {
+    const est = this.options.estimator ?? 'weighted';
+    if (est === 'weighted' || est === 'counts') {
+      const gotten = sample.domains.get(drv)?.gottenNs ?? 0;
+      return splitByUnits(gotten, this.units(sample, drv));
+    }
+    if (est === 'apriori') return this.apriori(sample, drv);
+    // Exact: the driver domain's own accounting since the last sample.
+    this.xen.settle();
+    const acc = this.xen.accounting;
+    const k = this.drivers.indexOf(drv);
+    const now = acc.perDriver ? acc.iddOfDriver(drv) : acc.iddForNs;
+    const last = this.lastExact[k] ?? [];
+    this.lastExact[k] = [...now];
+    const part: number[] = [];
+    if (est === 'domain') {
+      const guest = this.options.servedBy?.get(drv);
+      if (guest === undefined) return part;
+      let all = 0;
+      now.forEach((v, d) => {
+        all += (v ?? 0) - (last[d] ?? 0);
+      });
+      part[guest] = all;
+      return part;
+    }
+    now.forEach((v, d) => {
+      if (!this.drivers.includes(d)) part[d] = (v ?? 0) - (last[d] ?? 0);
+    });
+    return part;
+  }
+
+  /** 2A: each domain's requests at `drv` in `sample` times their cost known beforehand, ns. */
+  private apriori(sample: Sample, drv: number): number[] {
+    const out: number[] = [];
+    const io = sample.io.get(drv);
+    const recv = this.options.aprioriNs ?? 0;
+    if (io === undefined) return out;
+    const bw = this.options.blockWeights;
+    for (const [d, c] of io) {
+      if (d === DOMID_IDLE || this.drivers.includes(d)) continue;
+      let packets = this.options.weight * c.sent + c.received;
+      if (bw !== undefined) {
+        packets +=
+          bw.read.base * c.blkReads +
+          bw.read.perSeg * c.blkReadSegs +
+          bw.write.base * c.blkWrites +
+          bw.write.perSeg * c.blkWriteSegs;
+      }
+      out[d] = Math.round(packets * recv);
+    }
+    return out;
+  }
+
   /** Drains the trace, closes a sample at now, and updates the estimates. */
   sample(): XenMonSample {
     const now = this.kernel.nowNs;
@@ -177,8 +254,7 @@ export class XenMon {
     const est: number[] = [];
     const byDriver: number[][] = [];
     for (const drv of this.drivers) {
-      const gotten = sample.domains.get(drv)?.gottenNs ?? 0;
-      const part = splitByUnits(gotten, this.units(sample, drv));
+      const part = this.estimate(sample, drv);
       byDriver.push(part);
       part.forEach((e, d) => {
         if (e !== undefined) est[d] = (est[d] ?? 0) + e;

@@ -3,6 +3,7 @@
  * the CLI, are checked and turned into this). Times are integer nanoseconds.
  */
 
+import type { ChargingPolicyId } from '../charging/policies.ts';
 import type { DiskModel, ElevatorKind } from '../hardware/disk.ts';
 import type { ActorEngine, InspectObserver } from '../host/actorHost.ts';
 import type { HardwareProfile } from '../profiles/profiles.ts';
@@ -176,6 +177,11 @@ export interface MechanismsConfig {
   /** SEDF-DC / Credit-DC debt collection. */
   readonly debt?: DebtConfig;
   readonly shareGuard?: ShareGuardConfig;
+  /**
+   * How driver domains' work is charged to guests: what XenMon reports and what debt
+   * and ShareGuard read as `estimate` (charging/policies.ts; default `2C`, the paper's).
+   */
+  readonly charging?: ChargingPolicyId;
 }
 
 export interface SystemConfig {

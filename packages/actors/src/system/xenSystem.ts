@@ -15,6 +15,7 @@ import type { AnyStateMachine } from 'xstate';
 import { Blkback } from '../block/blkback.ts';
 import { Blkfront } from '../block/blkfront.ts';
 import { createVbd } from '../block/blkif.ts';
+import { type ChargingPolicyId, DOMAIN_TICK, proxyCosts } from '../charging/policies.ts';
 import { DebtCollector, type DebtSource } from '../control/debtCollector.ts';
 import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
 import { ShareGuard, type ShareGuardLimit } from '../control/shareGuard.ts';
@@ -67,6 +68,20 @@ export interface GuestRuntime {
   webServer?: WebServer;
 }
 
+/** The workloads that use the network (1A: the NIC's driver domain serves their guests). */
+const NETWORK_KINDS: ReadonlySet<string> = new Set(['web', 'bulk', 'udp', 'custom']);
+
+/** XenMon's estimator for each charging policy but 2C (its default). */
+const ESTIMATORS = {
+  '1A': 'domain',
+  '1B': 'exact',
+  '1C': 'exact',
+  '1D': 'exact',
+  '1E': 'exact',
+  '2A': 'apriori',
+  '2B': 'counts',
+} as const;
+
 export class XenSystem {
   readonly host: ActorHost;
   /**
@@ -98,6 +113,10 @@ export class XenSystem {
   /** ShareGuard per driver domain id, where any guest is limited. */
   readonly shareGuards = new Map<number, ShareGuard>();
   private readonly stats: NetStats[] = [];
+  /** The charging policy (`MechanismsConfig.charging`). */
+  readonly charging: ChargingPolicyId;
+  /** 1A's timer ticks submitted, ns, by driver domain id. */
+  private readonly tickNs: number[] = [];
 
   /**
    * `schedulerPort` replaces the configured scheduler actor with one of your own (a
@@ -131,6 +150,13 @@ export class XenSystem {
     const driverConfigs: readonly DriverDomainConfig[] = [config.idd, ...(config.drivers ?? [])];
     const driverIds = driverConfigs.map((_, i) => i);
     this.xen = new Hypervisor(kernel, { pcpus, scheduler: this.scheduler, driverDomains: driverIds });
+    this.charging = config.mechanisms?.charging ?? '2C';
+    const proxy = proxyCosts(this.charging);
+    this.xen.proxySwitchNs = proxy.perSwitchNs;
+    const proxyOption =
+      proxy.perRequestNs > 0 || proxy.equalize
+        ? { proxy: { perRequestNs: proxy.perRequestNs, equalize: proxy.equalize } }
+        : {};
     const statsOf = (guest: number): NetStats => {
       const s = this.stats[guest];
       if (s === undefined) throw new InvariantError(`no network statistics for domain ${guest}`);
@@ -161,6 +187,7 @@ export class XenSystem {
       weight: profile.weight,
       iddIrqNs: profile.iddIrqNs,
       iddConnNs: profile.iddConnNs,
+      ...proxyOption,
     });
     for (const dc of config.disks ?? []) {
       const drv = this.drivers[owners.get(dc.name) ?? 0];
@@ -177,6 +204,7 @@ export class XenSystem {
             segNs: profile.block.segNs,
             doneNs: profile.block.doneNs,
             iddIrqNs: profile.iddIrqNs,
+            ...proxyOption,
           },
         );
         this.blkbacks.set(drv.id, back);
@@ -194,13 +222,19 @@ export class XenSystem {
     const regions = vbdRegions(config);
     for (const g of config.guests) this.addGuest(g, iddChannels, regions);
     const perDriver = this.drivers.length > 1 || this.disks.size > 0;
+    const servedBy = this.charging === '1A' ? this.dedicatedDrivers(config) : undefined;
     this.xenmon = new XenMon(kernel, this.xen, {
       weight: profile.weight,
       iddDomain: this.idd.id,
       ...(perDriver
         ? { drivers: this.drivers.map((d) => d.id), blockWeights: profile.block.blkWeights, perDriver }
         : {}),
+      ...(this.charging === '2C'
+        ? {}
+        : { estimator: ESTIMATORS[this.charging], aprioriNs: profile.iddRecvNs }),
+      ...(servedBy === undefined ? {} : { servedBy }),
     });
+    if (servedBy !== undefined) this.startTicks(servedBy);
     const xenmon = this.xenmon;
     const netIddId = this.netIdd.id;
     this.netback.onPacket = (g, dir, bytes) => xenmon.packet(g, dir, bytes, netIddId);
@@ -349,6 +383,75 @@ export class XenSystem {
         );
       }
     }
+  }
+
+  /**
+   * 1A: the guest each driver domain serves, by driver domain id; a domain that serves
+   * two is an error. The NIC's driver domain serves the guests with network workloads,
+   * a disk's the guests with a vbd on it.
+   */
+  private dedicatedDrivers(config: SystemConfig): Map<number, number> {
+    const served = new Map<number, Set<string>>();
+    const serve = (drv: Domain, guest: string) => {
+      const set = served.get(drv.id) ?? new Set<string>();
+      set.add(guest);
+      served.set(drv.id, set);
+    };
+    for (const g of config.guests) {
+      if ((g.workloads ?? []).some((w) => NETWORK_KINDS.has(w.kind))) serve(this.netIdd, g.name);
+      for (const v of g.vbds ?? []) {
+        const drv = this.diskDriver.get(v.disk);
+        if (drv !== undefined) serve(drv, g.name);
+      }
+    }
+    const out = new Map<number, number>();
+    for (const [drv, names] of served) {
+      if (names.size > 1) {
+        throw new IsosimError(
+          'mechanisms',
+          'charging',
+          `1A needs a driver domain per guest, but ${this.drivers[drv].name} serves ${[...names].join(', ')}`,
+          'give each guest its own driver domain (a disk each, driven by its own domain; the one NIC for at most one guest), or choose another policy (1B-1E, 2A-2C)',
+        );
+      }
+      out.set(drv, this.guest([...names][0]).domain.id);
+    }
+    return out;
+  }
+
+  /** 1A: each dedicated driver domain's kernel runs its timer tick (DOMAIN_TICK). */
+  private startTicks(servedBy: ReadonlyMap<number, number>): void {
+    for (const id of servedBy.keys()) {
+      const drv = this.drivers[id];
+      const vcpu = drv.vcpus[0];
+      const xen = this.xen;
+      const counted = this.tickNs;
+      this.host.spawn(
+        `${drv.name}.tick`,
+        feedbackLoopMachine.provide({
+          actions: {
+            tick: () => {
+              counted[id] = (counted[id] ?? 0) + DOMAIN_TICK.costNs;
+              xen.submit(vcpu, { remainingNs: DOMAIN_TICK.costNs, principal: id });
+            },
+          },
+        }),
+        { input: { periodMs: DOMAIN_TICK.periodNs / NS_PER_MS } },
+      );
+    }
+  }
+
+  /**
+   * What the charging policy has cost each driver domain so far, ns, by driver domain
+   * id: switches of client, per-request costs and padding, 1A's timer ticks.
+   */
+  chargingOverheadNs(): number[] {
+    return this.drivers.map((d) => {
+      let ns = (this.xen.proxyOverheadNs[d.id] ?? 0) + (this.tickNs[d.id] ?? 0);
+      if (d === this.netIdd) ns += this.netback.proxyOverheadNs;
+      ns += this.blkbacks.get(d.id)?.proxyOverheadNs ?? 0;
+      return ns;
+    });
   }
 
   /** A driver domain's CPU share, in CPUs (as `iddShare` for the first). */
