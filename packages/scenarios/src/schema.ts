@@ -321,7 +321,6 @@ export const DiskSchema = z
   })
   .strict();
 
-
 /** A guest's virtual block device: a region of a disk, served by a driver domain's blkback. */
 export const VbdSchema = z
   .object({
