@@ -20,6 +20,7 @@
 import type { Hypervisor, Vcpu } from '../hypervisor/hypervisor.ts';
 import { FlowHasher } from '../net/flowHash.ts';
 import type { Flow, Packet } from '../net/packet.ts';
+import type { GuestContainers } from './containers.ts';
 import type { Netfront } from './netfront.ts';
 
 /** Where a workload's threads run: one vCPU (by index in its domain) or spread by flow. */
@@ -33,6 +34,11 @@ export class GuestNet {
     readonly guest: number,
     readonly vcpus: readonly Vcpu[],
     readonly queues: readonly Netfront[],
+    /**
+     * The guest kernel's resource containers (guest/containers.ts), if it has them: its
+     * web server charges each connection's work to the container of its client class.
+     */
+    readonly containers?: GuestContainers,
   ) {}
 
   /** The queue a flow's packets use. */

@@ -4,6 +4,7 @@
  */
 
 import type { ChargingPolicyId } from '../charging/policies.ts';
+import type { GuestContainersConfig } from '../guest/containers.ts';
 import type { DiskModel, ElevatorKind } from '../hardware/disk.ts';
 import type { ActorEngine, InspectObserver } from '../host/actorHost.ts';
 import type { HardwareProfile } from '../profiles/profiles.ts';
@@ -33,6 +34,8 @@ export type WorkloadKindConfig =
       readonly arrivals?: 'uniform' | 'poisson';
       readonly fileBytes: number;
       readonly timeoutNs: number;
+      /** In a guest with `containers`: the client class (one of its classes), required there. */
+      readonly clientClass?: string;
       readonly startNs?: number;
       readonly stopNs?: number;
     }
@@ -102,6 +105,12 @@ export interface DomainConfig {
   readonly workloads?: readonly WorkloadConfig[];
   /** The guest's virtual block devices, each a region of a disk served by a driver domain. */
   readonly vbds?: readonly VbdConfig[];
+  /**
+   * A guest kernel with resource containers (guest/containers.ts, docs/containers.md):
+   * one per client class with a CPU share, and LRP's early demultiplexing. One vCPU and
+   * web workloads only, each naming its `clientClass`.
+   */
+  readonly containers?: GuestContainersConfig;
 }
 
 /**

@@ -20,6 +20,7 @@ import { DebtCollector, type DebtSource } from '../control/debtCollector.ts';
 import { feedbackLoopMachine } from '../control/feedbackLoop.ts';
 import { ShareGuard, type ShareGuardLimit } from '../control/shareGuard.ts';
 import { Netback } from '../driver/netback.ts';
+import { GuestContainers } from '../guest/containers.ts';
 import { GuestNet } from '../guest/guestNet.ts';
 import { Netfront } from '../guest/netfront.ts';
 import { Disk } from '../hardware/disk.ts';
@@ -66,6 +67,10 @@ export interface GuestRuntime {
   readonly disk: DiskJob[];
   /** The guest's web server, shared by its web workloads (made with the first one). */
   webServer?: WebServer;
+  /** The guest kernel's resource containers (`DomainConfig.containers`), if it has them. */
+  readonly containers?: GuestContainers;
+  /** Its client classes, by container index (also in mode `off`, where they only label clients). */
+  readonly clientClasses?: readonly string[];
 }
 
 /** The workloads that use the network (1A: the NIC's driver domain serves their guests). */
@@ -117,6 +122,8 @@ export class XenSystem {
   readonly charging: ChargingPolicyId;
   /** 1A's timer ticks submitted, ns, by driver domain id. */
   private readonly tickNs: number[] = [];
+  /** Under 1A: the guest each driver domain serves, by driver domain id (domain ids). */
+  readonly dedicated: ReadonlyMap<number, number> | undefined;
 
   /**
    * `schedulerPort` replaces the configured scheduler actor with one of your own (a
@@ -223,6 +230,7 @@ export class XenSystem {
     for (const g of config.guests) this.addGuest(g, iddChannels, regions);
     const perDriver = this.drivers.length > 1 || this.disks.size > 0;
     const servedBy = this.charging === '1A' ? this.dedicatedDrivers(config) : undefined;
+    this.dedicated = servedBy;
     this.xenmon = new XenMon(kernel, this.xen, {
       weight: profile.weight,
       iddDomain: this.idd.id,
@@ -503,6 +511,7 @@ export class XenSystem {
     const domain = xen.addDomain(config.name, config.vcpus);
     const stats = this.loggedStats(domain.id);
     this.stats[domain.id] = stats;
+    const containers = config.containers && this.makeContainers(config, domain);
     // One queue per vCPU both ends can serve (guest/guestNet.ts), each with its own
     // rings and event channel, its interrupt bound to the guest's vCPU q.
     const queues = Math.max(1, Math.min(domain.vcpus.length, this.idd.vcpus.length));
@@ -514,14 +523,15 @@ export class XenSystem {
       this.netback.attach(vif);
       netfronts.push(
         new Netfront(kernel, host, xen, vif, stats, {
-          guestPacketNs: sys.profile.guestPacketNs,
+          // With containers, netfront's part of a packet's cost (LRP: its classification).
+          guestPacketNs: containers?.eagerPacketNs ?? sys.profile.guestPacketNs,
           guestIrqNs: sys.profile.guestIrqNs,
           vcpu: domain.vcpus[q],
           name: `${config.name}.netfront${suffix}`,
         }),
       );
     }
-    const net = new GuestNet(xen, domain.id, domain.vcpus, netfronts);
+    const net = new GuestNet(xen, domain.id, domain.vcpus, netfronts, containers);
     const runtime: GuestRuntime = {
       domain,
       net,
@@ -531,6 +541,10 @@ export class XenSystem {
       web: [],
       blkfronts: [],
       disk: [],
+      ...(containers === undefined ? {} : { containers }),
+      ...(config.containers === undefined
+        ? {}
+        : { clientClasses: config.containers.classes.map((k) => k.name) }),
     };
     (config.vbds ?? []).forEach((v, i) => {
       const where = `guest ${config.name}`;
@@ -614,6 +628,99 @@ export class XenSystem {
     this.guests.push(runtime);
   }
 
+  /**
+   * The guest kernel's resource containers, checked: one vCPU, web workloads only, each
+   * naming one of the classes (docs/containers.md); shares whole percents adding up to
+   * at most 100; distinct class names.
+   */
+  private makeContainers(config: DomainConfig, domain: Domain): GuestContainers | undefined {
+    const where = `guest ${config.name}`;
+    const c = config.containers as NonNullable<DomainConfig['containers']>;
+    const names = c.classes.map((k) => k.name);
+    if (c.classes.length === 0) {
+      throw new IsosimError(where, 'containers.classes', 'is empty', 'give at least one client class');
+    }
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) {
+        throw new IsosimError(
+          where,
+          `containers.classes[${i}].name`,
+          `${JSON.stringify(n)} is given twice`,
+          'give each class its own name',
+        );
+      }
+      const pct = c.classes[i].sharePct;
+      if (!(Number.isInteger(pct) && pct >= 1 && pct <= 100)) {
+        throw new IsosimError(
+          where,
+          `containers.classes[${i}].sharePct`,
+          `is ${pct}`,
+          'give a whole percent, 1 to 100',
+        );
+      }
+    });
+    const total = c.classes.reduce((n, k) => n + k.sharePct, 0);
+    if (total > 100) {
+      throw new IsosimError(
+        where,
+        'containers.classes',
+        `the shares add up to ${total}%`,
+        'give shares adding up to at most 100%',
+      );
+    }
+    if (c.queuePackets !== undefined && (c.mode ?? 'lrp') !== 'lrp') {
+      throw new IsosimError(
+        where,
+        'containers.queuePackets',
+        'bounds the LRP input queues, but the mode is not lrp',
+        "remove it, or set mode 'lrp'",
+      );
+    }
+    if (c.queuePackets !== undefined && !(Number.isInteger(c.queuePackets) && c.queuePackets >= 1)) {
+      throw new IsosimError(
+        where,
+        'containers.queuePackets',
+        `is ${c.queuePackets}`,
+        'give a whole number of packets, at least 1',
+      );
+    }
+    if (domain.vcpus.length !== 1) {
+      throw new IsosimError(
+        where,
+        'containers',
+        `the guest has ${domain.vcpus.length} vCPUs, but its containers are scheduled on one`,
+        'give the guest one vCPU, or remove containers',
+      );
+    }
+    (config.workloads ?? []).forEach((w, i) => {
+      if (w.kind !== 'web') {
+        throw new IsosimError(
+          where,
+          `workloads[${i}].kind`,
+          `is ${w.kind}, but a guest with containers runs web workloads only here`,
+          'move it to another guest, or remove containers',
+        );
+      }
+      if (w.clientClass === undefined || !names.includes(w.clientClass)) {
+        throw new IsosimError(
+          where,
+          `workloads[${i}].clientClass`,
+          w.clientClass === undefined ? 'is missing' : `${JSON.stringify(w.clientClass)} names no class`,
+          `give one of the guest's classes: ${names.join(', ')}`,
+        );
+      }
+    });
+    if (c.mode === 'off') return undefined;
+    return new GuestContainers(
+      this.kernel,
+      this.xen,
+      domain.vcpus[0],
+      c,
+      this.config.profile.guestPacketNs,
+      `${config.name}.containers`,
+    );
+  }
+
   private makeDiskJob(
     w: Extract<WorkloadConfig, { kind: 'disk' }>,
     runtime: GuestRuntime,
@@ -642,7 +749,19 @@ export class XenSystem {
   private makeWorkload(w: WorkloadConfig, ends: Endpoints, runtime: GuestRuntime): WorkloadEngine {
     switch (w.kind) {
       case 'web': {
-        runtime.webServer ??= new WebServer();
+        if (w.clientClass !== undefined && runtime.clientClasses === undefined) {
+          throw new IsosimError(
+            `guest ${runtime.domain.name}`,
+            `workloads[${runtime.workloads.length}].clientClass`,
+            'is given, but the guest has no containers',
+            'give the guest containers, or remove clientClass',
+          );
+        }
+        runtime.webServer ??= new WebServer(
+          undefined,
+          undefined,
+          runtime.containers?.classes.map((k) => k.sharePct),
+        );
         const load = new WebLoad(
           ends,
           {
@@ -651,6 +770,7 @@ export class XenSystem {
             fileBytes: w.fileBytes,
             timeoutNs: w.timeoutNs,
             requestNs: this.config.profile.webRequestNs,
+            ...(w.clientClass === undefined ? {} : { clientClass: w.clientClass }),
           },
           runtime.webServer,
         );

@@ -26,7 +26,17 @@
  * worker busy waits; a SYN that finds `LISTEN_BACKLOG` connections already waiting is
  * dropped by the guest's kernel (the client tries again after `SYN_RTO_NS`). A worker
  * is free again when its response is fully acknowledged or the client has given up.
+ *
+ * In a guest with resource containers (guest/containers.ts, docs/containers.md) each
+ * workload is one client class (`clientClass`), and each of its connections is bound to
+ * that class's container: the request's work and the connection's packets are charged
+ * to it, and scheduled by it (its packets' protocol work only with LRP). The server
+ * then listens on one socket per class, each with its own backlog, and a free worker
+ * takes the next waiting connection of the class with the fewest workers for its share
+ * (as Banga et al.'s server accepts by container priority).
  */
+import { InvariantError } from '@isosim/core';
+import type { GuestContainers } from '../guest/containers.ts';
 import { ACK_BYTES, Direction, type DropReason, type Flow, MSS_BYTES, type Packet } from '../net/packet.ts';
 import type { Endpoints } from './endpoints.ts';
 import { EventCounter } from './eventCounter.ts';
@@ -72,6 +82,11 @@ export interface WebOptions {
   readonly timeoutNs: number;
   /** Guest CPU per request beyond its packets, ns. */
   readonly requestNs: number;
+  /**
+   * The client class, in a guest with resource containers: the container its
+   * connections are bound to (one of the guest's classes; required there, refused elsewhere).
+   */
+  readonly clientClass?: string;
 }
 
 export interface WebStats {
@@ -118,16 +133,30 @@ export class WebServer {
   busy = 0;
   /** Connections accepted by the kernel, waiting for a worker (in order). */
   readonly waiting: Connection[] = [];
+  /** With containers: workers per class, and each class's socket's waiting connections. */
+  private readonly busyOf: number[] = [];
+  private readonly waitingOf: Connection[][] = [];
 
   constructor(
     /** Workers at most (Apache's MaxClients). */
     readonly maxClients = MAX_CLIENTS,
-    /** Connections waiting for accept() at most (the listen backlog). */
+    /** Connections waiting for accept() at most (the listen backlog, per socket). */
     readonly backlog = LISTEN_BACKLOG,
-  ) {}
+    /**
+     * With resource containers: each class's share (the guest's containers, in order).
+     * The server then has a listen socket per class and hands workers out by share.
+     */
+    readonly shares?: readonly number[],
+  ) {
+    for (const _ of shares ?? []) {
+      this.busyOf.push(0);
+      this.waitingOf.push([]);
+    }
+  }
 
   /** A SYN for `c` arrives: false if the kernel drops it (backlog full). */
   admit(c: Connection): boolean {
+    if (this.shares !== undefined) return this.admitByClass(c);
     if (this.busy < this.maxClients) {
       this.busy++;
       return c.serve();
@@ -137,8 +166,14 @@ export class WebServer {
     return true;
   }
 
-  /** A worker is free: the next waiting connection gets it. */
-  release(): void {
+  /** A worker is free (`c`'s): the next waiting connection gets it. */
+  release(c: Connection): void {
+    if (this.shares !== undefined) {
+      this.busy--;
+      this.busyOf[c.container]--;
+      this.fillByClass();
+      return;
+    }
     this.busy--;
     while (this.busy < this.maxClients && this.waiting.length > 0) {
       const c = this.waiting.shift() as Connection;
@@ -148,8 +183,51 @@ export class WebServer {
 
   /** `c` gave up while waiting in the backlog. */
   leave(c: Connection): void {
-    const i = this.waiting.indexOf(c);
-    if (i >= 0) this.waiting.splice(i, 1);
+    const waiting = this.shares !== undefined ? this.waitingOf[c.container] : this.waiting;
+    const i = waiting.indexOf(c);
+    if (i >= 0) waiting.splice(i, 1);
+  }
+
+  /** Workers serving class `k` now (with containers). */
+  busyIn(k: number): number {
+    return this.busyOf[k] ?? 0;
+  }
+
+  private admitByClass(c: Connection): boolean {
+    const k = c.container;
+    const waiting = this.waitingOf[k];
+    if (this.busy < this.maxClients && waiting.length === 0) {
+      if (c.serve()) {
+        this.busy++;
+        this.busyOf[k]++;
+      }
+      return true;
+    }
+    if (waiting.length >= this.backlog) return false;
+    waiting.push(c);
+    this.fillByClass();
+    return true;
+  }
+
+  /**
+   * Free workers take waiting connections, each from the class with the fewest workers
+   * for its share (busy_k / share_k least, compared exactly; ties: the first class).
+   */
+  private fillByClass(): void {
+    const shares = this.shares as readonly number[];
+    while (this.busy < this.maxClients) {
+      let best = -1;
+      for (let k = 0; k < shares.length; k++) {
+        if (this.waitingOf[k].length === 0) continue;
+        if (best < 0 || this.busyOf[k] * shares[best] < this.busyOf[best] * shares[k]) best = k;
+      }
+      if (best < 0) return;
+      const c = this.waitingOf[best].shift() as Connection;
+      if (c.serve()) {
+        this.busy++;
+        this.busyOf[best]++;
+      }
+    }
   }
 }
 
@@ -170,6 +248,9 @@ export class WebLoad implements WorkloadEngine {
   private readonly gapNs: () => number;
   /** `open` as one function for the arrival timer (not a closure per connection). */
   private readonly openNext = () => this.open();
+  /** The guest's resource containers, if it has them, and this workload's (its client class's). */
+  readonly containers: GuestContainers | undefined;
+  readonly container: number;
 
   constructor(
     readonly ends: Endpoints,
@@ -177,6 +258,13 @@ export class WebLoad implements WorkloadEngine {
     /** The guest's server (shared by its web workloads; a server of its own if omitted). */
     readonly server: WebServer = new WebServer(),
   ) {
+    this.containers = ends.net.containers;
+    this.container = this.containers?.indexOf(options.clientClass ?? '') ?? -1;
+    if (this.containers !== undefined && this.container < 0) {
+      throw new InvariantError(
+        `${ends.name}: client class ${JSON.stringify(options.clientClass)} is none of the guest's containers`,
+      );
+    }
     this.segments = Math.max(1, Math.ceil(options.fileBytes / MSS_BYTES));
     this.intervalNs = Math.round(1e9 / options.rate);
     const rng = ends.kernel.prng.fork(ends.name);
@@ -211,6 +299,19 @@ export class WebLoad implements WorkloadEngine {
     }
     return t;
   }
+
+  /**
+   * The guest sends a packet of `flow`'s: at once, or with containers through the
+   * connection's container (its stack's work charged to it, and with LRP scheduled by it).
+   */
+  send(bytes: number, flow: Connection, tag: number): void {
+    const containers = this.containers;
+    if (containers === undefined) this.ends.fromGuest(bytes, flow, tag);
+    else containers.send(this.container, this.sendOutFn, { bytes, flow, tag });
+  }
+
+  private readonly sendOutFn = (o: { bytes: number; flow: Connection; tag: number }): void =>
+    this.ends.fromGuest(o.bytes, o.flow, o.tag);
 
   /** Bytes on the wire of segment k (the last one may be short). */
   segmentBytes(k: number): number {
@@ -256,6 +357,11 @@ export class Connection implements Flow {
     private readonly startNs: number,
   ) {}
 
+  /** The container this connection is bound to (its workload's client class; -1: none). */
+  get container(): number {
+    return this.load.container;
+  }
+
   begin(): void {
     this.load.ends.fromClient(ACK_BYTES, this, SYN, true);
     this.timeoutTicket = this.load.timeouts.set(this);
@@ -281,11 +387,22 @@ export class Connection implements Flow {
   }
 
   arrived(p: Packet): void {
-    if (p.direction === Direction.INBOUND) this.atServer(p.tag);
-    else if (!this.dead) this.atClient(p.tag);
+    if (p.direction === Direction.INBOUND) {
+      const containers = this.load.containers;
+      if (containers === undefined) this.atServer(p.tag);
+      else if (!containers.receive(this.load.container, Connection.atServerFn, p)) this.lost(p);
+    } else if (!this.dead) this.atClient(p.tag);
   }
 
+  /** An inbound packet through its container: at the server once processed. */
+  private static readonly atServerFn = (p: Packet): void => (p.flow as Connection).atServer(p.tag);
+
   dropped(p: Packet, _reason: DropReason): void {
+    this.lost(p);
+  }
+
+  /** `p` did not arrive: its sender sends it again after a timeout (TCP). */
+  private lost(p: Packet): void {
     if (this.dead || this.done) return;
     if (p.direction === Direction.OUTBOUND && p.tag >= DATA) {
       this.ssthresh = Math.max(2, Math.floor(this.window / 2));
@@ -328,7 +445,9 @@ export class Connection implements Flow {
   resend(p: Packet): void {
     if (this.dead || this.done) return;
     this.load.stats.retransmits++;
-    this.load.ends.resend(p);
+    if (p.direction === Direction.OUTBOUND && this.load.containers !== undefined)
+      this.load.send(p.bytes, this, p.tag);
+    else this.load.ends.resend(p);
   }
 
   /** Gives this connection a worker; false if it no longer needs one. */
@@ -340,8 +459,12 @@ export class Connection implements Flow {
   }
 
   private process(): void {
-    this.load.ends.work(this.load.options.requestNs, () => this.sendWindow(), this);
+    const { containers, options } = this.load;
+    if (containers === undefined) this.load.ends.work(options.requestNs, () => this.sendWindow(), this);
+    else containers.run(this.load.container, options.requestNs, Connection.sendWindowFn, this);
   }
+
+  private static readonly sendWindowFn = (c: Connection): void => c.sendWindow();
 
   /** Frees the server side: the worker, or the place in the backlog. */
   private finish(): void {
@@ -349,15 +472,18 @@ export class Connection implements Flow {
     this.released = true;
     if (this.hasWorker) {
       this.hasWorker = false;
-      this.load.server.release();
+      this.load.server.release(this);
     } else {
       this.load.server.leave(this);
     }
   }
 
   private atServer(tag: number): void {
-    const { ends, segments } = this.load;
+    const { segments } = this.load;
     if (tag === SYN) {
+      // With containers, a SYN of a connection httperf has closed meets no one (the
+      // client would answer the SYN-ACK with a reset): it takes no worker.
+      if (this.dead && this.load.containers !== undefined) return;
       if (!this.accepted) {
         if (!this.load.server.admit(this)) {
           // The guest's kernel drops the SYN; the client tries again later.
@@ -367,9 +493,9 @@ export class Connection implements Flow {
         }
         this.accepted = true;
       }
-      ends.fromGuest(ACK_BYTES, this, SYN_ACK);
+      this.load.send(ACK_BYTES, this, SYN_ACK);
     } else if (tag === FIN) {
-      ends.fromGuest(ACK_BYTES, this, SRV_FIN);
+      this.load.send(ACK_BYTES, this, SRV_FIN);
     } else if (tag === GET) {
       if (this.gotRequest || this.released) return;
       this.gotRequest = true;
@@ -394,10 +520,10 @@ export class Connection implements Flow {
 
   /** Sends segments while the window allows; nothing once the client has given up. */
   private sendWindow(): void {
-    const { ends, segments } = this.load;
+    const { segments } = this.load;
     while (!this.dead && this.sent < segments && this.sent - this.acked < this.window) {
       const k = this.sent++;
-      ends.fromGuest(this.load.segmentBytes(k), this, DATA + k);
+      this.load.send(this.load.segmentBytes(k), this, DATA + k);
     }
   }
 
