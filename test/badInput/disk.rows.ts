@@ -2,7 +2,8 @@
  * Bad disk and driver-domain input (issue 16): a queue depth of 0, an I/O size that is
  * not whole sectors, a vbd whose backend is not a driver domain (or does not drive its
  * disk), a vbd on a disk that does not exist, a disk job on a guest without a vbd, a
- * device driven by two domains. Each is refused when the file is loaded, in one line
+ * device driven by two domains; a charging policy that does not exist, and 1A (a driver
+ * domain per guest) where one serves two guests (issue 17). Each is refused when the file is loaded, in one line
  * naming the file, the field and the fix, before anything is written.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -126,5 +127,19 @@ export const rows: readonly BadInputRow[] = [
       s.mechanisms = { debt: { drivers: ['Dom-1'] } };
     },
     ['debt.drivers[0]', 'not a driver domain'],
+  ),
+  row(
+    'a charging policy that does not exist',
+    (s) => {
+      s.mechanisms = { charging: '3A' };
+    },
+    ['mechanisms.charging', '"1A"', '"2C"'],
+  ),
+  row(
+    'charging 1A (a driver domain per guest) with two guests on one block domain',
+    (s) => {
+      s.mechanisms = { charging: '1A' };
+    },
+    ['mechanisms.charging', '"Dom-blk" serves "Dom-1", "Dom-2"', 'its own driver domain'],
   ),
 ];

@@ -140,6 +140,11 @@ export interface HostGen {
    * domain that drives a device (`each`), or only in those that drive a disk (`blk`).
    */
   readonly limitsPer?: 'all' | 'each' | 'blk';
+  /**
+   * A charging policy (`mechanisms.charging`); with one, debt and ShareGuard read its
+   * estimate (`source: 'estimate'`) instead of the ground truth.
+   */
+  readonly charging?: string;
 }
 
 /** Names that are not `Dom-N` (all round-trip: printable, short). */
@@ -508,16 +513,17 @@ export function toScenario(
     domains.splice(at, 0, idds[0]);
     domains.push(...idds.slice(1));
   } else domains.splice(at, 0, ...idds);
-  const mechanisms: Json = {};
+  const mechanisms: Json = h.charging === undefined ? {} : { charging: h.charging };
+  const source = h.charging === undefined ? 'truth' : 'estimate';
   if (h.scheduler.endsWith('-dc'))
     mechanisms.debt = {
       mode: 'immediate',
       feedbackMs: h.feedbackMs ?? 500,
-      source: 'truth',
+      source,
       ...(h.debtDrivers === 'named' ? { drivers: [...names.idds].reverse() } : {}),
     };
   if (Object.keys(limits).length > 0)
-    mechanisms.shareGuard = { periodMs: h.shareGuardMs ?? 500, limitsPct: limits, source: 'truth' };
+    mechanisms.shareGuard = { periodMs: h.shareGuardMs ?? 500, limitsPct: limits, source };
   const runS = durationS + (h.extraMs ?? 0) / 1000;
   const [w0, w1] = h.window ?? [0, 1];
   const window =

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CFQ, DEADLINE } from '../../packages/actors/src/hardware/elevator.ts';
 import {
+  chargingExact,
   combinedShare,
   conservation,
   creditCaps,
@@ -227,6 +228,74 @@ describe('isolation invariants on generated hosts', () => {
         cfqExpireReadNs: CFQ.fifoExpireSyncNs,
         cfqExpireWriteNs: CFQ.fifoExpireAsyncNs,
       });
+    });
+  });
+
+  describe('8. exact charging: what XenMon reports equals the ground truth in every sample', () => {
+    it('1B–1E on generated hosts, with SEDF-DC and Credit-DC reading them keeping invariants 2 and 3 with the same ε', () => {
+      const policy = fc.constantFrom('1B', '1C', '1D', '1E');
+      const arb = fc
+        .tuple(hostArb({ schedulers: ['sedf-dc', 'credit-dc'] }), policy)
+        .map(([h, charging]) => ({ ...h, charging }));
+      const v = verify('charging-exact', arb, (h) => {
+        const scenario = toScenario(h, 'charging-exact', DURATION_S, 1);
+        const run = runHost(scenario);
+        return { scenario, results: [chargingExact(run), combinedShare(run), shareGuardLimits(run)] };
+      });
+      // Samples × driver domains × guests, every 100 ms.
+      expect(v.instances).toBeGreaterThan(40 * RUNS);
+      expect(v.worst).toBeLessThanOrEqual(1);
+    });
+
+    it('1A: each driver domain dedicated to one guest is charged to it whole, its timer tick included', () => {
+      const vcpu = (sliceMs: number) => [{ pcpu: 0, sedf: { sliceMs, periodMs: 10, extratime: false } }];
+      const host = {
+        name: 'charging-1a',
+        host: { profile: 'p4-2.8', scheduler: 'sedf' },
+        disks: [{ name: 'sda', model: 'ssd-sata', elevator: 'deadline', queueDepth: 8 }],
+        domains: [
+          { name: 'Dom-0', role: 'idd', devices: ['nic0'], vcpus: vcpu(1.5) },
+          { name: 'Dom-blk', role: 'idd', devices: ['sda'], vcpus: vcpu(1.5) },
+          {
+            name: 'Dom-1',
+            vcpus: vcpu(2.5),
+            workloads: [{ kind: 'web', rate: 150, fileBytes: 10240, timeoutS: 10 }],
+          },
+          {
+            name: 'Dom-2',
+            vcpus: vcpu(2.5),
+            vbds: [{ disk: 'sda' }],
+            workloads: [{ kind: 'db', iodepth: 8 }],
+          },
+        ],
+        mechanisms: { charging: '1A', debt: { source: 'estimate' } },
+        durationS: 3,
+        seed: 1,
+      };
+      const run = runHost(host);
+      expect(run.sys.dedicated).toEqual(
+        new Map([
+          [0, 2],
+          [1, 3],
+        ]),
+      );
+      const exact = chargingExact(run);
+      expect(exact.violations).toEqual([]);
+      expect(exact.checked).toBeGreaterThanOrEqual(30 * 2 * 2);
+      // The ticks ran (250 a second in each dedicated domain) and are charged to its guest.
+      const ticks = run.sys.chargingOverheadNs();
+      expect(ticks).toEqual([3 * 250 * 5_000, 3 * 250 * 5_000]);
+      const est = run.sys.xenmon.estimatedNs;
+      run.sys.xen.settle();
+      const cpu = run.sys.xen.accounting.cpuNs;
+      expect(est[2]).toBeGreaterThan(ticks[0]);
+      expect(est[2] + est[3]).toBeLessThanOrEqual(cpu[0] + cpu[1]);
+      expect(combinedShare(run).violations).toEqual([]);
+      // Not vacuous: XenMon's own estimate (2C) of the same host is not the truth.
+      const weighted = runHost({ ...host, mechanisms: { debt: { source: 'estimate' } } });
+      weighted.sys.xen.settle();
+      const truth = weighted.sys.xen.accounting.iddForNs;
+      expect(weighted.sys.xenmon.estimatedNs[2]).not.toBe(truth[2]);
     });
   });
 

@@ -15,6 +15,7 @@ export type { CheckResult, DiskLoad, Run as CheckedRun, RunOptions as CheckOptio
 export {
   CREDIT_PERIOD_NS,
   CREDIT_TICK_NS,
+  chargingExact,
   combinedShare,
   conservation,
   creditCaps,

@@ -8,6 +8,7 @@
 import {
   type ActorSchedulerPort,
   BLKIF_MAX_SEGMENTS_PER_REQUEST,
+  CHARGING_INFO,
   type DiskModel,
   type ElevatorKind,
   IDLE,
@@ -651,6 +652,44 @@ export function diskWaits(run: Run): CheckResult {
       r.checked++;
       if (disk.inFlight !== 0)
         fail(r, `disk ${name} (${disk.options.elevator}): ${disk.inFlight} request(s) left after draining`);
+    }
+  }
+  return r;
+}
+
+/**
+ * 8. Exact charging: under a cycle-accurate charging policy (1A–1E,
+ * `mechanisms.charging`), what XenMon reports for each guest in each driver domain in
+ * each of its samples equals the ground truth for that sample, to the nanosecond: the
+ * driver domain's work on behalf of the guest (1B–1E, the policy's own costs included,
+ * since they run on the guest's behalf), or under 1A all of the work of the driver
+ * domain dedicated to the guest (a domain that exists for one guest works for it
+ * whatever it runs). Checks nothing under the near-accurate policies (2A–2C).
+ */
+export function chargingExact(run: Run): CheckResult {
+  const r = result('exact charging equals the ground truth');
+  const { sys } = run;
+  if (!CHARGING_INFO[sys.charging].exact) return r;
+  const acc = sys.xen.accounting;
+  const xm = sys.xenmon;
+  const domains = sys.xen.domains.map((d) => d.id);
+  const guests = sys.guests.map((g) => g.domain.id);
+  for (const s of xm.history) {
+    for (const drv of sys.drivers) {
+      const served = sys.dedicated?.get(drv.id);
+      for (const g of guests) {
+        const est = xm.estimatedOfDriverBetween(drv.id, g, s.startNs, s.endNs);
+        let truth = 0;
+        if (sys.charging !== '1A') truth = acc.iddOfDriverBetween(drv.id, g, s.startNs, s.endNs);
+        else if (served === g)
+          for (const p of domains) truth += acc.iddOfDriverBetween(drv.id, p, s.startNs, s.endNs);
+        r.checked++;
+        if (est !== truth)
+          fail(
+            r,
+            `${sys.charging}: ${drv.name} for domain ${g} in sample [${s.startNs}, ${s.endNs}): estimate ${est} ns ≠ truth ${truth} ns`,
+          );
+      }
     }
   }
   return r;
