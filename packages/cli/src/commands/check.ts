@@ -62,9 +62,10 @@ export const check: CommandSpec = {
     '4 conservation of CPU time, debt and (when every workload stops before the end, so the\n' +
     'host can drain) packets and block requests, 7 on hosts with disks: no request waits at a\n' +
     'disk longer than its elevator allows (fifo, deadline, cfq), 8 under a cycle-accurate\n' +
-    'charging policy (mechanisms.charging 1A-1E): what XenMon reports is the truth. Prints a table; "closest" is how near the worst instance came to\n' +
-    'its bound (1 = at the bound). Writes the event log to DIR/events.isolog for\n' +
-    '`isosim replay`. Exit status 1 if a claimed invariant is violated.',
+    'charging policy (mechanisms.charging 1A-1E): what XenMon reports is the truth. Prints a\n' +
+    'table; "closest" is how near the worst instance came to its bound (1 = at the bound).\n' +
+    'Writes the event log to DIR/events.isolog for `isosim replay`. Exit status 1 if a\n' +
+    'claimed invariant is violated.',
   usage: 'isosim check <name|file> [--seed N] [--duration S] [--out DIR] [--json]',
   options: {
     seed: { type: 'string', help: "root seed (default: the scenario's)", placeholder: 'N' },
