@@ -82,7 +82,11 @@ function ruleKey(data: unknown, path: readonly PropertyKey[]): string {
     if (typeof p === 'number') {
       const kind = path[i - 1] === 'workloads' ? valueAt(data, [...path.slice(0, i + 1), 'kind']) : undefined;
       out += typeof kind === 'string' && KINDS.includes(kind) ? `[${kind}]` : '[]';
-    } else if (path[i - 1] === 'limitsPct' || (path[i - 1] === 'domains' && path[i - 2] === 'paper')) {
+    } else if (
+      path[i - 1] === 'limitsPct' ||
+      (path[i - 1] === 'domains' && path[i - 2] === 'paper') ||
+      (path[i - 1] === 'classes' && path[i - 2] === 'containers')
+    ) {
       out += '.*';
     } else out += out === '' ? String(p) : `.${String(p)}`;
   }
@@ -127,7 +131,13 @@ const RULES: Readonly<Record<string, string>> = {
   'unstated[].values': `give 1 to ${LIMITS.unstatedValues} numbers: the plausible values, one variant each`,
   'unstated[].values[]': 'give a number, or true or false for a switch',
   'unstated[].source': 'say where the values come from (a non-empty string)',
+  'domains[].containers.classes.*.sharePct':
+    'give a whole percent, 1 to 100 (the shares add up to at most 100)',
+  'domains[].containers.queuePackets': `give a whole number of packets, 1 to ${LIMITS.lrpQueueMax}`,
 };
+
+const CLASS_RULE =
+  'use 1–32 lower-case letters, digits and dashes, starting with a letter (premium, best-effort)';
 
 function workloadRule(kind: string, field: string): string | undefined {
   switch (field) {
@@ -147,6 +157,8 @@ function workloadRule(kind: string, field: string): string | undefined {
       return `give ${LIMITS.timeoutMinS} to ${LIMITS.durationMaxS} s`;
     case 'bytes':
       return 'give 64 to 1514 bytes (an Ethernet frame)';
+    case 'clientClass':
+      return `give one of the guest's containers.classes: ${CLASS_RULE}`;
     case 'windowSegments':
       return `give 1 to ${LIMITS.windowSegmentsMax} segments: a TCP sender keeps at most its send buffer in flight, Linux's tcp_wmem max 4 MiB / MSS 1448 bytes`;
     default:
@@ -233,6 +245,8 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { problem: strin
       };
     case 'invalid_key': {
       const k = issue.path.at(-1);
+      if (issue.path.at(-2) === 'classes')
+        return { problem: `the class name ${show(k)} is not allowed`, fix: CLASS_RULE };
       return { problem: `the key ${nameProblem(k)}`, fix: NAME_RULE };
     }
     case 'invalid_format':
@@ -351,6 +365,7 @@ export function parseScenario(data: unknown, where: string): Scenario {
     fail(where, ['domains'], "no domain has role 'idd'", "give at least one driver domain (role: 'idd')");
   }
   const owners = checkDevices(s, where);
+  checkContainers(s, where);
   const idd = owners.get('nic0') ?? idds[0];
   const pcpus = s.host.pcpus ?? PROFILES[s.host.profile].pcpus;
   const { lineBps, nic } = nicOf(s.host.profile);
@@ -752,6 +767,87 @@ function checkDevices(s: Scenario, where: string): Map<string, Scenario['domains
     });
   });
   return owners;
+}
+
+/**
+ * Resource containers (docs/containers.md): on guests only, 1 to 16 classes whose
+ * shares add up to at most 100, `queuePackets` only in mode `lrp`; a guest with containers
+ * has one vCPU and web workloads only, each naming one of its classes; a web workload
+ * names a class only in a guest with containers.
+ */
+function checkContainers(s: Scenario, where: string): void {
+  s.domains.forEach((d, i) => {
+    const at = ['domains', i, 'containers'];
+    const c = d.containers;
+    if (c !== undefined) {
+      if (d.role === 'idd')
+        fail(where, at, 'is for guests', 'remove it: a driver domain runs no web server here');
+      const names = Object.keys(c.classes);
+      if (names.length === 0 || names.length > LIMITS.containerClasses) {
+        fail(
+          where,
+          [...at, 'classes'],
+          names.length === 0 ? 'is empty' : `has ${names.length} classes`,
+          `give 1 to ${LIMITS.containerClasses} client classes, such as { "premium": { "sharePct": 80 }, "besteffort": { "sharePct": 20 } }`,
+        );
+      }
+      const total = Object.values(c.classes).reduce((n, k) => n + k.sharePct, 0);
+      if (total > 100) {
+        fail(
+          where,
+          [...at, 'classes'],
+          `the shares add up to ${total}%`,
+          "give shares adding up to at most 100% (each is a share of the guest's CPU)",
+        );
+      }
+      if (c.queuePackets !== undefined && c.mode !== 'lrp') {
+        fail(
+          where,
+          [...at, 'queuePackets'],
+          `bounds the LRP input queues, but the mode is ${show(c.mode)}`,
+          "remove it, or set mode: 'lrp'",
+        );
+      }
+      if (d.vcpus.length !== 1) {
+        fail(
+          where,
+          ['domains', i, 'vcpus'],
+          `the guest has ${d.vcpus.length} vCPUs, but its containers are scheduled on one`,
+          'give a guest with containers one vCPU (or remove containers)',
+        );
+      }
+    }
+    d.workloads.forEach((w, j) => {
+      const wat = ['domains', i, 'workloads', j];
+      if (c === undefined) {
+        if (w.kind === 'web' && w.clientClass !== undefined) {
+          fail(
+            where,
+            [...wat, 'clientClass'],
+            `${show(w.clientClass)} is given, but the guest has no containers`,
+            'remove it, or give the guest containers: { classes: { … } } (docs/containers.md)',
+          );
+        }
+        return;
+      }
+      if (w.kind !== 'web') {
+        fail(
+          where,
+          [...wat, 'kind'],
+          `${show(w.kind)} is not supported in a guest with containers (its web server's connections are what the containers hold)`,
+          'move the workload to another guest, or remove containers',
+        );
+      }
+      if (w.clientClass === undefined || !Object.hasOwn(c.classes, w.clientClass)) {
+        fail(
+          where,
+          [...wat, 'clientClass'],
+          w.clientClass === undefined ? 'is missing' : `${show(w.clientClass)} names no class of the guest`,
+          `give one of its containers.classes: ${Object.keys(c.classes).map(show).join(', ')}`,
+        );
+      }
+    });
+  });
 }
 
 /** A built-in name or a path to a JSON scenario file. */

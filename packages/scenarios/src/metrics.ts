@@ -14,7 +14,7 @@
  */
 import { DROP_REASONS, type XenSystem } from '@isosim/actors';
 import { NS_PER_S } from '@isosim/core';
-import type { DiskMetrics, DomainMetrics, SecondSample } from './runScenario.ts';
+import type { ClassMetrics, DiskMetrics, DomainMetrics, SecondSample } from './runScenario.ts';
 
 const toNs = (s: number) => Math.round(s * NS_PER_S);
 
@@ -73,6 +73,7 @@ export function computeMetrics(
   const pct = (ns: number, spanNs: number) => (spanNs > 0 ? (100 * ns) / spanNs : 0);
   const perS = (n: number, spanNs: number) => (spanNs > 0 ? (n * NS_PER_S) / spanNs : 0);
   const guestOf = new Map(sys.guests.map((g) => [g.domain.id, g]));
+  const endNsRun = toNs(durationS);
   const split = perDriver(sys);
   const diskOf = (g: XenSystem['guests'][number], from: number, to: number): DiskMetrics | undefined => {
     if (g.disk.length === 0) return undefined;
@@ -104,6 +105,18 @@ export function computeMetrics(
       requestsIssued: g.blkfronts.reduce((k, f) => k + f.issued, 0),
       requestsCompleted: g.blkfronts.reduce((k, f) => k + f.completed, 0),
     };
+  };
+
+  /** Replies and failures of a guest's web workloads of client class `k`, in [from, to). */
+  const classCount = (g: XenSystem['guests'][number], k: string, from: number, to: number) => {
+    let replies = 0;
+    let failed = 0;
+    for (const w of g.web) {
+      if (w.options.clientClass !== k) continue;
+      replies += w.stats.repliesIn.between(from, to);
+      failed += w.stats.failuresIn.between(from, to);
+    }
+    return { replies, failed };
   };
 
   const [a, b] = [toNs(window[0]), toNs(window[1])];
@@ -147,6 +160,26 @@ export function computeMetrics(
       }
       const disk = diskOf(g, a, b);
       if (disk !== undefined) m.disk = disk;
+      const classes = g.clientClasses;
+      if (classes !== undefined) {
+        const containers = g.containers;
+        m.webByClass = recordOf(
+          classes.map((k, i): [string, ClassMetrics] => {
+            const n = classCount(g, k, a, b);
+            const c = containers?.stats[i];
+            return [
+              k,
+              {
+                webReqPerSec: round(perS(n.replies, b - a)),
+                webFailedPerSec: round(perS(n.failed, b - a)),
+                ...(c === undefined
+                  ? {}
+                  : { cpuPctRun: round(pct(c.cpuNs, endNsRun)), lrpDrops: c.lrpDrops }),
+              },
+            ];
+          }),
+        );
+      }
     }
     domains.set(d.name, m);
   }
@@ -179,6 +212,13 @@ export function computeMetrics(
             }
           : {}),
         ...(ios === undefined ? {} : { diskIops: round(perS(ios, to - from)) }),
+        ...(g?.clientClasses === undefined
+          ? {}
+          : {
+              webByClass: recordOf(
+                g.clientClasses.map((k) => [k, round(perS(classCount(g, k, from, to).replies, to - from))]),
+              ),
+            }),
         ...(split && g
           ? {
               iddByDriver: recordOf(

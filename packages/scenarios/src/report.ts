@@ -55,7 +55,7 @@ export function formatReport(s: Scenario, m: Metrics): string {
     ]);
   }
   lines.push(...table(head, rows, [0, 6]));
-  lines.push(...diskLines(m), ...driverLines(m));
+  lines.push(...diskLines(m), ...driverLines(m), ...classLines(m));
   return lines.join('\n');
 }
 
@@ -89,6 +89,29 @@ function diskLines(m: Metrics): string[] {
   if (rows.length === 0) return [];
   const head = ['disk', 'reads/s', 'writes/s', 'read MB/s', 'write MB/s', 'mean ms', 'max ms'];
   return ['', ...table(head, rows, [0])];
+}
+
+/**
+ * Guests with resource containers: web throughput per client class over the window, the
+ * container's CPU and LRP's drops over the whole run (nothing for guests without).
+ */
+function classLines(m: Metrics): string[] {
+  const rows: string[][] = [];
+  for (const [name, d] of Object.entries(m.domains)) {
+    for (const [k, c] of Object.entries(d.webByClass ?? {})) {
+      rows.push([
+        visible(name),
+        k,
+        num(c.webReqPerSec),
+        num(c.webFailedPerSec),
+        num(c.cpuPctRun),
+        c.lrpDrops === undefined ? '' : String(c.lrpDrops),
+      ]);
+    }
+  }
+  if (rows.length === 0) return [];
+  const head = ['domain', 'client class', 'web req/s', 'failed/s', 'CPU % (run)', 'LRP drops'];
+  return ['', ...table(head, rows, [0, 1])];
 }
 
 /**

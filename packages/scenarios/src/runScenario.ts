@@ -45,6 +45,18 @@ export interface DomainMetrics {
   iddByDriver?: Record<string, { truePct: number; estimatedPct: number }>;
   /** A guest with disk jobs: their I/O over the window. */
   disk?: DiskMetrics;
+  /** A guest with resource containers: web throughput per client class (docs/containers.md). */
+  webByClass?: Record<string, ClassMetrics>;
+}
+
+/** One client class of a guest with resource containers: its web throughput over the window. */
+export interface ClassMetrics {
+  webReqPerSec: number;
+  webFailedPerSec: number;
+  /** The container's CPU, percent of one CPU over the whole run (scheduled and charged work; not in mode off). */
+  cpuPctRun?: number;
+  /** Packets for it that LRP dropped, whole run (not in mode off). */
+  lrpDrops?: number;
 }
 
 /** A guest's disk I/O over the measurement window (docs/metrics.md). */
@@ -77,6 +89,8 @@ export interface SecondSample {
       diskIops?: number;
       /** IDD time per driver domain name, true, percent (with several driver domains or disks). */
       iddByDriver?: Record<string, number>;
+      /** Web replies per second per client class (guests with resource containers). */
+      webByClass?: Record<string, number>;
     }
   >;
 }

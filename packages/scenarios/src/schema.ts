@@ -93,6 +93,10 @@ export const LIMITS = {
   unstated: 8,
   unstatedValues: 8,
   unstatedPathChars: 200,
+  /** Client classes (resource containers) per guest: a handful is what a study needs; 16. */
+  containerClasses: 16,
+  /** An LRP input queue: 1 packet to 65536 (far past any socket or device queue of 2006). */
+  lrpQueueMax: 65_536,
 } as const;
 
 /**
@@ -119,6 +123,11 @@ export const SCENARIO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
  * value) can keep most of the scenario's within 64 characters.
  */
 export const UNSTATED_NAME = /^[A-Za-z][A-Za-z0-9]{0,23}$/;
+/**
+ * A client class (a resource container of a guest, docs/containers.md): 1–32 lower-case
+ * letters, digits and dashes, from a letter; it names a column and a key of metrics.json.
+ */
+export const CLASS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 /** A dot path, such as `domains.*.workloads.0.rate`: no empty segment. */
 export const UNSTATED_PATH = /^[^.]+(\.[^.]+)*$/;
 
@@ -235,6 +244,13 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
         .default(2)
         .describe('httperf --timeout, seconds: a later reply is a failed request'),
       arrivals: z.enum(['uniform', 'poisson']).default('uniform'),
+      clientClass: z
+        .string()
+        .regex(CLASS_NAME)
+        .optional()
+        .describe(
+          "the clients' class in a guest with containers: one of its containers.classes (required there, refused elsewhere)",
+        ),
       ...timing,
     })
     .strict(),
@@ -321,6 +337,44 @@ export const DiskSchema = z
   })
   .strict();
 
+/** A guest kernel with resource containers and LRP (docs/containers.md). */
+export const ContainersSchema = z
+  .object({
+    classes: z
+      .record(
+        z.string().regex(CLASS_NAME),
+        z
+          .object({
+            sharePct: z
+              .number()
+              .int()
+              .min(1)
+              .max(100)
+              .describe(
+                "the container's share of the guest's CPU when others want it too, whole percent 1-100",
+              ),
+          })
+          .strict(),
+      )
+      .describe(
+        'one container per client class, by name (1-32 lower-case letters, digits and dashes, from a letter): 1 to 16, shares adding up to at most 100',
+      ),
+    mode: z
+      .enum(['off', 'eager', 'lrp'])
+      .default('lrp')
+      .describe(
+        "lrp: resource containers with early demultiplexing (a packet is classified on arrival, its protocol work scheduled by its container's share, dropped early when its container's queue is full); eager: containers whose received packets' protocol work is done eagerly at interrupt level and only charged after; off: a stock kernel, the classes only label clients",
+      ),
+    queuePackets: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.lrpQueueMax)
+      .optional()
+      .describe("packets a container's LRP input queue holds before dropping (default 300); mode lrp only"),
+  })
+  .strict();
+
 /** A guest's virtual block device: a region of a disk, served by a driver domain's blkback. */
 export const VbdSchema = z
   .object({
@@ -350,6 +404,9 @@ export const DomainSchema = z
         "a driver domain's devices: 'nic0' and disk names (default: the first driver domain drives the NIC and every disk no other lists)",
       ),
     vbds: z.array(VbdSchema).max(LIMITS.vbds).optional().describe("a guest's virtual block devices"),
+    containers: ContainersSchema.optional().describe(
+      'a guest kernel with resource containers (docs/containers.md): one vCPU, web workloads only, each with its clientClass',
+    ),
   })
   .strict();
 

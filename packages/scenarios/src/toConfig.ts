@@ -43,6 +43,7 @@ function workload(w: Scenario['domains'][number]['workloads'][number]): Workload
         fileBytes: w.fileBytes,
         timeoutNs: ns(w.timeoutS),
         arrivals: w.arrivals,
+        ...(w.clientClass === undefined ? {} : { clientClass: w.clientClass }),
         ...timing,
       };
     case 'cpu':
@@ -132,6 +133,20 @@ export function toSystemConfig(s: Scenario): SystemConfig {
         vcpus: d.vcpus.map(vcpuConfig),
         workloads: d.workloads.map(workload),
         ...(d.vbds === undefined ? {} : { vbds: d.vbds }),
+        ...(d.containers === undefined
+          ? {}
+          : {
+              containers: {
+                classes: Object.entries(d.containers.classes).map(([name, k]) => ({
+                  name,
+                  sharePct: k.sharePct,
+                })),
+                mode: d.containers.mode,
+                ...(d.containers.queuePackets === undefined
+                  ? {}
+                  : { queuePackets: d.containers.queuePackets }),
+              },
+            }),
       })),
     mechanisms: {
       debt:
