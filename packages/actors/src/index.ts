@@ -50,6 +50,13 @@ export type {
   PipelineResult,
 } from './examples/packetPipeline.ts';
 export { consumerMachine, PacketPipeline } from './examples/packetPipeline.ts';
+export type {
+  ContainerClass,
+  ContainerMode,
+  ContainerStats,
+  GuestContainersConfig,
+} from './guest/containers.ts';
+export { GuestContainers, LRP_CLASSIFY_NS, LRP_QUEUE_PACKETS, ShareScheduler } from './guest/containers.ts';
 export { GuestNet, type VcpuPlacement } from './guest/guestNet.ts';
 export type { NetfrontOptions } from './guest/netfront.ts';
 export { Netfront } from './guest/netfront.ts';

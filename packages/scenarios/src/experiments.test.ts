@@ -6,6 +6,7 @@ import {
   beyondLines,
   claimLines,
   claims,
+  containersComparison,
   diskComparison,
   experimentsMarkdown,
   iddsComparison,
@@ -317,10 +318,41 @@ describe('beyond the paper: disks and several driver domains', () => {
     );
   });
 
+  it('sets each client class of the container guest side by side over the three kernels', () => {
+    const cls = (premium: number, best: number, cpu?: [number, number], drops?: [number, number]) => ({
+      'Dom-1': dom({
+        webByClass: {
+          premium: {
+            webReqPerSec: premium,
+            webFailedPerSec: 0,
+            ...(cpu === undefined ? {} : { cpuPctRun: cpu[0], lrpDrops: drops?.[0] ?? 0 }),
+          },
+          besteffort: {
+            webReqPerSec: best,
+            webFailedPerSec: 1,
+            ...(cpu === undefined ? {} : { cpuPctRun: cpu[1], lrpDrops: drops?.[1] ?? 0 }),
+          },
+        },
+      }),
+    });
+    const runs = [
+      built('containers-flood-off', cls(0, 195.1)),
+      built('containers-flood-eager', cls(156.9, 0, [10, 17.5])),
+      built('containers-flood', cls(300, 3.5, [20, 2], [0, 269869])),
+    ];
+    const md = containersComparison(runs).join('\n');
+    expect(md).toContain('| Dom-1 | premium | 80 | stock | 0.00 | 0.00 | - | - |');
+    expect(md).toContain('| Dom-1 | besteffort | 20 | containers + LRP | 3.50 | 1.00 | 2.00 | 269869 |');
+    expect(md).toContain(
+      "Dom-1's premium clients get 0.00 replies/s with a stock kernel, 156.90 replies/s with containers and 300.00 replies/s with containers and LRP.",
+    );
+    expect(md).not.toMatch(/paper|error/);
+  });
+
   it('comes after the summary and leaves the paper sections as they were', () => {
     const paperOnly = experimentsMarkdown([run], 3, 2, true);
     const md = experimentsMarkdown([...disks, run, ...idds], 3, 2, true);
-    const [head, beyond] = md.split('## Beyond the paper: disks and several driver domains\n');
+    const [head, beyond] = md.split('## Beyond the paper\n');
     expect(head.replace('(1 scenarios and 4 beyond the paper,', '(1 scenarios,')).toBe(paperOnly);
     expect(md).toContain('(1 scenarios and 4 beyond the paper, 3 s');
     expect(beyond).toContain(

@@ -352,6 +352,60 @@ export const BEYOND_PAIRS = {
   idds: ['two-idds', 'two-idds-net-only'],
 } as const;
 
+/** The guest kernels the containers comparison sets side by side: stock, containers, containers with LRP. */
+export const CONTAINER_RUNS = ['containers-flood-off', 'containers-flood-eager', 'containers-flood'] as const;
+
+/**
+ * Resource containers inside a guest (docs/containers.md): each client class's web
+ * throughput and its container's CPU in each run, and a sentence on the first class
+ * (the one with the largest share) computed from the numbers.
+ */
+export function containersComparison(runs: readonly ScenarioRun[]): string[] {
+  const guests = runs[0].s.domains.filter((d) => d.role === 'guest' && d.containers !== undefined);
+  const md = [
+    `### ${runs.map((r) => r.s.name).join(' vs ')}: resource containers in a guest`,
+    '',
+    "One guest's web server with clients in classes, under a flood from one class; the runs differ only in the guest kernel: stock (the classes only label the clients), resource containers with eager protocol work, resource containers with LRP. Over each run's window:",
+    '',
+    '| guest | class | share % | kernel | replies/s | failed/s | container CPU % (run) | LRP drops (run) |',
+    '|---|---|---:|---|---:|---:|---:|---:|',
+  ];
+  const said: string[] = [];
+  for (const g of guests) {
+    const classes = Object.entries(g.containers?.classes ?? {});
+    for (const [k, c] of classes) {
+      for (const r of runs) {
+        const mode = r.s.domains.find((d) => d.name === g.name)?.containers?.mode ?? 'lrp';
+        const m = own(r.m.domains, g.name)?.webByClass?.[k];
+        if (m === undefined) continue;
+        const cpu = m.cpuPctRun === undefined ? '-' : fix2(m.cpuPctRun);
+        const drops = m.lrpDrops === undefined ? '-' : String(m.lrpDrops);
+        md.push(
+          `| ${cell(g.name)} | ${cell(k)} | ${c.sharePct} | ${KERNELS[mode]} | ${fix2(m.webReqPerSec)} | ${fix2(m.webFailedPerSec)} | ${cpu} | ${drops} |`,
+        );
+      }
+    }
+    const first = [...classes].sort((a, b) => b[1].sharePct - a[1].sharePct)[0];
+    if (first !== undefined) {
+      const rates = runs.map((r) => own(r.m.domains, g.name)?.webByClass?.[first[0]]?.webReqPerSec);
+      if (rates.every((x) => x !== undefined))
+        said.push(
+          `${g.name}'s ${first[0]} clients get ${andList(rates.map((x, i) => `${fix2(x as number)} replies/s ${KERNEL_PHRASE[runs[i].s.domains.find((d) => d.name === g.name)?.containers?.mode ?? 'lrp']}`))}.`,
+        );
+    }
+  }
+  md.push('');
+  if (said.length > 0) md.push(said.join(' '), '');
+  return md;
+}
+
+const KERNELS = { off: 'stock', eager: 'containers', lrp: 'containers + LRP' } as const;
+const KERNEL_PHRASE = {
+  off: 'with a stock kernel',
+  eager: 'with containers',
+  lrp: 'with containers and LRP',
+} as const;
+
 type Domain = Scenario['domains'][number];
 
 const pct2 = (x: number) => `${fix2(x)}%`;
@@ -545,11 +599,11 @@ export function iddsComparison(both: ScenarioRun, netOnly: ScenarioRun): string[
  */
 export function beyondLines(runs: readonly ScenarioRun[]): string[] {
   const md = [
-    '## Beyond the paper: disks and several driver domains',
+    '## Beyond the paper',
     '',
-    "The paper's hosts have no disks and one driver domain. These built-ins go beyond it, so they",
-    'have no paper numbers, no error columns and no bands: each pair runs one host without and with',
-    "a mechanism, and the tables set the two runs side by side. They ran as the paper's scenarios,",
+    "The paper's hosts have no disks, one driver domain and stock guest kernels. These built-ins go",
+    'beyond it, so they have no paper numbers, no error columns and no bands: each comparison runs one',
+    "host without and with a mechanism, and the tables set the runs side by side. They ran as the paper's scenarios,",
     "each in its own process. Percentages are of one CPU over each run's window; `XenMon` columns",
     "are XenMon's estimate, the others the simulator's ground truth.",
     '',
@@ -569,5 +623,12 @@ export function beyondLines(runs: readonly ScenarioRun[]): string[] {
   };
   pair(BEYOND_PAIRS.disk, diskComparison);
   pair(BEYOND_PAIRS.idds, iddsComparison);
+  const kernels = CONTAINER_RUNS.map(run);
+  if (kernels.every((r) => r !== undefined)) md.push(...containersComparison(kernels as ScenarioRun[]));
+  else if (kernels.some((r) => r !== undefined))
+    md.push(
+      `Not compared: \`${CONTAINER_RUNS[kernels.indexOf(undefined)]}\` did not run.`,
+      '',
+    );
   return md;
 }
