@@ -34,6 +34,13 @@
  * - **2C** split in proportion to weighted request counts: XenMon's estimate (the
  *   paper, section 3; block weights from `isosim weight --disk`).
  *
+ * A packet ShareGuard drops at netback's ring is none of this: it never enters the
+ * stack, costs what it costs under every policy (no padding, no container, no switch of
+ * client: it does no work on anyone's behalf), so that cutting a guest's traffic still
+ * frees the driver domain whatever the policy. (Padded to a send, as a first version
+ * did, a drop cost as much as the traffic it cut, and ShareGuard could not hold its limit
+ * under 1B: `pnpm verify:deep`, invariant 8.)
+ *
  * An exact policy's charge is the driver domain's per-(domain, principal) accounting,
  * the record an OS keeps when it knows whose work it runs (what 1C's process times,
  * 1D's affiliations and 1E's containers amount to); it includes the policy's own cost,

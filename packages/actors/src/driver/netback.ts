@@ -122,14 +122,17 @@ export class Netback {
     this.vcpu = idd.vcpus[0];
     this.sendNs = Math.round(options.iddRecvNs * options.weight);
     this.openNs = options.iddRecvNs + (options.iddConnNs ?? 0);
-    const drop = options.outboundDropNs ?? 0;
-    const pad = Math.max(this.openNs, this.sendNs, options.iddRecvNs, drop);
+    // A packet ShareGuard drops at the ring costs what it costs under every policy: it
+    // never enters the stack, so it gets no container (1E), and as a request of its own
+    // kind (every drop costs the same) it needs no padding (1B) — padded to a send, a
+    // drop would cost the driver domain as much as the traffic ShareGuard is cutting.
+    const pad = Math.max(this.openNs, this.sendNs, options.iddRecvNs);
     const cost = (ns: number) =>
       (options.proxy?.equalize === true ? pad : ns) + (options.proxy?.perRequestNs ?? 0);
     this.recvCostNs = cost(options.iddRecvNs);
     this.openCostNs = cost(this.openNs);
     this.sendCostNs = cost(this.sendNs);
-    this.dropCostNs = cost(drop);
+    this.dropCostNs = options.outboundDropNs ?? 0;
     this.ringType = kernel.type('ring.occupancy', ['guest', 'txRequests', 'rxBuffers']);
     this.pirqPort = channels.bind('pirq:nic');
     const xenId = kernel.registry.name('xen');
@@ -221,8 +224,6 @@ export class Netback {
   private transmit(v: number, vif: Vif, p: Packet): void {
     const vcpu = this.vifVcpus[v];
     if (this.outboundBlocked(p.guest)) {
-      if (this.options.proxy !== undefined)
-        this.proxyOverheadNs += this.dropCostNs - (this.options.outboundDropNs ?? 0);
       this.xen.submit(vcpu, {
         remainingNs: this.dropCostNs,
         principal: p.guest,

@@ -177,7 +177,8 @@ export class Hypervisor {
    */
   private chargeSwitch(vcpu: Vcpu, item: WorkItem): void {
     const d = vcpu.domain;
-    if (!d.isDriverDomain || item.user === true || item.principal === d.id) return;
+    // Work of no cost (a packet ShareGuard drops at the ring) does nothing on anyone's behalf.
+    if (!d.isDriverDomain || item.user === true || item.principal === d.id || item.remainingNs === 0) return;
     if (this.lastClient[vcpu.index] === item.principal) return;
     this.lastClient[vcpu.index] = item.principal;
     item.remainingNs += this.proxySwitchNs;
