@@ -6,40 +6,9 @@
  * Each is refused when the file is loaded, in one line naming the file, the field and
  * the fix, before anything is written.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect } from 'vitest';
-import type { BadInputRow } from './row.ts';
+import { type BadInputRow, type Json, scenarioRows } from './row.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: scenario JSON, edited freely; isosim is what checks it
-type Json = Record<string, any>;
-
-const BASE = join(import.meta.dirname, '..', '..', 'scenarios', 'containers-flood.json');
-
-/** The containers-flood host (Dom-0, Dom-1 with premium and best-effort web clients), 10 ms long. */
-function base(): Json {
-  const s = JSON.parse(readFileSync(BASE, 'utf8'));
-  s.durationS = 0.01;
-  delete s.window;
-  return s;
-}
-
-function row(name: string, edit: (s: Json) => void, says: (string | RegExp)[]): BadInputRow {
-  return {
-    name: `containers: ${name}`,
-    setup(dir) {
-      const s = base();
-      edit(s);
-      writeFileSync(join(dir, 's.json'), JSON.stringify(s));
-      return ['run', join(dir, 's.json'), '--out', join(dir, 'out')];
-    },
-    code: 2,
-    says: [/s\.json: /, ...says],
-    after(dir) {
-      expect(existsSync(join(dir, 'out'))).toBe(false);
-    },
-  };
-}
+const row = scenarioRows('containers', 'containers-flood.json');
 
 const guest = (s: Json) => s.domains[1];
 

@@ -6,40 +6,9 @@
  * domain per guest) where one serves two guests (issue 17). Each is refused when the file is loaded, in one line
  * naming the file, the field and the fix, before anything is written.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect } from 'vitest';
-import type { BadInputRow } from './row.ts';
+import { type BadInputRow, type Json, scenarioRows } from './row.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: scenario JSON, edited freely; isosim is what checks it
-type Json = Record<string, any>;
-
-const BASE = join(import.meta.dirname, '..', '..', 'scenarios', 'disk-interference.json');
-
-/** The disk-interference host (Dom-0 net, Dom-blk with sda, two disk guests), 10 ms long. */
-function base(): Json {
-  const s = JSON.parse(readFileSync(BASE, 'utf8'));
-  s.durationS = 0.01;
-  delete s.window;
-  return s;
-}
-
-function row(name: string, edit: (s: Json) => void, says: (string | RegExp)[]): BadInputRow {
-  return {
-    name: `disk: ${name}`,
-    setup(dir) {
-      const s = base();
-      edit(s);
-      writeFileSync(join(dir, 's.json'), JSON.stringify(s));
-      return ['run', join(dir, 's.json'), '--out', join(dir, 'out')];
-    },
-    code: 2,
-    says: [/s\.json: /, ...says],
-    after(dir) {
-      expect(existsSync(join(dir, 'out'))).toBe(false);
-    },
-  };
-}
+const row = scenarioRows('disk', 'disk-interference.json');
 
 const dom = (s: Json, name: string) => s.domains.find((d: Json) => d.name === name);
 

@@ -1,3 +1,7 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+
 /**
  * One row of the bad-input table (test/badInput.test.ts): a CLI call a user might make
  * with input isosim must refuse. Each row runs `isosim` as a child process in a fresh
@@ -22,4 +26,36 @@ export interface BadInputRow {
   readonly after?: (dir: string) => void;
   /** Milliseconds the call may take before the row fails as a hang (default 60 s). */
   readonly timeoutMs?: number;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: scenario JSON, edited freely; isosim is what checks it
+export type Json = Record<string, any>;
+
+/**
+ * Rows that run `isosim run` on a built-in's file edited by each row: `base` is its
+ * file name under scenarios/, shortened to 10 ms and without its window; `label` starts
+ * each row's name. A row edits the scenario in place, or returns what to write instead
+ * (an object, or text as it is), as s.json, and expects exit 2, `s.json: ` and `says` on stderr, and no output directory.
+ */
+export function scenarioRows(
+  label: string,
+  base: string,
+): (name: string, edit: (s: Json) => unknown, says: (string | RegExp)[]) => BadInputRow {
+  const file = join(import.meta.dirname, '..', '..', 'scenarios', base);
+  return (name, edit, says) => ({
+    name: `${label}: ${name}`,
+    setup(dir) {
+      const s: Json = JSON.parse(readFileSync(file, 'utf8'));
+      s.durationS = 0.01;
+      delete s.window;
+      const edited = (edit(s) ?? s) as Json | string;
+      writeFileSync(join(dir, 's.json'), typeof edited === 'string' ? edited : JSON.stringify(edited));
+      return ['run', join(dir, 's.json'), '--out', join(dir, 'out')];
+    },
+    code: 2,
+    says: [/s\.json: /, ...says],
+    after(dir) {
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    },
+  });
 }
