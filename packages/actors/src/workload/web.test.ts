@@ -62,4 +62,35 @@ describe('web connections and their timers', () => {
     expect(load.stats.failed).toBeGreaterThan(0);
     expect(load.stats.retransmits).toBeGreaterThan(0);
   });
+
+  it('frees every worker once an overloaded load has stopped and its connections are over', () => {
+    // 20,000 connections/s for 4 s against a guest that can serve a few hundred: SYNs
+    // and acknowledgements are dropped on the way. A SYN of a connection httperf has
+    // given up, and a client's last acknowledgement lost after its reply was in, each
+    // once held a worker for good (4 of them here); now every worker is free at the end.
+    const config: SystemConfig = {
+      profile: P4_2_8,
+      scheduler: 'sedf',
+      idd: { name: 'Dom-0', vcpus: [{ pcpu: 0, sedf: sedfPct(60) }] },
+      guests: [
+        {
+          name: 'Dom-1',
+          vcpus: [{ pcpu: 0, sedf: sedfPct(30) }],
+          workloads: [
+            { kind: 'web', rate: 20_000, fileBytes: 1_024, timeoutNs: NS_PER_S, stopNs: 4 * NS_PER_S },
+          ],
+        },
+      ],
+    };
+    const sys = new XenSystem(new Kernel({ seed: 5 }), config);
+    sys.start();
+    sys.kernel.runUntil(40 * NS_PER_S);
+    const load = sys.guests[0].web[0];
+    const server = sys.guests[0].webServer;
+    expect(load.stats.replies).toBeGreaterThan(0);
+    expect(load.stats.failed).toBeGreaterThan(0);
+    expect(load.stats.issued).toBe(load.stats.replies + load.stats.failed);
+    expect(server?.busy).toBe(0);
+    expect(server?.waiting).toHaveLength(0);
+  });
 });

@@ -158,8 +158,10 @@ export class WebServer {
   admit(c: Connection): boolean {
     if (this.shares !== undefined) return this.admitByClass(c);
     if (this.busy < this.maxClients) {
+      // A connection that no longer needs a worker takes none.
+      if (!c.serve()) return false;
       this.busy++;
-      return c.serve();
+      return true;
     }
     if (this.waiting.length >= this.backlog) return false;
     this.waiting.push(c);
@@ -403,7 +405,7 @@ export class Connection implements Flow {
 
   /** `p` did not arrive: its sender sends it again after a timeout (TCP). */
   private lost(p: Packet): void {
-    if (this.dead || this.done) return;
+    if (this.dead || (this.done && !this.serverWaits(p))) return;
     if (p.direction === Direction.OUTBOUND && p.tag >= DATA) {
       this.ssthresh = Math.max(2, Math.floor(this.window / 2));
       this.window = this.ssthresh;
@@ -441,9 +443,19 @@ export class Connection implements Flow {
     this.load.ends.fromClient(ACK_BYTES, this, SYN);
   }
 
+  /**
+   * Whether the server still waits for `p` though the client has its whole reply: an
+   * acknowledgement of the data. Until it comes, the server's worker stays busy (in TCP
+   * the server would send the data again after its timeout, and the client acknowledge it
+   * again); before, a lost last acknowledgement held the worker for good.
+   */
+  private serverWaits(p: Packet): boolean {
+    return p.direction === Direction.INBOUND && p.tag === DATA_ACK && !this.released;
+  }
+
   /** `p`'s retransmission timer fired: `p` again, unless the connection has ended. */
   resend(p: Packet): void {
-    if (this.dead || this.done) return;
+    if (this.dead || (this.done && !this.serverWaits(p))) return;
     this.load.stats.retransmits++;
     if (p.direction === Direction.OUTBOUND && this.load.containers !== undefined)
       this.load.send(p.bytes, this, p.tag);
@@ -481,9 +493,10 @@ export class Connection implements Flow {
   private atServer(tag: number): void {
     const { segments } = this.load;
     if (tag === SYN) {
-      // With containers, a SYN of a connection httperf has closed meets no one (the
-      // client would answer the SYN-ACK with a reset): it takes no worker.
-      if (this.dead && this.load.containers !== undefined) return;
+      // A SYN of a connection httperf has closed meets no one (the client would answer
+      // the SYN-ACK with a reset): it takes no worker. (Before, admitting it counted a
+      // worker busy that `serve` then refused, and the worker was never freed.)
+      if (this.dead) return;
       if (!this.accepted) {
         if (!this.load.server.admit(this)) {
           // The guest's kernel drops the SYN; the client tries again later.
