@@ -626,9 +626,6 @@ export function beyondLines(runs: readonly ScenarioRun[]): string[] {
   const kernels = CONTAINER_RUNS.map(run);
   if (kernels.every((r) => r !== undefined)) md.push(...containersComparison(kernels as ScenarioRun[]));
   else if (kernels.some((r) => r !== undefined))
-    md.push(
-      `Not compared: \`${CONTAINER_RUNS[kernels.indexOf(undefined)]}\` did not run.`,
-      '',
-    );
+    md.push(`Not compared: \`${CONTAINER_RUNS[kernels.indexOf(undefined)]}\` did not run.`, '');
   return md;
 }
