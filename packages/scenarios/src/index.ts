@@ -38,6 +38,8 @@ export * from './plots.ts';
 export * from './progress.ts';
 export * from './report.ts';
 export type {
+  ChargingMetrics,
+  ClassMetrics,
   DiskMetrics,
   DomainMetrics,
   Metrics,

@@ -12,9 +12,15 @@
  * Records keyed by domain name are built without a prototype, so a domain named
  * `__proto__` or `constructor` is an ordinary key.
  */
-import { DROP_REASONS, type XenSystem } from '@isosim/actors';
+import { CHARGING_INFO, DROP_REASONS, type XenSystem } from '@isosim/actors';
 import { NS_PER_S } from '@isosim/core';
-import type { ClassMetrics, DiskMetrics, DomainMetrics, SecondSample } from './runScenario.ts';
+import type {
+  ChargingMetrics,
+  ClassMetrics,
+  DiskMetrics,
+  DomainMetrics,
+  SecondSample,
+} from './runScenario.ts';
 
 const toNs = (s: number) => Math.round(s * NS_PER_S);
 
@@ -235,4 +241,17 @@ export function computeMetrics(
     series.push({ second: sec, ...partial, domains: recordOf(row) });
   }
   return { domains: recordOf(domains), series };
+}
+
+/** The charging policy of `sys` and what it cost each driver domain over the run's `durationS`. */
+export function chargingMetrics(sys: XenSystem, durationS: number): ChargingMetrics {
+  const overhead = sys.chargingOverheadNs();
+  const spanNs = toNs(durationS);
+  return {
+    policy: sys.charging,
+    exact: CHARGING_INFO[sys.charging].exact,
+    overheadPct: recordOf(
+      sys.drivers.map((d, i) => [d.name, spanNs > 0 ? Math.round((1e5 * overhead[i]) / spanNs) / 1000 : 0]),
+    ),
+  };
 }

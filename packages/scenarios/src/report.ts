@@ -55,8 +55,21 @@ export function formatReport(s: Scenario, m: Metrics): string {
     ]);
   }
   lines.push(...table(head, rows, [0, 6]));
-  lines.push(...diskLines(m), ...driverLines(m), ...classLines(m));
+  lines.push(...diskLines(m), ...driverLines(m), ...classLines(m), ...chargingLines(m));
   return lines.join('\n');
+}
+
+/** The charging policy, when the scenario chooses one: exact or not, and its CPU per driver domain. */
+function chargingLines(m: Metrics): string[] {
+  const c = m.charging;
+  if (c === undefined) return [];
+  const cost = Object.entries(c.overheadPct)
+    .map(([d, p]) => `${visible(d)} ${p.toFixed(2)}%`)
+    .join(', ');
+  return [
+    '',
+    `charging ${c.policy} (${c.exact ? 'exact: XenMon reports the ground truth' : 'near-accurate: XenMon estimates'}); its own CPU over the run: ${cost}`,
+  ];
 }
 
 /** A table's lines: columns in `left` aligned left, the others right, two spaces apart. */

@@ -14,7 +14,7 @@ import {
   NS_PER_S,
 } from '@isosim/core';
 import { FileSink, ThreadedLogWriter } from '@isosim/core/node';
-import { computeMetrics, markWindow } from './metrics.ts';
+import { chargingMetrics, computeMetrics, markWindow } from './metrics.ts';
 import { OutputDir, type Owned, writeDir } from './output.ts';
 import { plotsFor } from './plots.ts';
 import { Progress } from './progress.ts';
@@ -105,6 +105,17 @@ export interface Metrics {
   logRecords: number;
   domains: Record<string, DomainMetrics>;
   series: SecondSample[];
+  /** When the scenario chooses a charging policy (`mechanisms.charging`): what it is and costs. */
+  charging?: ChargingMetrics;
+}
+
+/** A charging policy's cost (docs/charging.md): the CPU it adds to driver domains. */
+export interface ChargingMetrics {
+  policy: string;
+  /** Whether what XenMon reports is the ground truth (1A–1E). */
+  exact: boolean;
+  /** Per driver domain name: the policy's own CPU there over the whole run, percent of one CPU. */
+  overheadPct: Record<string, number>;
 }
 
 export interface RunOptions {
@@ -236,6 +247,7 @@ function* scenarioSteps(s: Scenario, options: RunOptions): Generator<number, Run
     logRecords: summary?.records ?? 0,
     domains,
     series,
+    ...(s.mechanisms.charging === undefined ? {} : { charging: chargingMetrics(sys, durationS) }),
   };
   return { metrics, wallS: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
