@@ -42,6 +42,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/goodput.ts')).goodput,
   },
   {
+    name: 'charging',
+    brief: 'runs scenarios under every charging policy (1A-2C), scored against the ground truth',
+    load: async () => (await import('./commands/charging.ts')).charging,
+  },
+  {
     name: 'check',
     brief: 'runs a scenario and checks the isolation invariants on it (docs/verification.md)',
     load: async () => (await import('./commands/check.ts')).check,
