@@ -12,11 +12,12 @@
  *   domain's true work for it, over every window of at least two feedback intervals,
  *   against share + ε) when SEDF-DC or Credit-DC reads the policy's estimate: the
  *   closest any window came (fraction of ε) and the violations; and each guest's
- *   combined CPU over the window against its share;
+ *   combined CPU over the window against its share; where the scenario has ShareGuard
+ *   (which reads the estimate too), invariant 3 (`shareGuardLimits`);
  * - **overhead**: the CPU the policy itself spent (padding, switches of client,
  *   containers, 1A's timer ticks), percent of one CPU over the run;
  * - **throughput**: what each guest's workloads got over the window (web replies/s,
- *   disk I/Os/s).
+ *   disk I/Os/s; for UDP and bulk transfers, packets delivered per second over the run).
  *
  * A policy a scenario cannot run (1A where a driver domain serves two guests) is
  * skipped, with the reason. Everything is deterministic: the same scenarios give the
@@ -30,7 +31,7 @@ import {
   type XenSystem,
 } from '@isosim/actors';
 import { IsosimError, NS_PER_MS, NS_PER_S } from '@isosim/core';
-import { combinedShare, runChecked } from './invariants.ts';
+import { combinedShare, runChecked, shareGuardLimits } from './invariants.ts';
 import { parseScenario } from './load.ts';
 import { computeMetrics, own } from './metrics.ts';
 import type { DomainMetrics } from './runScenario.ts';
@@ -48,17 +49,40 @@ export interface ChargingResult {
   /** Error over 1 s intervals and over feedback intervals, points of one CPU. */
   readonly error1s: ErrorStats;
   readonly errorT: ErrorStats;
+  /**
+   * 2B and 2C only: the largest |charged − true − the guest's part of the driver
+   * domain's own work| per feedback interval, points of one CPU (`splitResidual`): 0 on
+   * homogeneous traffic (docs/charging.md, "How wrong 2B and 2C can be"), what the
+   * counts get wrong otherwise.
+   */
+  readonly residualT?: number;
   /** The feedback interval the second error is over, ms. */
   readonly feedbackMs: number;
   /** Invariant 2 under this policy: whether the scenario claims it, how close, violations. */
   readonly isolation: { readonly claimed: boolean; readonly worst: number; readonly violations: number };
+  /**
+   * Invariant 3 under this policy, where the scenario has ShareGuard (which reads the
+   * policy's estimate): the driver domain's true CPU for each limited guest over each
+   * block against its limit + ε; how close (fraction of ε) and the violations.
+   */
+  readonly shareGuard?: { readonly worst: number; readonly violations: number };
   /** Per guest: combined CPU over the window and its share, percent of one CPU. */
   readonly combined: Readonly<Record<string, { readonly combinedPct: number; readonly sharePct: number }>>;
   /** The policy's own CPU over the run, percent of one CPU, all driver domains. */
   readonly overheadPct: number;
   /** Per guest: web replies/s and disk I/Os/s over the window. */
-  readonly throughput: Readonly<Record<string, { readonly webReqPerSec: number; readonly diskIops: number }>>;
+  readonly throughput: Readonly<Record<string, GuestThroughput>>;
   readonly logHash: string;
+}
+
+/** What a guest's workloads got: zero where it has no workload of the kind. */
+export interface GuestThroughput {
+  /** Web replies per second over the window. */
+  readonly webReqPerSec: number;
+  /** Disk reads and writes per second over the window. */
+  readonly diskIops: number;
+  /** With UDP or bulk workloads: packets delivered (in and out) per second over the whole run. */
+  readonly netPktPerSec: number;
 }
 
 export interface ErrorStats {
@@ -130,6 +154,7 @@ export function chargingRun(s: Scenario, p: ChargingPolicyId, durationS?: number
   const feedbackNs = Math.round(base.feedbackMs * NS_PER_MS);
   const metrics = computeMetrics(sys, window, dur);
   const iso = combinedShare(run);
+  const sg = scenario.mechanisms.shareGuard === undefined ? undefined : shareGuardLimits(run);
   const idds = scenario.domains.filter((d) => d.role === 'idd').map((d) => d.name);
   const counted = scenario.mechanisms.debt?.drivers;
   const claimed =
@@ -138,7 +163,7 @@ export function chargingRun(s: Scenario, p: ChargingPolicyId, durationS?: number
     (counted === undefined || idds.every((n) => counted.includes(n)));
   const overhead = sys.chargingOverheadNs().reduce((a, b) => a + b, 0);
   const combined: Record<string, { combinedPct: number; sharePct: number }> = {};
-  const throughput: Record<string, { webReqPerSec: number; diskIops: number }> = {};
+  const throughput: Record<string, GuestThroughput> = {};
   for (const d of scenario.domains) {
     if (d.role !== 'guest') continue;
     const m: DomainMetrics | undefined = own(metrics.domains, d.name);
@@ -148,13 +173,19 @@ export function chargingRun(s: Scenario, p: ChargingPolicyId, durationS?: number
     throughput[d.name] = {
       webReqPerSec: m.webReqPerSec ?? 0,
       diskIops: m.disk === undefined ? 0 : round3(m.disk.readIops + m.disk.writeIops),
+      netPktPerSec:
+        m.packets !== undefined && (d.workloads ?? []).some((w) => w.kind === 'udp' || w.kind === 'bulk')
+          ? round3((m.packets.deliveredIn + m.packets.deliveredOut) / dur)
+          : 0,
     };
   }
   return {
     ...base,
     error1s: errorStats(sys, window, NS_PER_S),
     errorT: errorStats(sys, window, feedbackNs),
+    ...(p === '2B' || p === '2C' ? { residualT: splitResidual(sys, window, feedbackNs) } : {}),
     isolation: { claimed, worst: iso.worst, violations: iso.failures },
+    ...(sg === undefined ? {} : { shareGuard: { worst: sg.worst, violations: sg.failures } }),
     combined,
     overheadPct: round3((100 * overhead) / (dur * NS_PER_S)),
     throughput,
@@ -176,6 +207,41 @@ export function trueChargeNs(sys: XenSystem, g: number, a: number, b: number): n
     else ns += acc.iddOfDriverBetween(drv.id, g, a, b);
   }
   return ns;
+}
+
+/**
+ * For a policy that splits each driver domain's CPU by counts (2B, 2C): the largest, over
+ * guests and the intervals of `stepNs` wholly inside the window, of
+ * |charged − true − Σ_s (charged_s / G_s) · O_s|, in points of one CPU, s running over
+ * XenMon's samples in the interval, G_s the driver domain's CPU in s and O_s its own
+ * work there (interrupt entries; no guest's). On homogeneous traffic, where each
+ * guest's true work is one cost per unit of count, a guest's charge is its true work
+ * plus its part of O, exactly, so this is 0 up to a request in progress at a sample's
+ * end; requests of different cost behind one count make it grow.
+ */
+export function splitResidual(sys: XenSystem, window: readonly [number, number], stepNs: number): number {
+  const acc = sys.xen.accounting;
+  const from = Math.round(window[0] * NS_PER_S);
+  const to = Math.round(window[1] * NS_PER_S);
+  const samples = sys.xenmon.history;
+  let max = 0;
+  for (let a = Math.ceil(from / stepNs) * stepNs; a + stepNs <= to; a += stepNs) {
+    const b = a + stepNs;
+    const inside = samples.filter((x) => x.startNs >= a && x.endNs <= b);
+    for (const g of sys.guests) {
+      const id = g.domain.id;
+      let r = sys.xenmon.estimatedBetween(id, a, b) - acc.iddBetween(id, a, b);
+      for (const x of inside)
+        for (const drv of sys.drivers) {
+          const gotten = acc.cpuBetween(drv.id, x.startNs, x.endNs);
+          if (gotten === 0) continue;
+          const charged = sys.xenmon.estimatedOfDriverBetween(drv.id, id, x.startNs, x.endNs);
+          r -= (charged / gotten) * acc.iddOfDriverBetween(drv.id, drv.id, x.startNs, x.endNs);
+        }
+      max = Math.max(max, (100 * Math.abs(r)) / stepNs);
+    }
+  }
+  return round3(max);
 }
 
 /**
@@ -210,13 +276,13 @@ const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 /** The results of one scenario as a Markdown table (the policies in order). */
 export function chargingTable(results: readonly ChargingResult[]): string[] {
   const lines = [
-    '| policy | exact | error 1 s: mean / max (pts) | error per feedback interval: mean / max (pts) | invariant 2: closest (of ε), violations | combined vs share % | overhead (% CPU) | throughput |',
-    '|---|:---:|---:|---:|---|---|---:|---|',
+    '| policy | exact | error 1 s: mean / max (pts) | error per feedback interval: mean / max (pts) | 2B/2C: error beyond its part of the IDD own work, max (pts) | invariant 2: closest (of ε), violations | invariant 3 (ShareGuard): closest, violations | combined vs share % | overhead (% CPU) | throughput |',
+    '|---|:---:|---:|---:|---:|---|---|---|---:|---|',
   ];
   for (const r of results) {
     const name = `${r.policy} ${CHARGING_INFO[r.policy].name}`;
     if (r.skipped !== undefined) {
-      lines.push(`| ${name} | ${r.exact ? 'yes' : 'no'} | skipped: ${cell(r.skipped)} | | | | | |`);
+      lines.push(`| ${name} | ${r.exact ? 'yes' : 'no'} | skipped: ${cell(r.skipped)} | | | | | | | |`);
       continue;
     }
     const iso = r.isolation.claimed
@@ -226,14 +292,14 @@ export function chargingTable(results: readonly ChargingResult[]): string[] {
       .map(([g, c]) => `${cell(g)} ${f2(c.combinedPct)} / ${f2(c.sharePct)}`)
       .join('; ');
     const thr = Object.entries(r.throughput)
-      .filter(([, t]) => t.webReqPerSec > 0 || t.diskIops > 0)
+      .filter(([, t]) => t.webReqPerSec > 0 || t.diskIops > 0 || t.netPktPerSec > 0)
       .map(
         ([g, t]) =>
-          `${cell(g)} ${[t.webReqPerSec > 0 ? `${f2(t.webReqPerSec)} req/s` : '', t.diskIops > 0 ? `${f2(t.diskIops)} IOPS` : ''].filter((x) => x !== '').join(', ')}`,
+          `${cell(g)} ${[t.webReqPerSec > 0 ? `${f2(t.webReqPerSec)} req/s` : '', t.diskIops > 0 ? `${f2(t.diskIops)} IOPS` : '', t.netPktPerSec > 0 ? `${t.netPktPerSec.toFixed(0)} pkt/s` : ''].filter((x) => x !== '').join(', ')}`,
       )
       .join('; ');
     lines.push(
-      `| ${name} | ${r.exact ? 'yes' : 'no'} | ${f2(r.error1s.mean)} / ${f2(r.error1s.max)} | ${f2(r.errorT.mean)} / ${f2(r.errorT.max)} | ${iso} | ${comb} | ${f2(r.overheadPct)} | ${thr} |`,
+      `| ${name} | ${r.exact ? 'yes' : 'no'} | ${f2(r.error1s.mean)} / ${f2(r.error1s.max)} | ${f2(r.errorT.mean)} / ${f2(r.errorT.max)} | ${r.residualT === undefined ? '-' : f2(r.residualT)} | ${iso} | ${r.shareGuard === undefined ? '-' : `${f2(r.shareGuard.worst)}, ${r.shareGuard.violations}`} | ${comb} | ${f2(r.overheadPct)} | ${thr} |`,
     );
   }
   return lines;

@@ -10,6 +10,7 @@
  * @module @isosim/scenarios
  */
 export * from './charging.ts';
+export * from './chargingHosts.ts';
 export * from './experiments.ts';
 export * from './goodput.ts';
 export type { CheckResult, DiskLoad, Run as CheckedRun, RunOptions as CheckOptions } from './invariants.ts';

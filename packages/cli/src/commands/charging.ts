@@ -11,6 +11,8 @@ import {
   chargingLab,
   chargingPlot,
   chargingTable,
+  generatedChargingHost,
+  generatedSeed,
   loadScenario,
   OutputDir,
   outDirOption,
@@ -19,31 +21,47 @@ import {
 } from '@isosim/scenarios';
 import { type CommandSpec, secondsOption } from '../args.ts';
 
-/** What `isosim charging` runs without arguments. */
+/**
+ * What `isosim charging` runs without arguments: built-ins with debt or ShareGuard, the
+ * adversarial built-ins, and three generated homogeneous hosts (`gen:SEED`).
+ */
 export const CHARGING_SCENARIOS = [
   'table1-sedfdc',
+  'table2-with-shareguard',
   'two-idds',
   'disk-interference-shareguard',
   'charging-block-sizes',
   'charging-send-receive',
+  'charging-tiny-packets',
+  'gen:1',
+  'gen:2',
+  'gen:3',
 ] as const;
+
+/** A built-in's name, a scenario file, or `gen:SEED` (a generated homogeneous host). */
+function scenarioOf(name: string): Scenario {
+  const seed = generatedSeed(name);
+  return seed === undefined ? loadScenario(name) : generatedChargingHost(seed);
+}
 
 export const charging: CommandSpec = {
   name: 'charging',
   brief: 'runs scenarios under every charging policy (1A-2C), scored against the ground truth',
   summary:
-    'Runs each scenario (built-in names or JSON files; default: table1-sedfdc, two-idds,\n' +
-    'disk-interference-shareguard, charging-block-sizes, charging-send-receive) under every\n' +
-    'charging policy of docs/charging.md (1A one driver domain per guest, 1B equal work per\n' +
-    'request, 1C a process per client, 1D affiliation calls, 1E resource containers, 2A an\n' +
-    "a-priori cost per request, 2B split by counts, 2C XenMon's weighted counts) and prints per\n" +
-    'policy: the error of what it charges each guest against the ground truth (mean and\n' +
-    'largest, points of one CPU, per 1 s and per feedback interval of the window), invariant 2\n' +
-    "(combined CPU <= share + ε) when SEDF-DC reads it, each guest's combined CPU against its\n" +
-    'share, the CPU the policy itself costs, and the throughput left to the guests. A policy a\n' +
-    'scenario cannot run (1A on a shared driver domain) is skipped with the reason. Writes\n' +
-    'DIR/charging.md, DIR/charging.json and DIR/plots/<scenario>.svg.',
-  usage: 'isosim charging [name|file ...] [--duration S] [--out DIR] [--json]',
+    'Runs each scenario (built-in names, JSON files, or gen:N for a generated host with\n' +
+    'homogeneous traffic, seed N; default: table1-sedfdc, table2-with-shareguard, two-idds,\n' +
+    'disk-interference-shareguard, the adversarial charging-block-sizes, charging-send-receive\n' +
+    'and charging-tiny-packets, and gen:1, gen:2, gen:3) under every charging policy of\n' +
+    'docs/charging.md (1A one driver domain per guest, 1B equal work per request, 1C a process\n' +
+    'per client, 1D affiliation calls, 1E resource containers, 2A an a-priori cost per request,\n' +
+    "2B split by counts, 2C XenMon's weighted counts) and prints per policy: the error of what\n" +
+    'it charges each guest against the ground truth (mean and largest, points of one CPU, per\n' +
+    '1 s and per feedback interval of the window), invariant 2 (combined CPU <= share + ε) when\n' +
+    "SEDF-DC reads it, each guest's combined CPU against its share, the CPU the policy itself\n" +
+    'costs, and the throughput left to the guests. A policy a scenario cannot run (1A on a\n' +
+    'shared driver domain) is skipped with the reason. Writes DIR/charging.md,\n' +
+    'DIR/charging.json and DIR/plots/<scenario>.svg.',
+  usage: 'isosim charging [name|file|gen:N ...] [--duration S] [--out DIR] [--json]',
   options: {
     duration: {
       type: 'string',
@@ -55,7 +73,7 @@ export const charging: CommandSpec = {
   },
   run({ values, positionals }) {
     const names = positionals.length > 0 ? positionals : [...CHARGING_SCENARIOS];
-    const scenarios: Scenario[] = names.map((n) => loadScenario(n));
+    const scenarios: Scenario[] = names.map(scenarioOf);
     const durationS =
       values.duration === undefined
         ? undefined
