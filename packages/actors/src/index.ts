@@ -3,7 +3,8 @@
  * the whole host (`XenSystem`, `SystemConfig`), the actor host on the kernel
  * (`ActorHost`), the hypervisor and its schedulers (SEDF, Credit), the NIC, netback
  * and netfront, XenMon, the control loops (SEDF-DC's `DebtCollector`, `ShareGuard`),
- * the workloads and the hardware profiles. The machines alone, for a browser or a
+ * the workloads and the hardware profiles, and the page allocator with Xen's claims
+ * (`PageAllocator`). The machines alone, for a browser or a
  * model of your own, are `@isosim/actors/machines`.
  *
  * @module @isosim/actors
@@ -113,6 +114,26 @@ export type {
   SedfSnapshot,
   WorkloadSnapshot,
 } from './machines.ts';
+export type {
+  AllocRefusal,
+  AllocResult,
+  ClaimRc,
+  DomainMemory,
+  FreeRc,
+  MemEvent,
+  MemRecord,
+  PageAllocatorOptions,
+} from './memory/pageAllocator.ts';
+export {
+  DOMID_MAX,
+  E2BIG,
+  EEXIST,
+  EINVAL,
+  ENOMEM,
+  EPERM,
+  ESRCH,
+  PageAllocator,
+} from './memory/pageAllocator.ts';
 export type { EstimateError } from './monitor/netAccounting.ts';
 export { estimateError, splitByUnits, splitByWeightedPackets } from './monitor/netAccounting.ts';
 export type { DomainSample, IoCounts, Sample } from './monitor/xenbaked.ts';
