@@ -326,9 +326,12 @@ export function chargingPlot(results: readonly ChargingResult[]): string {
   const slot = (W - left - 150) / Math.max(1, ran.length);
   const bar = Math.max(4, slot / 3);
   const y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const title = `${results[0]?.scenario ?? ''}: largest error per feedback interval and overhead, by charging policy`;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${xmlText(`${results[0]?.scenario ?? ''}: largest error per feedback interval and overhead, by charging policy`)}</text>`,
+    `<title>${xmlText(title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${xmlText(title)}</text>`,
     `<line x1="${left}" y1="${top + plotH}" x2="${W - 150}" y2="${top + plotH}" stroke="black"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="black"/>`,
     `<text x="15" y="${top + plotH / 2}" transform="rotate(-90 15 ${top + plotH / 2})" text-anchor="middle">points of one CPU</text>`,

@@ -88,7 +88,7 @@ export const charging: CommandSpec = {
         onRun: (s, p, i, total) => progress.update(i / total, `${s} under ${p} (${i + 1}/${total})`),
       });
       progress.done();
-      const md = chargingMarkdown(scenarios, results, durationS);
+      const md = chargingMarkdown(names, scenarios, results, durationS);
       dir.write('charging.md', md);
       dir.write('charging.json', `${JSON.stringify(results, null, 2)}\n`);
       for (const s of scenarios)
@@ -108,15 +108,15 @@ export const charging: CommandSpec = {
 
 /** The lab's tables as Markdown: a section per scenario, the command that made them first. */
 export function chargingMarkdown(
+  args: readonly string[],
   scenarios: readonly Scenario[],
   results: readonly ChargingResult[],
   durationS: number | undefined,
 ): string {
-  const args = scenarios.map((s) => s.name);
   const defaults =
     args.length === CHARGING_SCENARIOS.length && args.every((a, i) => a === CHARGING_SCENARIOS[i]);
   const md = [
-    `Made by \`isosim charging${defaults ? '' : ` ${args.join(' ')}`}${durationS === undefined ? '' : ` --duration ${durationS}`}\`. Errors and shares in points (percent) of one CPU; "invariant 2" is the closest any window of at least two feedback intervals came to share + ε (1 = at the bound; negative: below the share alone) and the windows over it, claimed only where SEDF-DC or Credit-DC charges every driver domain's work. Policies: ${CHARGING_POLICIES.map((p) => `${p} ${CHARGING_INFO[p].name}`).join('; ')}.`,
+    `Made by \`isosim charging${defaults ? '' : ` ${args.join(' ')}`}${durationS === undefined ? '' : ` --duration ${durationS}`}\`. Errors and shares in points (percent) of one CPU; "invariant 2" is the closest any window of at least two feedback intervals came to share + ε (1 = at the bound; negative: below the share alone) and the windows over it, claimed only where SEDF-DC or Credit-DC charges every driver domain's work; "invariant 3" the same for ShareGuard's limits, where the scenario has ShareGuard; for 2B and 2C, the error beyond the guest's part of the driver domain's own work is 0 on homogeneous traffic (docs/charging.md). Policies: ${CHARGING_POLICIES.map((p) => `${p} ${CHARGING_INFO[p].name}`).join('; ')}.`,
     '',
   ];
   for (const s of scenarios) {
