@@ -2,22 +2,9 @@
  * `isosim charging` with bad input: refused in one line before any run starts or
  * anything is written.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect } from 'vitest';
-import type { BadInputRow } from './row.ts';
+import { type BadInputRow, commandRows } from './row.ts';
 
-function row(name: string, args: readonly string[], says: readonly string[]): BadInputRow {
-  return {
-    name: `charging: ${name}`,
-    setup: (dir) => ['charging', ...args, '--out', join(dir, 'out')],
-    code: 2,
-    says,
-    after(dir) {
-      expect(existsSync(join(dir, 'out'))).toBe(false);
-    },
-  };
-}
+const row = commandRows('charging');
 
 export const rows: readonly BadInputRow[] = [
   row(

@@ -59,3 +59,21 @@ export function scenarioRows(
     },
   });
 }
+
+/**
+ * Rows that run `isosim COMMAND ARGS --out DIR` and expect exit 2, `says` on stderr,
+ * and no DIR: bad options refused before any run starts or anything is written.
+ */
+export function commandRows(
+  command: string,
+): (name: string, args: readonly string[], says: readonly string[]) => BadInputRow {
+  return (name, args, says) => ({
+    name: `${command}: ${name}`,
+    setup: (dir) => [command, ...args, '--out', join(dir, 'out')],
+    code: 2,
+    says,
+    after(dir) {
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    },
+  });
+}
