@@ -3,8 +3,9 @@
  * the whole host (`XenSystem`, `SystemConfig`), the actor host on the kernel
  * (`ActorHost`), the hypervisor and its schedulers (SEDF, Credit), the NIC, netback
  * and netfront, XenMon, the control loops (SEDF-DC's `DebtCollector`, `ShareGuard`),
- * the workloads and the hardware profiles, and the page allocator with Xen's claims
- * (`PageAllocator`). The machines alone, for a browser or a
+ * the workloads and the hardware profiles, the page allocator with Xen's claims
+ * (`PageAllocator`), and a host's memory with its toolstack, reservation policies and
+ * dynamic guests (`MemoryHost`). The machines alone, for a browser or a
  * model of your own, are `@isosim/actors/machines`.
  *
  * @module @isosim/actors
@@ -114,6 +115,26 @@ export type {
   SedfSnapshot,
   WorkloadSnapshot,
 } from './machines.ts';
+export type {
+  BuildOutcome,
+  BuildStatus,
+  DynamicGuestSpec,
+  GuestMemoryStats,
+  LaunchSpec,
+  MemoryHostOptions,
+  MemoryMetrics,
+  ReservationPolicy,
+} from './memory/memoryHost.ts';
+export {
+  EXTENT_2M_PAGES,
+  MemoryHost,
+  PAGE_BYTES,
+  POPULATE_BATCH_NS,
+  RESERVATION_POLICIES,
+  SWAP_NS_PER_PAGE,
+} from './memory/memoryHost.ts';
+export type { DynamicGuestEvent, ToolstackEvent } from './memory/memoryMachines.ts';
+export { dynamicGuestMachine, toolstackMachine } from './memory/memoryMachines.ts';
 export type {
   AllocRefusal,
   AllocResult,
