@@ -12,6 +12,7 @@ import type { XenSystem } from '@isosim/actors';
 import { LogDictionary, type LogHeader, type LogRecord, NS_PER_S } from '@isosim/core';
 import { scanLog } from '@isosim/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cutsInLog } from './export/exportHost.testkit.ts';
 import { runIddsHost } from './export/iddsHost.testkit.ts';
 import { domainNames, hostLayout } from './layout.ts';
 import { parseQuery } from './query.ts';
@@ -90,26 +91,7 @@ describe('World on a host with two driver domains and a disk', () => {
 
   it('stretches cut by a deschedule were exercised on both driver domains', () => {
     // Switched out with no timer at that instant: the case the cut stretches handle.
-    const domainOf: number[] = [];
-    const timerAt: number[] = [];
-    const cuts = [0, 0];
-    scanLog(log, {
-      onRecord: (r, d) => {
-        const a = r.values;
-        const type = d.typeName(r.type);
-        if (type === 'vcpu.state') domainOf[a[0]] = a[1];
-        if (type === 'cpu.timer') timerAt[a[0]] = r.timeNs;
-        if (
-          type === 'cpu.switch' &&
-          a[1] !== a[2] &&
-          a[1] >= 0 &&
-          domainOf[a[1]] <= 1 &&
-          timerAt[a[0]] !== r.timeNs
-        )
-          cuts[domainOf[a[1]]]++;
-        return undefined;
-      },
-    });
+    const cuts = cutsInLog(log);
     expect(cuts[0]).toBeGreaterThan(50);
     expect(cuts[1]).toBeGreaterThan(20);
   });

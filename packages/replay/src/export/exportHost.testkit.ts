@@ -7,7 +7,7 @@
  */
 import { SYSTEM_2, type SystemConfig, XenSystem } from '@isosim/actors';
 import { Kernel, LogWriter, logHeader, NS_PER_S } from '@isosim/core';
-import { FileSink } from '@isosim/core/node';
+import { FileSink, scanLog } from '@isosim/core/node';
 
 const MS = 1_000_000;
 
@@ -75,4 +75,29 @@ export function runExportHost(logPath: string, durationS: number, withSpec = tru
   sys.xen.settle();
   kernel.log?.close();
   return sys;
+}
+
+/**
+ * Per domain id, the times its vCPU was switched out of a pCPU with no cpu.timer on that
+ * pCPU at that instant (a work item cut by a deschedule: the case the exporters' and
+ * the World's cut stretches handle), in the log at `path`.
+ */
+export function cutsInLog(path: string): number[] {
+  const domainOf: number[] = [];
+  const timerAt: number[] = [];
+  const cuts: number[] = [];
+  scanLog(path, {
+    onRecord: (r, d) => {
+      const a = r.values;
+      const type = d.typeName(r.type);
+      if (type === 'vcpu.state') domainOf[a[0]] = a[1];
+      if (type === 'cpu.timer') timerAt[a[0]] = r.timeNs;
+      if (type === 'cpu.switch' && a[1] !== a[2] && a[1] >= 0 && timerAt[a[0]] !== r.timeNs) {
+        const dom = domainOf[a[1]];
+        cuts[dom] = (cuts[dom] ?? 0) + 1;
+      }
+      return undefined;
+    },
+  });
+  return cuts;
 }

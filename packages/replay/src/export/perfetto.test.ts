@@ -11,7 +11,7 @@ import type { XenSystem } from '@isosim/actors';
 import { NS_PER_S } from '@isosim/core';
 import { scanLog } from '@isosim/core/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runExportHost } from './exportHost.testkit.ts';
+import { cutsInLog, runExportHost } from './exportHost.testkit.ts';
 import { driverDomains, exportPerfetto } from './perfetto.ts';
 
 interface Slice {
@@ -53,31 +53,6 @@ function truth(sys: XenSystem, toNs: number): { cpu: Map<string, number>; idd: M
   return { cpu, idd };
 }
 
-/** Times the driver domain was switched out with no cpu.timer on that pCPU at that instant. */
-function cutsInLog(path: string, idd: number): number {
-  const domainOf: number[] = [];
-  const timerAt: number[] = [];
-  let cuts = 0;
-  scanLog(path, {
-    onRecord: (r, d) => {
-      const a = r.values;
-      const type = d.typeName(r.type);
-      if (type === 'vcpu.state') domainOf[a[0]] = a[1];
-      if (type === 'cpu.timer') timerAt[a[0]] = r.timeNs;
-      if (
-        type === 'cpu.switch' &&
-        a[1] !== a[2] &&
-        a[1] >= 0 &&
-        domainOf[a[1]] === idd &&
-        timerAt[a[0]] !== r.timeNs
-      )
-        cuts++;
-      return undefined;
-    },
-  });
-  return cuts;
-}
-
 describe('exportPerfetto: the driver domain work slices against the accounting', () => {
   const log = join(dir, 'host.isolog');
   let sys: XenSystem;
@@ -89,7 +64,7 @@ describe('exportPerfetto: the driver domain work slices against the accounting',
 
   it('runs a host where the driver domain is descheduled in the middle of work items', () => {
     expect(sys.idd.vcpus.length).toBe(2);
-    expect(cutsInLog(log, sys.idd.id)).toBeGreaterThan(50);
+    expect(cutsInLog(log)[sys.idd.id]).toBeGreaterThan(50);
   });
 
   it('gives each guest its driver-domain time and each domain its CPU, to the nanosecond', () => {
