@@ -244,7 +244,7 @@ export {
   runWeightBenchmark,
 } from './system/weightBenchmark.ts';
 export type { GuestRuntime } from './system/xenSystem.ts';
-export { domainShare, vcpuShares, XenSystem } from './system/xenSystem.ts';
+export { domainShare, servedGuests, vcpuShares, XenSystem } from './system/xenSystem.ts';
 export type { BulkOptions, BulkStats } from './workload/bulk.ts';
 export { BulkTransfer } from './workload/bulk.ts';
 export { CpuBound } from './workload/cpuBound.ts';

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { domainShare, PROFILES } from '@isosim/actors';
+import { domainShare, PROFILES, servedGuests } from '@isosim/actors';
 import { IsosimError, MAX_PORTS } from '@isosim/core';
 import type { z } from 'zod';
 import {
@@ -19,7 +19,7 @@ import {
   ScenarioSchema,
   webWireBytes,
 } from './schema.ts';
-import { vcpuConfig } from './toConfig.ts';
+import { toSystemConfig, vcpuConfig } from './toConfig.ts';
 import { makeVariant, matchPath, valueAt } from './variants.ts';
 
 export const BUILTIN_DIR = join(import.meta.dirname, '..', 'scenarios');
@@ -536,7 +536,7 @@ export function parseScenario(data: unknown, where: string): Scenario {
       );
     }
   });
-  if (s.mechanisms.charging === '1A') checkDedicated(s, where, owners);
+  if (s.mechanisms.charging === '1A') checkDedicated(s, where);
   if (sg) {
     for (const [name, limit] of Object.entries(sg.limitsPct)) {
       const at = ['mechanisms', 'shareGuard', 'limitsPct', name];
@@ -877,29 +877,17 @@ export function loadScenario(nameOrPath: string): Scenario {
 
 /**
  * Charging policy 1A (a driver domain per guest): every driver domain serves at most
- * one guest. The NIC's serves the guests with network workloads, a disk's the guests
- * with a vbd on it (the same rule as the library's XenSystem).
+ * one guest (@isosim/actors `servedGuests`: the NIC's serves the guests with network
+ * workloads, a disk's the guests with a vbd on it).
  */
-function checkDedicated(s: Scenario, where: string, owners: Map<string, Scenario['domains'][number]>): void {
-  const served = new Map<string, string[]>();
-  const serve = (idd: string | undefined, guest: string) => {
-    if (idd === undefined) return;
-    const list = served.get(idd) ?? [];
-    if (!list.includes(guest)) list.push(guest);
-    served.set(idd, list);
-  };
-  for (const d of s.domains) {
-    if (d.role !== 'guest') continue;
-    if (d.workloads.some((w) => w.kind !== 'cpu' && w.kind !== 'disk' && w.kind !== 'db'))
-      serve(owners.get('nic0')?.name, d.name);
-    for (const v of d.vbds ?? []) serve(owners.get(v.disk)?.name, d.name);
-  }
-  for (const [idd, guests] of served) {
+function checkDedicated(s: Scenario, where: string): void {
+  const idds = s.domains.filter((d) => d.role === 'idd');
+  for (const [i, guests] of servedGuests(toSystemConfig(s))) {
     if (guests.length > 1) {
       fail(
         where,
         ['mechanisms', 'charging'],
-        `1A charges each guest a driver domain of its own, but ${show(idd)} serves ${guests.map(show).join(', ')}`,
+        `1A charges each guest a driver domain of its own, but ${show(idds[i].name)} serves ${guests.map(show).join(', ')}`,
         'give each guest its own driver domain (a disk each in its own domain; the one NIC for at most one guest), or choose another policy: 1B-1E, 2A-2C',
       );
     }

@@ -76,6 +76,32 @@ export interface GuestRuntime {
 /** The workloads that use the network (1A: the NIC's driver domain serves their guests). */
 const NETWORK_KINDS: ReadonlySet<string> = new Set(['web', 'bulk', 'udp', 'custom']);
 
+/**
+ * The guests each driver domain serves, by driver domain index (0 = `config.idd`, then
+ * `config.drivers`), in the guests' order: the NIC's driver domain serves the guests with
+ * network workloads, a disk's the guests with a vbd on it. Charging policy 1A needs at
+ * most one per domain (the scenario loader and `XenSystem` both check it with this).
+ */
+export function servedGuests(config: SystemConfig): Map<number, string[]> {
+  const drivers = [config.idd, ...(config.drivers ?? [])];
+  const owners = deviceOwners(
+    drivers,
+    (config.disks ?? []).map((d) => d.name),
+  );
+  const served = new Map<number, string[]>();
+  const serve = (drv: number | undefined, guest: string) => {
+    if (drv === undefined) return;
+    const list = served.get(drv) ?? [];
+    if (!list.includes(guest)) list.push(guest);
+    served.set(drv, list);
+  };
+  for (const g of config.guests) {
+    if ((g.workloads ?? []).some((w) => NETWORK_KINDS.has(w.kind))) serve(owners.get(NIC_NAME), g.name);
+    for (const v of g.vbds ?? []) serve(owners.get(v.disk), g.name);
+  }
+  return served;
+}
+
 /** XenMon's estimator for each charging policy but 2C (its default). */
 const ESTIMATORS = {
   '1A': 'domain',
@@ -394,36 +420,22 @@ export class XenSystem {
   }
 
   /**
-   * 1A: the guest each driver domain serves, by driver domain id; a domain that serves
-   * two is an error. The NIC's driver domain serves the guests with network workloads,
-   * a disk's the guests with a vbd on it.
+   * 1A: the guest each driver domain serves, by driver domain id (`servedGuests`); a
+   * domain that serves two is an error.
    */
   private dedicatedDrivers(config: SystemConfig): Map<number, number> {
-    const served = new Map<number, Set<string>>();
-    const serve = (drv: Domain, guest: string) => {
-      const set = served.get(drv.id) ?? new Set<string>();
-      set.add(guest);
-      served.set(drv.id, set);
-    };
-    for (const g of config.guests) {
-      if ((g.workloads ?? []).some((w) => NETWORK_KINDS.has(w.kind))) serve(this.netIdd, g.name);
-      for (const v of g.vbds ?? []) {
-        const drv = this.diskDriver.get(v.disk);
-        if (drv !== undefined) serve(drv, g.name);
-      }
-    }
     const out = new Map<number, number>();
-    for (const [drv, names] of served) {
-      if (names.size > 1) {
+    servedGuests(config).forEach((names, drv) => {
+      if (names.length > 1) {
         throw new IsosimError(
           'mechanisms',
           'charging',
-          `1A needs a driver domain per guest, but ${this.drivers[drv].name} serves ${[...names].join(', ')}`,
-          'give each guest its own driver domain (a disk each, driven by its own domain; the one NIC for at most one guest), or choose another policy (1B-1E, 2A-2C)',
+          `1A charges each guest a driver domain of its own, but ${JSON.stringify(this.drivers[drv].name)} serves ${names.map((n) => JSON.stringify(n)).join(', ')}`,
+          'give each guest its own driver domain (a disk each in its own domain; the one NIC for at most one guest), or choose another policy: 1B-1E, 2A-2C',
         );
       }
-      out.set(drv, this.guest([...names][0]).domain.id);
-    }
+      if (names.length === 1) out.set(drv, this.guest(names[0]).domain.id);
+    });
     return out;
   }
 
