@@ -116,6 +116,23 @@ export type {
   WorkloadSnapshot,
 } from './machines.ts';
 export type {
+  BalloonGuestSpec,
+  Bursts,
+  MemoryGuestKind,
+  MemoryGuestSpec,
+  SharingGuestSpec,
+  SineGuestSpec,
+  TmemGuestSpec,
+} from './memory/guestSpecs.ts';
+export {
+  checkGuestSpec,
+  inBurst,
+  MAX_PAGES_PER_S,
+  MEMORY_GUEST_KINDS,
+  pagesBy,
+  pagesIn,
+} from './memory/guestSpecs.ts';
+export type {
   BuildOutcome,
   BuildStatus,
   DynamicGuestSpec,
@@ -123,6 +140,7 @@ export type {
   LaunchSpec,
   MemoryHostOptions,
   MemoryMetrics,
+  MemorySample,
   ReservationPolicy,
 } from './memory/memoryHost.ts';
 export {
@@ -146,7 +164,9 @@ export type {
   PageAllocatorOptions,
 } from './memory/pageAllocator.ts';
 export {
+  DOMID_COW,
   DOMID_MAX,
+  DOMID_XEN,
   E2BIG,
   EEXIST,
   EINVAL,

@@ -36,8 +36,25 @@
  */
 import { InvariantError, IsosimError, type Kernel } from '@isosim/core';
 import type { ActorHost, HostedActor } from '../host/actorHost.ts';
+import {
+  checkGuestSpec,
+  inBurst,
+  type MemoryGuestKind,
+  type MemoryGuestSpec,
+  pagesIn,
+  type SharingGuestSpec,
+  type SineGuestSpec,
+} from './guestSpecs.ts';
 import { dynamicGuestMachine, toolstackMachine } from './memoryMachines.ts';
-import { type AllocRefusal, DOMID_MAX, ENOMEM, type MemEvent, PageAllocator } from './pageAllocator.ts';
+import {
+  type AllocRefusal,
+  DOMID_COW,
+  DOMID_MAX,
+  DOMID_XEN,
+  ENOMEM,
+  type MemEvent,
+  PageAllocator,
+} from './pageAllocator.ts';
 
 /** How the toolstack protects a build from other domains' allocations. */
 export type ReservationPolicy = 'none' | 'claim' | 'freeze' | 'lock';
@@ -79,6 +96,26 @@ export interface MemoryHostOptions {
   readonly swapNsPerPage?: number;
   /** Check the invariants after every `mem.*` event (default true). */
   readonly checkInvariants?: boolean;
+  /**
+   * Keep a sample of the host's memory every this many ns from time 0 (`samples()`):
+   * the state after every event at or before the sample's time, taken when the next
+   * `mem.*` event comes (no kernel events of its own: the log is unchanged). Default:
+   * none kept.
+   */
+  readonly sampleEveryNs?: number;
+}
+
+/** The host's memory at one time (`MemoryHost.samples()`). */
+export interface MemorySample {
+  readonly tNs: number;
+  readonly freePages: number;
+  readonly outstandingClaims: number;
+  /** Pages tmem holds (owned by `DOMID_XEN`). */
+  readonly tmemPages: number;
+  /** Pages shared copy-on-write (owned by `DOMID_COW`). */
+  readonly sharedPages: number;
+  /** `tot_pages` of every domain that exists, pseudo-owners excluded, by id. */
+  readonly totPages: Readonly<Record<number, number>>;
 }
 
 /** A domain to build: its id, its size in pages, and when it is asked for. */
@@ -89,17 +126,8 @@ export interface LaunchSpec {
   readonly atNs?: number;
 }
 
-/** A dynamic guest: `tot_pages` follows a sine wave between `minPages` and `peakPages`. */
-export interface DynamicGuestSpec {
-  readonly domain: number;
-  readonly minPages: number;
-  /** Also its `max_pages` (its lifetime maximum). */
-  readonly peakPages: number;
-  /** The wave's period, ns. */
-  readonly periodNs: number;
-  /** Time between steps, ns. */
-  readonly stepNs: number;
-}
+/** A sine guest as `addDynamicGuest` takes it (`SineGuestSpec` without its kind). */
+export type DynamicGuestSpec = Omit<SineGuestSpec, 'kind'>;
 
 /** Where a build is: waiting for the lock, building, done, failed late, or refused at once. */
 export type BuildOutcome = 'waiting' | 'building' | 'done' | 'failed' | 'refused';
@@ -122,6 +150,7 @@ export interface BuildStatus {
 /** A dynamic guest's allocation failures and the time it spent blocked. */
 export interface GuestMemoryStats {
   readonly domain: number;
+  readonly kind: MemoryGuestKind;
   readonly steps: number;
   /** Refused allocations, by reason. */
   readonly failures: number;
@@ -131,8 +160,24 @@ export interface GuestMemoryStats {
    * k steps counts k times (page-steps, not distinct pages).
    */
   readonly failedPages: number;
-  /** Σ per refused step of min(stepNs, shortfall × swapNsPerPage): the swap-storm proxy. */
+  /**
+   * The swap-storm proxy: Σ per refused step of min(stepNs, shortfall × swapNsPerPage)
+   * (sine; tmem, for its own memory and refused persistent puts), or the whole step
+   * (sharing: Xen pauses a vCPU whose unshare gets `-ENOMEM`); 0 for balloon guests
+   * (the balloon driver retries; the guest's own demand is not modelled).
+   */
   readonly blockedNs: number;
+  /** Balloon guests: the target now. */
+  readonly targetPages?: number;
+  /** Tmem guests: pages in its pools now, ephemeral puts refused, its pages evicted. */
+  readonly tmem?: {
+    readonly ephemeralPages: number;
+    readonly persistentPages: number;
+    readonly ephemeralRefusedPages: number;
+    readonly evictedPages: number;
+  };
+  /** Sharing guests: shared pages it has broken (owns privately) now. */
+  readonly brokenPages?: number;
 }
 
 /** A host's memory metrics so far. */
@@ -155,6 +200,11 @@ export interface MemoryMetrics {
   /** Time-weighted mean of owned / total pages since time 0, in permille. */
   readonly utilisationPermille: number;
   readonly ownedPagesPeak: number;
+  /** Most pages tmem held at once, and ephemeral pages the hypervisor evicted. */
+  readonly tmemPagesPeak: number;
+  readonly tmemEvictedPages: number;
+  /** Most pages shared copy-on-write at once (owned by `DOMID_COW`). */
+  readonly sharedPagesPeak: number;
 }
 
 interface Build {
@@ -170,14 +220,31 @@ interface Build {
 }
 
 interface Guest {
-  spec: DynamicGuestSpec;
+  spec: MemoryGuestSpec;
   startNs: number;
+  lastNs: number;
   actor: HostedActor;
   steps: number;
   failures: number;
   failuresByReason: Partial<Record<AllocRefusal, number>>;
   failedPages: number;
   blockedNs: number;
+  /** Balloon: the target now. */
+  target: number;
+  /** Tmem: pool sizes, puts so far (for the persistent share), refused and evicted pages. */
+  ephemeral: number;
+  persistent: number;
+  puts: number;
+  ephemeralRefused: number;
+  evicted: number;
+  /** Sharing: shared pages broken, a prefix of its shared pages. */
+  broken: number;
+}
+
+/** What `take` got: the pages granted, and why the rest (if any) was refused. */
+interface Taken {
+  readonly granted: number;
+  readonly reason?: AllocRefusal;
 }
 
 /**
@@ -211,11 +278,29 @@ export class MemoryHost {
   private readonly source: number;
   private readonly memTypes: Record<MemEvent['type'], number>;
   private readonly buildTypes: { start: number; done: number; fail: number; freeze: number; thaw: number };
+  private readonly guestTypes: {
+    target: number;
+    put: number;
+    get: number;
+    evict: number;
+    share: number;
+    merge: number;
+  };
   private readonly check: boolean;
   private ownedPageNs = 0;
   private ownedLast = 0;
   private lastNs = 0;
   private ownedPeak = 0;
+  private tmemPeak = 0;
+  private sharedPeak = 0;
+  private evictedTotal = 0;
+  /** Sampling: the period (0: none), the next sample's time, the samples so far. */
+  private readonly sampleEvery: number;
+  private nextSampleNs = 0;
+  private readonly sampled: MemorySample[] = [];
+  /** `tot_pages` by domain as of the last `mem.*` event, for the samples. */
+  private readonly totNow = new Map<number, number>();
+  private claimsNow = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -234,6 +319,7 @@ export class MemoryHost {
     this.batchNs = intArg('batchNs', options.batchNs ?? POPULATE_BATCH_NS, 1);
     this.swapNsPerPage = intArg('swapNsPerPage', options.swapNsPerPage ?? SWAP_NS_PER_PAGE, 0);
     this.check = options.checkInvariants ?? true;
+    this.sampleEvery = intArg('sampleEveryNs', options.sampleEveryNs ?? 0, 0);
     this.source = kernel.registry.name('memory');
     this.memTypes = {
       'mem.domain.create': kernel.type('mem.domain.create', ['domain', 'rc', 'maxPages', 'freePages']),
@@ -255,12 +341,23 @@ export class MemoryHost {
       freeze: kernel.type('mem.freeze', ['domain', 'frozenDomains']),
       thaw: kernel.type('mem.thaw', ['domain', 'restoredDomains']),
     };
+    this.guestTypes = {
+      target: kernel.type('mem.balloon.target', ['domain', 'pages']),
+      put: kernel.type('mem.tmem.put', ['domain', 'pool', 'pages', 'rc']),
+      get: kernel.type('mem.tmem.get', ['domain', 'pool', 'pages']),
+      evict: kernel.type('mem.tmem.evict', ['domain', 'pages']),
+      share: kernel.type('mem.share.break', ['domain', 'pages', 'rc']),
+      merge: kernel.type('mem.share.merge', ['domain', 'pages']),
+    };
     this.toolstack = host.spawn(
       'toolstack',
       toolstackMachine.provide({
         actions: {
           launch: ({ event }) => this.start(event.domain),
           populate: ({ event }) => this.populate(event.domain),
+          setTarget: ({ event }) => {
+            if (event.type === 'toolstack.balloon') this.setTarget(event.domain, event.pages);
+          },
         },
       }),
     );
@@ -297,28 +394,39 @@ export class MemoryHost {
     );
   }
 
-  /** Creates a dynamic guest now, owning `minPages`, and starts its steps. */
+  /** Creates a sine guest now, owning `minPages`, and starts its steps (`addGuest`). */
   addDynamicGuest(spec: DynamicGuestSpec): void {
-    domainFree(this, spec.domain, 'addDynamicGuest');
-    const min = intArg('guest.minPages', spec.minPages, 0);
-    const peak = intArg('guest.peakPages', spec.peakPages, Math.max(min, 1));
-    intArg('guest.periodNs', spec.periodNs, 1);
-    intArg('guest.stepNs', spec.stepNs, 1);
-    if (peak > this.allocator.totalPages)
+    this.addGuest({ kind: 'sine', ...spec });
+  }
+
+  /**
+   * Creates a dynamic guest of any kind now (guestSpecs.ts) with the memory it starts
+   * with, and starts its steps; a balloon guest's targets are posted to the toolstack.
+   * Parameters that do not fit, or memory that is not free, are `IsosimError`s.
+   */
+  addGuest(spec: MemoryGuestSpec): void {
+    domainFree(this, spec.domain, 'addGuest');
+    checkGuestSpec(spec, this.allocator.totalPages);
+    const now = this.kernel.nowNs;
+    for (const [i, t] of (spec.kind === 'balloon' ? spec.targets : []).entries())
+      if (t.atNs < now)
+        throw new IsosimError(
+          `MemoryHost.addGuest(balloon ${spec.domain})`,
+          `targets[${i}].atNs`,
+          `${t.atNs} is before the guest's start at ${now}`,
+          'a time at or after the guest is added',
+        );
+    const [maxPages, startPages] = guestSizes(spec);
+    this.allocator.createDomain(spec.domain, maxPages);
+    if (startPages > 0 && this.take(spec.domain, startPages, false).granted < startPages)
       throw new IsosimError(
-        'MemoryHost.addDynamicGuest',
-        'peakPages',
-        `${peak} exceeds the host's ${this.allocator.totalPages}`,
-        'a peak that fits the host',
-      );
-    this.allocator.createDomain(spec.domain, peak);
-    if (min > 0 && !this.allocator.allocate(spec.domain, min).ok)
-      throw new IsosimError(
-        'MemoryHost.addDynamicGuest',
-        'minPages',
-        `${min} pages are not free for guest ${spec.domain}`,
+        `MemoryHost.addGuest(${spec.kind} ${spec.domain})`,
+        'pages',
+        `its ${startPages} starting pages are not free`,
         'a smaller guest or a larger host',
       );
+    if (spec.kind === 'tmem' && this.allocator.domain(DOMID_XEN) === undefined)
+      this.allocator.createDomain(DOMID_XEN, this.allocator.totalPages);
     const domain = spec.domain;
     const actor = this.host.spawn(
       `guest-${domain}`,
@@ -326,15 +434,50 @@ export class MemoryHost {
     );
     this.guests.set(domain, {
       spec,
-      startNs: this.kernel.nowNs,
+      startNs: now,
+      lastNs: now,
       actor,
       steps: 0,
       failures: 0,
       failuresByReason: {},
       failedPages: 0,
       blockedNs: 0,
+      target: spec.kind === 'balloon' ? spec.initialPages : 0,
+      ephemeral: 0,
+      persistent: 0,
+      puts: 0,
+      ephemeralRefused: 0,
+      evicted: 0,
+      broken: 0,
     });
+    if (spec.kind === 'sharing' && !this.syncShared())
+      throw new IsosimError(
+        `MemoryHost.addGuest(sharing ${domain})`,
+        'sharedPages',
+        'its shared pages are not free',
+        'fewer shared pages or a larger host',
+      );
+    for (const t of spec.kind === 'balloon' ? spec.targets : [])
+      this.host.send(this.toolstack, { type: 'toolstack.balloon', domain, pages: t.pages }, t.atNs - now);
     this.host.send(actor, { type: 'guest.step', domain }, spec.stepNs);
+  }
+
+  /** Samples every period up to (not including) `endNs`, from the state before this event (at `endNs`). */
+  private sampleUpTo(endNs: number): void {
+    if (this.sampleEvery === 0) return;
+    while (this.nextSampleNs < endNs) {
+      const totPages: Record<number, number> = {};
+      for (const [d, t] of [...this.totNow].sort((x, y) => x[0] - y[0])) if (d <= DOMID_MAX) totPages[d] = t;
+      this.sampled.push({
+        tNs: this.nextSampleNs,
+        freePages: this.allocator.totalPages - this.ownedLast,
+        outstandingClaims: this.claimsNow,
+        tmemPages: this.totNow.get(DOMID_XEN) ?? 0,
+        sharedPages: this.totNow.get(DOMID_COW) ?? 0,
+        totPages,
+      });
+      this.nextSampleNs += this.sampleEvery;
+    }
   }
 
   /** A launch and what became of it, or undefined if never launched. */
@@ -352,13 +495,27 @@ export class MemoryHost {
   guest(domain: number): GuestMemoryStats | undefined {
     const g = this.guests.get(domain);
     if (g === undefined) return undefined;
+    const kind = g.spec.kind;
     return {
       domain,
+      kind,
       steps: g.steps,
       failures: g.failures,
       failuresByReason: { ...g.failuresByReason },
       failedPages: g.failedPages,
       blockedNs: g.blockedNs,
+      ...(kind === 'balloon' ? { targetPages: g.target } : {}),
+      ...(kind === 'tmem'
+        ? {
+            tmem: {
+              ephemeralPages: g.ephemeral,
+              persistentPages: g.persistent,
+              ephemeralRefusedPages: g.ephemeralRefused,
+              evictedPages: g.evicted,
+            },
+          }
+        : {}),
+      ...(kind === 'sharing' ? { brokenPages: g.broken } : {}),
     };
   }
 
@@ -390,7 +547,16 @@ export class MemoryHost {
       guestBlockedNs: guests.reduce((s, g) => s + g.blockedNs, 0),
       utilisationPermille: now === 0 ? 0 : Math.floor((area * 1000) / (now * this.allocator.totalPages)),
       ownedPagesPeak: this.ownedPeak,
+      tmemPagesPeak: this.tmemPeak,
+      tmemEvictedPages: this.evictedTotal,
+      sharedPagesPeak: this.sharedPeak,
     };
+  }
+
+  /** The samples so far, every `sampleEveryNs` up to now (none if not asked for). */
+  samples(): readonly MemorySample[] {
+    this.sampleUpTo(this.kernel.nowNs + 1);
+    return this.sampled;
   }
 
   /** The invariants that do not hold: the allocator's and the freeze's. */
@@ -406,7 +572,11 @@ export class MemoryHost {
 
   /** Destroys every domain (guests stop stepping): then every page must be free. */
   shutdown(): void {
-    for (const g of this.guests.values()) g.actor.stop();
+    for (const g of this.guests.values()) {
+      g.actor.stop();
+      g.ephemeral = 0;
+      g.persistent = 0;
+    }
     for (const d of this.allocator.domainIds()) this.allocator.destroyDomain(d);
   }
 
@@ -435,6 +605,10 @@ export class MemoryHost {
     }
     mem.setMaxPages(b.domain, b.pages);
     if (this.policy === 'claim') {
+      // Xen 4.3-4.12 counted tmem's freeable (ephemeral) pages as available to a claim
+      // (domain_set_outstanding_pages); here they are evicted for it first.
+      const short = b.pages - mem.unclaimedPages;
+      if (short > 0) this.evictEphemeral(short);
       const rc = mem.claim(b.domain, b.pages);
       if (rc !== 0) {
         this.end(b, 'refused', rc);
@@ -461,9 +635,9 @@ export class MemoryHost {
   private populate(domain: number): void {
     const b = this.builds.get(domain) as Build;
     const n = Math.min(this.batchPages, b.pages - b.populatedPages);
-    const r = this.allocator.allocate(domain, n);
-    if (!r.ok) {
-      this.end(b, 'failed', r.rc);
+    const r = this.take(domain, n, false);
+    if (r.granted < n) {
+      this.end(b, 'failed', this.lastRc);
       return;
     }
     b.populatedPages += n;
@@ -521,6 +695,7 @@ export class MemoryHost {
     this.freezeHolders++;
     let frozenNow = 0;
     for (const d of mem.domainIds()) {
+      if (d > DOMID_MAX) continue; // the hypervisor's own (tmem, shared pages): no max_pages to lower
       if (d === b.domain || this.frozen.has(d) || this.builds.get(d)?.outcome === 'building') continue;
       const dm = mem.domain(d);
       if (dm === undefined) continue;
@@ -549,36 +724,295 @@ export class MemoryHost {
     this.kernel.record(this.buildTypes.thaw, this.source, this.toolstack.endpoint, b.domain, restored);
   }
 
+  // ---- allocating, with tmem's ephemeral pages reclaimed ----
+
+  /** The errno of the last refused allocation `take` made. */
+  private lastRc = 0;
+
+  /**
+   * Allocates `n` pages to `d`: all or nothing, or as many as it can (`partial`, as a
+   * balloon driver's or tmem's page-at-a-time allocations get). When memory is short,
+   * tmem's ephemeral pages are evicted first, as Xen's `alloc_heap_pages` falls back on
+   * `tmem_relinquish_pages`. A refusal is one refused `allocate` call (logged with its
+   * errno); `reason` says why.
+   */
+  private take(d: number, n: number, partial: boolean): Taken {
+    const mem = this.allocator;
+    const dm = mem.domain(d);
+    if (dm !== undefined) {
+      const room = Math.max(0, dm.maxPages - dm.totPages);
+      const need = partial ? Math.min(n, room) : n <= room ? n : 0;
+      const avail = Math.max(mem.unclaimedPages, dm.outstandingPages);
+      if (need > avail) this.evictEphemeral(need - avail);
+    }
+    if (partial && dm !== undefined) {
+      const room = Math.max(0, dm.maxPages - dm.totPages);
+      const g = Math.min(n, room, Math.max(mem.unclaimedPages, dm.outstandingPages, 0));
+      if (g > 0 && !mem.allocate(d, g).ok)
+        throw new InvariantError(`memory: a grant of ${g} pages to domain ${d} was refused`);
+      if (g === n) return { granted: n };
+      const r = mem.allocate(d, n - g);
+      if (r.ok) return { granted: n };
+      this.lastRc = r.rc;
+      return { granted: g, reason: r.reason };
+    }
+    const r = mem.allocate(d, n);
+    if (r.ok) return { granted: n };
+    this.lastRc = r.rc;
+    return { granted: 0, reason: r.reason };
+  }
+
+  /**
+   * Evicts up to `n` ephemeral tmem pages, from the guest with the largest ephemeral
+   * pool first (ties: lowest id); returns the pages evicted.
+   */
+  private evictEphemeral(n: number): number {
+    let left = n;
+    while (left > 0) {
+      let victim: Guest | undefined;
+      for (const g of this.guests.values())
+        if (g.ephemeral > 0 && (victim === undefined || g.ephemeral > victim.ephemeral)) victim = g;
+      if (victim === undefined) break;
+      const k = Math.min(left, victim.ephemeral);
+      victim.ephemeral -= k;
+      victim.evicted += k;
+      this.evictedTotal += k;
+      left -= k;
+      this.allocator.free(DOMID_XEN, k);
+      this.kernel.record(this.guestTypes.evict, this.source, this.toolstack.endpoint, victim.spec.domain, k);
+    }
+    return n - left;
+  }
+
   // ---- the dynamic guests ----
+
+  private setTarget(domain: number, pages: number): void {
+    const g = this.guests.get(domain);
+    if (g === undefined) return;
+    g.target = pages;
+    this.kernel.record(this.guestTypes.target, this.source, this.toolstack.endpoint, domain, pages);
+  }
 
   private step(domain: number): void {
     const g = this.guests.get(domain) as Guest;
-    const s = g.spec;
+    const now = this.kernel.nowNs;
     g.steps++;
+    const s = g.spec;
+    switch (s.kind) {
+      case 'sine':
+        this.stepSine(g, s);
+        break;
+      case 'balloon':
+        this.grow(g, g.target, pagesIn(s.pagesPerS, g.lastNs - g.startNs, now - g.startNs), false);
+        break;
+      case 'tmem':
+        this.stepTmem(g);
+        break;
+      case 'sharing':
+        this.stepSharing(g, s);
+        break;
+    }
+    g.lastNs = now;
+    this.host.send(g.actor, { type: 'guest.step', domain }, s.stepNs);
+  }
+
+  /** Counts a refused allocation of `pages` for guest `g`. */
+  private refused(g: Guest, pages: number, reason: AllocRefusal | undefined): void {
+    g.failures++;
+    if (reason !== undefined) g.failuresByReason[reason] = (g.failuresByReason[reason] ?? 0) + 1;
+    g.failedPages += pages;
+  }
+
+  /** min(stepNs, pages × swapNsPerPage): a step's paging I/O for pages it could not get. */
+  private swapNs(g: Guest, pages: number): number {
+    return Math.min(g.spec.stepNs, pages * this.swapNsPerPage);
+  }
+
+  private stepSine(g: Guest, s: SineGuestSpec): void {
     const phase = (2 * Math.PI * ((this.kernel.nowNs - g.startNs) % s.periodNs)) / s.periodNs;
     const target = s.minPages + Math.round(((s.peakPages - s.minPages) * (1 - Math.cos(phase))) / 2);
-    const tot = this.allocator.domain(domain)?.totPages ?? 0;
+    const tot = this.tot(s.domain);
     if (target > tot) {
-      const r = this.allocator.allocate(domain, target - tot);
-      if (!r.ok) {
-        g.failures++;
-        g.failuresByReason[r.reason] = (g.failuresByReason[r.reason] ?? 0) + 1;
-        g.failedPages += target - tot;
-        g.blockedNs += Math.min(s.stepNs, (target - tot) * this.swapNsPerPage);
+      const r = this.take(s.domain, target - tot, false);
+      if (r.granted === 0) {
+        this.refused(g, target - tot, r.reason);
+        g.blockedNs += this.swapNs(g, target - tot);
       }
     } else if (target < tot) {
-      this.allocator.free(domain, tot - target);
+      this.allocator.free(s.domain, tot - target);
     }
-    this.host.send(g.actor, { type: 'guest.step', domain }, s.stepNs);
+  }
+
+  /**
+   * Moves a guest's own memory toward `goal` by at most `maxPages` this step: frees, or
+   * allocates page by page; returns the pages it could not get.
+   */
+  private grow(g: Guest, goal: number, maxPages: number, blocks: boolean): number {
+    const d = g.spec.domain;
+    const tot = this.tot(d);
+    const n = Math.min(Math.abs(goal - tot), maxPages);
+    if (n === 0) return 0;
+    if (goal < tot) {
+      this.allocator.free(d, n);
+      return 0;
+    }
+    const r = this.take(d, n, true);
+    const short = n - r.granted;
+    if (short > 0) {
+      this.refused(g, short, r.reason);
+      if (blocks) g.blockedNs += this.swapNs(g, short);
+    }
+    return short;
+  }
+
+  private stepTmem(g: Guest): void {
+    const s = g.spec;
+    if (s.kind !== 'tmem') return;
+    const now = this.kernel.nowNs;
+    const a = g.lastNs - g.startNs;
+    const b = now - g.startNs;
+    const burst = inBurst(s.bursts, b);
+    let short = 0;
+    // Self-ballooning: down to the floor between bursts, back to the base in them.
+    if (s.minPages < s.basePages) {
+      const goal = burst ? s.basePages : s.minPages;
+      const tot = this.tot(s.domain);
+      const n = Math.min(Math.abs(goal - tot), pagesIn(s.selfBalloonPagesPerS, a, b));
+      if (goal < tot && n > 0) this.allocator.free(s.domain, n);
+      else if (n > 0) {
+        const r = this.take(s.domain, n, true);
+        if (r.granted < n) {
+          this.refused(g, n - r.granted, r.reason);
+          short += n - r.granted;
+        }
+      }
+    }
+    const ep = this.toolstack.endpoint;
+    if (burst) {
+      const n = pagesIn(s.putPagesPerS, a, b);
+      const pers =
+        Math.floor(((g.puts + n) * s.persistentPermille) / 1000) -
+        Math.floor((g.puts * s.persistentPermille) / 1000);
+      g.puts += n;
+      if (pers > 0) {
+        const r = this.take(DOMID_XEN, pers, true);
+        g.persistent += r.granted;
+        this.kernel.record(this.guestTypes.put, this.source, ep, s.domain, 1, r.granted, 0);
+        if (r.granted < pers) {
+          // A refused frontswap put goes to the guest's swap disk.
+          this.kernel.record(this.guestTypes.put, this.source, ep, s.domain, 1, pers - r.granted, -ENOMEM);
+          this.refused(g, pers - r.granted, r.reason);
+          short += pers - r.granted;
+        }
+      }
+      if (n - pers > 0) {
+        const r = this.take(DOMID_XEN, n - pers, true);
+        g.ephemeral += r.granted;
+        this.kernel.record(this.guestTypes.put, this.source, ep, s.domain, 0, r.granted, 0);
+        if (r.granted < n - pers) {
+          // A refused cleancache put is dropped: clean pages, read again from disk if needed.
+          g.ephemeralRefused += n - pers - r.granted;
+          this.kernel.record(
+            this.guestTypes.put,
+            this.source,
+            ep,
+            s.domain,
+            0,
+            n - pers - r.granted,
+            -ENOMEM,
+          );
+        }
+      }
+    } else {
+      let n = pagesIn(s.getPagesPerS, a, b);
+      for (const pool of [1, 0] as const) {
+        const k = Math.min(n, pool === 1 ? g.persistent : g.ephemeral);
+        if (k === 0) continue;
+        if (pool === 1) g.persistent -= k;
+        else g.ephemeral -= k;
+        n -= k;
+        this.allocator.free(DOMID_XEN, k);
+        this.kernel.record(this.guestTypes.get, this.source, ep, s.domain, pool, k);
+      }
+    }
+    if (short > 0) g.blockedNs += this.swapNs(g, short);
+  }
+
+  private stepSharing(g: Guest, s: SharingGuestSpec): void {
+    const a = g.lastNs - g.startNs;
+    const b = this.kernel.nowNs - g.startNs;
+    const ep = this.toolstack.endpoint;
+    if (inBurst(s.bursts, b)) {
+      const n = Math.min(pagesIn(s.breakPagesPerS, a, b), s.sharedPages - g.broken);
+      if (n > 0) {
+        const r = this.take(s.domain, n, true);
+        g.broken += r.granted;
+        if (r.granted > 0) this.kernel.record(this.guestTypes.share, this.source, ep, s.domain, r.granted, 0);
+        if (r.granted < n) {
+          // mem_sharing_notify_enomem: the writing vCPU is paused until memory is freed.
+          this.kernel.record(this.guestTypes.share, this.source, ep, s.domain, n - r.granted, -ENOMEM);
+          this.refused(g, n - r.granted, r.reason);
+          g.blockedNs += s.stepNs;
+        }
+        this.syncShared();
+      }
+    }
+    const m = Math.min(pagesIn(s.mergePagesPerS, a, b), g.broken);
+    if (m > 0) {
+      this.allocator.free(s.domain, m);
+      g.broken -= m;
+      this.kernel.record(this.guestTypes.merge, this.source, ep, s.domain, m);
+      if (!this.syncShared()) throw new InvariantError(`memory: a merge of domain ${s.domain} found no page`);
+    }
+  }
+
+  /**
+   * Gives `DOMID_COW` one copy of every shared page some guest still maps: the union of
+   * each sharing guest's unbroken pages [broken, sharedPages). False if it must grow
+   * and cannot.
+   */
+  private syncShared(): boolean {
+    const spans: [number, number][] = [];
+    for (const g of this.guests.values())
+      if (g.spec.kind === 'sharing' && g.broken < g.spec.sharedPages)
+        spans.push([g.broken, g.spec.sharedPages]);
+    spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let want = 0;
+    let end = 0;
+    for (const [lo, hi] of spans) {
+      const from = Math.max(lo, end);
+      if (hi > from) want += hi - from;
+      end = Math.max(end, hi);
+    }
+    const mem = this.allocator;
+    if (mem.domain(DOMID_COW) === undefined) {
+      if (want === 0) return true;
+      mem.createDomain(DOMID_COW, mem.totalPages);
+    }
+    const have = this.tot(DOMID_COW);
+    if (want < have) mem.free(DOMID_COW, have - want);
+    else if (want > have) return this.take(DOMID_COW, want - have, false).granted > 0;
+    return true;
+  }
+
+  private tot(d: number): number {
+    return this.allocator.domain(d)?.totPages ?? 0;
   }
 
   // ---- the log ----
 
   private onMem(e: MemEvent): void {
     const now = this.kernel.nowNs;
+    if (this.sampleEvery > 0) this.sampleUpTo(now);
+    const dm = this.allocator.domain(e.domain);
+    if (dm === undefined) this.totNow.delete(e.domain);
+    else this.totNow.set(e.domain, dm.totPages);
+    if (e.domain === DOMID_XEN && (dm?.totPages ?? 0) > this.tmemPeak) this.tmemPeak = dm?.totPages ?? 0;
+    if (e.domain === DOMID_COW && (dm?.totPages ?? 0) > this.sharedPeak) this.sharedPeak = dm?.totPages ?? 0;
     this.ownedPageNs += this.ownedLast * (now - this.lastNs);
     this.lastNs = now;
     this.ownedLast = this.allocator.totalPages - e.freePages;
+    this.claimsNow = e.outstandingClaims;
     if (this.ownedLast > this.ownedPeak) this.ownedPeak = this.ownedLast;
     const t = this.memTypes[e.type];
     const ep = this.toolstack.endpoint;
@@ -609,6 +1043,20 @@ export class MemoryHost {
           `memory at t=${now} ns after ${e.type} of domain ${e.domain}: ${v.join('; ')}`,
         );
     }
+  }
+}
+
+/** A guest's `max_pages` and the pages it owns at start. */
+function guestSizes(spec: MemoryGuestSpec): [number, number] {
+  switch (spec.kind) {
+    case 'sine':
+      return [spec.peakPages, spec.minPages];
+    case 'balloon':
+      return [spec.maxPages, spec.initialPages];
+    case 'tmem':
+      return [spec.basePages, spec.basePages];
+    case 'sharing':
+      return [spec.privatePages + spec.sharedPages, spec.privatePages];
   }
 }
 

@@ -11,11 +11,14 @@ import { setup } from 'xstate';
 
 /**
  * What the toolstack receives: `toolstack.launch` (start building `domain`, whose size
- * and policy the host knows) and `toolstack.batch` (populate `domain`'s next batch).
+ * and policy the host knows), `toolstack.batch` (populate `domain`'s next batch) and
+ * `toolstack.balloon` (set a balloon guest's target, as `xl mem-set` writes
+ * xenstore's `memory/target`).
  */
 export type ToolstackEvent =
   | { readonly type: 'toolstack.launch'; readonly domain: number }
-  | { readonly type: 'toolstack.batch'; readonly domain: number };
+  | { readonly type: 'toolstack.batch'; readonly domain: number }
+  | { readonly type: 'toolstack.balloon'; readonly domain: number; readonly pages: number };
 
 /** What a dynamic guest receives: `guest.step`, one step of its memory curve. */
 export type DynamicGuestEvent = { readonly type: 'guest.step'; readonly domain: number };
@@ -26,7 +29,8 @@ export type DynamicGuestEvent = { readonly type: 'guest.step'; readonly domain: 
  * - Events received: `ToolstackEvent`. Emits none; no timers (the host posts batches).
  * - Provide: `launch` (action: set `max_pages`, reserve per the policy, post the first
  *   batch or fail the launch) and `populate` (action: one populate-physmap batch, then
- *   post the next, finish, or fail late). Both default to no-ops.
+ *   post the next, finish, or fail late) and `setTarget` (action: a balloon target).
+ *   All default to no-ops.
  */
 export const toolstackMachine = setup({
   types: { events: {} as ToolstackEvent },
@@ -35,6 +39,8 @@ export const toolstackMachine = setup({
     launch: (_: { event: ToolstackEvent }) => {},
     /** Populates one batch of a build: provide it. */
     populate: (_: { event: ToolstackEvent }) => {},
+    /** Sets a balloon guest's target: provide it. */
+    setTarget: (_: { event: ToolstackEvent }) => {},
   },
 }).createMachine({
   id: 'toolstack',
@@ -44,6 +50,7 @@ export const toolstackMachine = setup({
       on: {
         'toolstack.launch': { actions: 'launch' },
         'toolstack.batch': { actions: 'populate' },
+        'toolstack.balloon': { actions: 'setTarget' },
       },
     },
   },
@@ -51,10 +58,11 @@ export const toolstackMachine = setup({
 
 /**
  * A guest whose memory grows and shrinks by itself (tmem, in-guest ballooning, shared
- * pages broken on write: the debate's "dynamic allocations").
+ * pages broken on write: the debate's "dynamic allocations"); one machine for every
+ * kind (guestSpecs.ts), the kind's behaviour being the provided `step`.
  *
  * - Events received: `guest.step`. Emits none; no timers (the host posts the steps).
- * - Provide: `step` (action: move `tot_pages` toward the curve, post the next step).
+ * - Provide: `step` (action: one step of the guest's kind, post the next step).
  */
 export const dynamicGuestMachine = setup({
   types: { events: {} as DynamicGuestEvent },

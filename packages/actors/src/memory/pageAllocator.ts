@@ -72,6 +72,16 @@ const RC_EINVAL = -EINVAL as -22;
 /** Highest domain id a guest may have (`DOMID_FIRST_RESERVED` − 1 = 0x7FEF). */
 export const DOMID_MAX = 0x7fef;
 
+/**
+ * `DOMID_XEN` (xen/include/public/xen.h): the hypervisor's own pages. `MemoryHost`
+ * accounts tmem's pages to it: Xen's tmem allocates them with no owner (`d` = NULL),
+ * which the claim test treats as a domain with no claim, and no `max_pages` bounds.
+ */
+export const DOMID_XEN = 0x7ff2;
+
+/** `DOMID_COW` (public/xen.h): the owner of pages shared copy-on-write (`dom_cow`). */
+export const DOMID_COW = 0x7ff3;
+
 /** What `claim` returns, as the hypercall does: 0, `-EINVAL` or `-ENOMEM`. */
 export type ClaimRc = 0 | -22 | -12;
 
@@ -350,8 +360,17 @@ function refused(reason: AllocRefusal, rc: number, claimDrawnPages: number): All
 }
 
 function domainArg(op: string, domain: number): void {
-  if (!Number.isInteger(domain) || domain < 0 || domain > DOMID_MAX)
-    throw new IsosimError(`PageAllocator.${op}`, 'domain', `${domain} is not a domain id`, `0..${DOMID_MAX}`);
+  if (
+    !Number.isInteger(domain) ||
+    domain < 0 ||
+    (domain > DOMID_MAX && domain !== DOMID_XEN && domain !== DOMID_COW)
+  )
+    throw new IsosimError(
+      `PageAllocator.${op}`,
+      'domain',
+      `${domain} is not a domain id`,
+      `0..${DOMID_MAX}, DOMID_XEN or DOMID_COW`,
+    );
 }
 
 function pagesArg(op: string, field: string, pages: number, min: number): void {
