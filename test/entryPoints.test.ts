@@ -43,6 +43,8 @@ describe('entry points', () => {
       'creditMachine',
       'workloadMachine',
       'feedbackLoopMachine',
+      'toolstackMachine',
+      'dynamicGuestMachine',
     ] as const) {
       expect(machines[name].config, name).toBeDefined();
     }

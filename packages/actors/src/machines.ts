@@ -32,6 +32,7 @@ import type { feedbackLoopMachine } from './control/feedbackLoop.ts';
 import type { diskMachine } from './hardware/diskMachine.ts';
 import type { nicMachine } from './hardware/nicMachine.ts';
 import type { createPollMachine } from './hypervisor/pollMachine.ts';
+import type { dynamicGuestMachine, toolstackMachine } from './memory/memoryMachines.ts';
 import type { creditMachine, sedfMachine } from './scheduler/schedulerMachine.ts';
 import type { workloadMachine } from './workload/lifecycle.ts';
 
@@ -42,6 +43,8 @@ export type SedfSnapshot = SnapshotFrom<typeof sedfMachine>;
 export type CreditSnapshot = SnapshotFrom<typeof creditMachine>;
 export type WorkloadSnapshot = SnapshotFrom<typeof workloadMachine>;
 export type FeedbackLoopSnapshot = SnapshotFrom<typeof feedbackLoopMachine>;
+export type ToolstackSnapshot = SnapshotFrom<typeof toolstackMachine>;
+export type DynamicGuestSnapshot = SnapshotFrom<typeof dynamicGuestMachine>;
 
 export { blkbackMachine } from './block/blkbackMachine.ts';
 export { blkfrontMachine } from './block/blkfrontMachine.ts';
@@ -55,6 +58,8 @@ export type { NicContext, NicEvent, NicMachineInput } from './hardware/nicMachin
 export { NIC_DELAYS, NIC_TIMER_EVENTS, nicClock, nicMachine } from './hardware/nicMachine.ts';
 export type { PollEvent } from './hypervisor/pollMachine.ts';
 export { createPollMachine, DRAINED } from './hypervisor/pollMachine.ts';
+export type { DynamicGuestEvent, ToolstackEvent } from './memory/memoryMachines.ts';
+export { dynamicGuestMachine, toolstackMachine } from './memory/memoryMachines.ts';
 export type { CreditLedger, CreditPcpu, CreditState, CreditVcpu } from './scheduler/credit.ts';
 export { credit } from './scheduler/credit.ts';
 export type { SchedulerContext, SchedulerEvent, SchedulerInput } from './scheduler/schedulerMachine.ts';
