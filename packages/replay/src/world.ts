@@ -39,6 +39,21 @@
  *   its blocks are keyed `<guest>@<driver>` (with `driver` set), so that two driver
  *   domains' blocks of one guest are told apart; a single ShareGuard's stay `<guest>`.
  *
+ * Memory (issue 18; the fold is in worldMemory.ts, whose header says it field by field):
+ * - `memory`, absent until the first `mem.*` record (a log without memory keeps the
+ *   world, and its saved text, as before): the page allocator's counters as
+ *   `PageAllocator` has them, `totalPages`, `freePages`, `outstandingClaims` and per
+ *   domain id (`DOMID_XEN` 0x7FF2 and `DOMID_COW` 0x7FF3 included) `totPages`,
+ *   `maxPages`, `outstandingPages`, from `mem.domain.create` / `mem.domain.destroy`,
+ *   `mem.claim`, `mem.alloc` (a refused one still draws its claim), `mem.free` and
+ *   `mem.maxpages`; the toolstack's builds (`building`, `done`, `failed` late,
+ *   `refused` at once; populated pages) from `mem.build.start` / `done` / `fail` and the
+ *   builds' `mem.alloc`; the domains frozen now with their frozen `max_pages`, from
+ *   `mem.freeze` (the `mem.maxpages` records just before it) and `mem.thaw`; per guest
+ *   its balloon target (`mem.balloon.target`), its tmem pools (`mem.tmem.put` / `get` /
+ *   `evict`) and its shared pages broken on write (`mem.share.break` / `merge`); the
+ *   last domain destroyed.
+ *
  * Immutable snapshots, mutable fold (docs/replay.md, "Immutable worlds")
  * - `snapshot()` gives the state now as an immutable, deeply frozen `WorldState`,
  *   made with immer's `produce` from the previous snapshot: every part that did not
@@ -67,6 +82,17 @@
 import { applySchedulerEvent, credit, DROP_REASONS, type SchedulerEvent, sedf } from '@isosim/actors';
 import type { LogDictionary, LogRecord } from '@isosim/core';
 import { freeze, Immer, type Immutable } from 'immer';
+import { loadMemory, MEMORY_HANDLERS, type MemoryDomainState, type MemoryState } from './worldMemory.ts';
+
+export type {
+  DestroyedDomain,
+  MemoryBuild,
+  MemoryBuildState,
+  MemoryDomainState,
+  MemoryState,
+  SharingCounts,
+  TmemPools,
+} from './worldMemory.ts';
 
 /** Samples kept per domain: XenMon samples every 100 ms, so ten make the last second. */
 export const XENMON_WINDOW = 10;
@@ -155,6 +181,8 @@ export interface WorldState {
   xenmonIdd: Record<string, XenMonIddRow[]>;
   /** By disk name: its requests. */
   disks: Record<string, DiskState>;
+  /** The host's memory (`mem.*` records, worldMemory.ts); undefined until the first. */
+  memory: MemoryState | undefined;
 }
 
 export interface SchedulerCtx {
@@ -176,8 +204,8 @@ const SCHED_EVENTS = new Set([
 
 type Handler = (s: WorldState, r: LogRecord, d: LogDictionary) => void;
 
-const HANDLERS = new Map<string, Handler>(
-  Object.entries({
+const HANDLERS = new Map<string, Handler>([
+  ...Object.entries({
     'xstate.state': (s: WorldState, r: LogRecord, d: LogDictionary) => {
       s.actors[d.name(r.target)] = d.name(r.values[0]);
     },
@@ -274,7 +302,8 @@ const HANDLERS = new Map<string, Handler>(
       s.rings[String(r.values[0])] = { txRequests: r.values[1], rxBuffers: r.values[2] };
     },
   } satisfies Record<string, Handler>),
-);
+  ...MEMORY_HANDLERS,
+]);
 
 /** Orders strings by UTF-16 code units (no locale: the same order everywhere). */
 function cmp(a: string, b: string): number {
@@ -397,6 +426,7 @@ export function emptyWorld(): WorldState {
     cutNs: [],
     xenmonIdd: keyed(),
     disks: keyed(),
+    memory: undefined,
   };
 }
 
@@ -654,8 +684,8 @@ export class World {
 
   /**
    * A world from `save()` text. Text saved before a part of the state existed (the
-   * driver domains, work, per-driver XenMon rows and disks came with issue 16) loads
-   * with that part empty, as if its records had not come yet.
+   * driver domains, work, per-driver XenMon rows and disks came with issue 16, memory
+   * with issue 18) loads with that part empty, as if its records had not come yet.
    */
   static load(text: string): World {
     const parsed = JSON.parse(text, (_k, v) =>
@@ -668,6 +698,7 @@ export class World {
     for (const k of KEYED)
       (s as unknown as Record<string, unknown>)[k] = keyed(s[k] as Record<string, unknown>);
     for (const disk of Object.values(s.disks)) disk.guests = keyed(disk.guests);
+    s.memory = s.memory ? loadMemory(s.memory) : undefined;
     return new World(s);
   }
 
@@ -726,6 +757,16 @@ export class World {
       if (ns > 0) out.push({ principal, ns });
     });
     return out;
+  }
+
+  /**
+   * A domain's memory counters (`tot_pages`, `max_pages`, claim) as the page allocator
+   * has them, or undefined if it does not exist (or the log has no memory).
+   */
+  memoryDomain(domain: number): Immutable<MemoryDomainState> | undefined {
+    const domains = this.s.memory?.domains;
+    const key = String(domain);
+    return domains !== undefined && Object.hasOwn(domains, key) ? domains[key] : undefined;
   }
 
   /** ShareGuard's blocks in force, by guest id, then driver domain (a single ShareGuard's first). */
