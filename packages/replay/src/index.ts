@@ -36,10 +36,17 @@ export { decodeRecord, INDEX_VERSION, KEEP_RECENT, Replay, SNAPSHOT_EVERY } from
 export type { StateChange } from './stateTimeline.ts';
 export { stateAt, stateTimeline } from './stateTimeline.ts';
 export type {
+  DestroyedDomain,
   DiskCounts,
   DiskState,
+  MemoryBuild,
+  MemoryBuildState,
+  MemoryDomainState,
+  MemoryState,
   SchedulerCtx,
   ShareGuardBlock,
+  SharingCounts,
+  TmemPools,
   WorldState,
   XenMonIddRow,
   XenMonRow,

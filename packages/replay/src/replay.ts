@@ -57,10 +57,10 @@ import { World, type WorldState } from './world.ts';
 
 /**
  * The index's format. 3: a snapshot's world has the driver domains, the work by
- * principal, XenMon's per-driver rows and the disks (issue 16); an index of another
- * version is rebuilt.
+ * principal, XenMon's per-driver rows and the disks (issue 16); 4: and the host's
+ * memory (issue 18). An index of another version is rebuilt.
  */
-export const INDEX_VERSION = 3;
+export const INDEX_VERSION = 4;
 /** The index file's first line: this tag, the version and the SHA-256 of the rest. */
 const INDEX_TAG = 'isosim-replay-index';
 /** Default records between snapshots. */
