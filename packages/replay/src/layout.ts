@@ -18,6 +18,11 @@ interface HeaderSpec {
   readonly durationS?: unknown;
   readonly domains?: readonly { readonly name: string; readonly role?: string }[];
   readonly disks?: readonly { readonly name: string }[];
+  readonly memory?: {
+    readonly guests?: readonly { readonly name: string }[];
+    readonly launches?: readonly { readonly name: string }[];
+    readonly storm?: { readonly count: number; readonly prefix?: string };
+  };
 }
 
 /** The host of a log, from its header. */
@@ -30,6 +35,13 @@ export interface HostLayout {
   readonly disks: readonly string[];
   /** The run's length, ns (0 when the header does not give it). */
   readonly durationNs: number;
+  /**
+   * The memory model's domains by id (docs/memory.md, "Scenario files"): numbered after
+   * `domains`, its dynamic guests, launches and the storm's in the file's order; and
+   * the pseudo-owners `DOMID_XEN` (0x7FF2, tmem's pages) and `DOMID_COW` (0x7FF3,
+   * shared pages). Empty without a `memory` block.
+   */
+  readonly memoryDomains: Readonly<Record<number, string>>;
 }
 
 function specOf(header: LogHeader): HeaderSpec {
@@ -57,7 +69,26 @@ export function hostLayout(header: LogHeader): HostLayout {
     drivers: idds.map((_, i) => i),
     disks: (spec.disks ?? []).map((x) => x.name),
     durationNs: typeof d === 'number' && Number.isFinite(d) && d > 0 ? Math.round(d * NS_PER_S) : 0,
+    memoryDomains: memoryDomainsOf(spec, doms.length),
   };
+}
+
+function memoryDomainsOf(spec: HeaderSpec, first: number): Record<number, string> {
+  const m = spec.memory;
+  const out: Record<number, string> = {};
+  if (m === undefined) return out;
+  const storm = m.storm;
+  const names = [
+    ...(m.guests ?? []).map((g) => g.name),
+    ...(m.launches ?? []).map((l) => l.name),
+    ...Array.from({ length: storm?.count ?? 0 }, (_, k) => `${storm?.prefix ?? 'vm'}-${k + 1}`),
+  ];
+  names.forEach((n, i) => {
+    out[first + i] = n;
+  });
+  out[0x7ff2] = 'tmem (DOMID_XEN)';
+  out[0x7ff3] = 'shared (DOMID_COW)';
+  return out;
 }
 
 /**

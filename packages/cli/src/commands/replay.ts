@@ -118,7 +118,8 @@ function fmtRecord(r: DecodedRecord): string {
 
 function printState(replay: Replay, n: number, w: World, actor?: string): void {
   const names = domainNames(replay.header);
-  const dom = (id: number) => names[id] ?? `dom${id}`;
+  const memNames = hostLayout(replay.header).memoryDomains;
+  const dom = (id: number) => names[id] ?? memNames[id] ?? `dom${id}`;
   console.log(`state after ${n} of ${replay.records} records, t = ${(w.s.timeNs / 1e9).toFixed(9)} s`);
   const next = replay.read(n, n + 1)[0];
   const d = replay.damage;
@@ -207,6 +208,7 @@ function printState(replay: Replay, n: number, w: World, actor?: string): void {
       for (const [g, c] of Object.entries(disk.guests)) console.log(line(`  ${dom(Number(g))}`, c));
     }
   }
+  if (w.s.memory !== undefined) printMemory(w.s.memory, dom);
   const blocks = w.blocks();
   if (blocks.length > 0) {
     console.log('\nShareGuard blocks');
@@ -223,6 +225,34 @@ function printState(replay: Replay, n: number, w: World, actor?: string): void {
       console.log(`  ${dom(Number(g)).padEnd(8)} ${reason}: ${v}`);
     }
   }
+}
+
+/** The host's memory as the World rebuilt it (docs/memory.md), MiB of 4 KiB pages. */
+function printMemory(m: NonNullable<World['s']['memory']>, dom: (id: number) => string): void {
+  const mib = (p: number) => `${(p / 256).toFixed(p % 256 === 0 ? 0 : 2)} MiB`;
+  console.log(
+    `\nmemory: ${mib(m.freePages)} free of ${mib(m.totalPages)}, ${mib(m.outstandingClaims)} claimed` +
+      (Object.keys(m.frozen).length > 0 ? `; ${Object.keys(m.frozen).length} domains frozen` : ''),
+  );
+  for (const [id, d] of Object.entries(m.domains)) {
+    const extra = [
+      d.outstandingPages > 0 ? `claim ${mib(d.outstandingPages)}` : '',
+      m.frozen[id] !== undefined ? 'frozen' : '',
+      m.balloonTargets[id] !== undefined ? `target ${mib(m.balloonTargets[id])}` : '',
+      m.tmem[id] !== undefined
+        ? `tmem ${mib(m.tmem[id].ephemeralPages)} ephemeral, ${mib(m.tmem[id].persistentPages)} persistent`
+        : '',
+      m.sharing[id] !== undefined ? `${mib(m.sharing[id].brokenPages)} shared pages broken` : '',
+    ].filter((x) => x !== '');
+    console.log(
+      `  ${dom(Number(id)).padEnd(20)} ${mib(d.totPages)} of max ${mib(d.maxPages)}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`,
+    );
+  }
+  const builds = Object.entries(m.builds);
+  if (builds.length > 0)
+    console.log(
+      `  builds: ${builds.map(([id, b]) => `${dom(Number(id))} ${b.state}${b.state === 'building' ? ` ${mib(b.populatedPages)} of ${mib(b.pages)}` : ''}`).join(', ')}`,
+    );
 }
 
 export const replay: CommandSpec = {
