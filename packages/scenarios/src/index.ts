@@ -29,11 +29,13 @@ export {
   guestBound,
   hardReservations,
   MAX_KEPT,
+  memoryAccounting,
   runChecked,
   runHost,
   shareGuardLimits,
 } from './invariants.ts';
 export * from './load.ts';
+export * from './memoryScenario.ts';
 export * from './metrics.ts';
 export * from './output.ts';
 export * from './plots.ts';

@@ -21,6 +21,7 @@ import {
 } from '@isosim/actors';
 import { type LogSink, NS_PER_MS, NS_PER_S } from '@isosim/core';
 import { parseScenario } from './load.ts';
+import type { ScenarioMemory } from './memoryScenario.ts';
 import { buildRun, runSeconds } from './runScenario.ts';
 import type { Scenario } from './schema.ts';
 
@@ -45,6 +46,8 @@ export interface Run {
   readonly digest: string | undefined;
   /** With `drain`: whether the host went quiet before DRAIN_LIMIT_NS. */
   readonly drained: boolean;
+  /** The scenario's memory (its `memory` block), if it has one. */
+  readonly memory?: ScenarioMemory;
 }
 
 /** How long `runHost` may run past the scenario's end waiting for the host to drain. */
@@ -76,7 +79,13 @@ export interface RunOptions {
 export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
   // Built and run as `isosim run` builds and runs it, so that without draining the log
   // is the one `isosim run` writes for this scenario and seed.
-  const { cfg, sys, kernel, log } = buildRun(scenario, scenario.seed, scenario.durationS, true, options.sink);
+  const { cfg, sys, kernel, log, memory } = buildRun(
+    scenario,
+    scenario.seed,
+    scenario.durationS,
+    true,
+    options.sink,
+  );
   const perPeriod = new Map<number, number[]>();
   const since: number[] = [];
   sys.xen.observers.push({
@@ -138,7 +147,16 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Run {
   sys.xen.settle();
   sys.xenmon.sample();
   const digest = log?.close().digest;
-  return { scenario, cfg, sys, durationNs, perPeriod, digest, drained };
+  return {
+    scenario,
+    cfg,
+    sys,
+    durationNs,
+    perPeriod,
+    digest,
+    drained,
+    ...(memory === undefined ? {} : { memory }),
+  };
 }
 
 /** The configuration of a domain, by id (driver domains first, from 0; then guests in order). */
@@ -367,6 +385,37 @@ export function shareGuardLimits(run: Run): CheckResult {
         );
     }
   }
+  return r;
+}
+
+/**
+ * 9. Memory (a scenario with a `memory` block, docs/memory.md): `MemoryHost` checks its
+ * invariants after every `mem.*` event (Σ `tot_pages` + Σ claims ≤ total, free = total −
+ * Σ `tot_pages`, no frozen domain above its frozen `max_pages`) and a break stops the
+ * run; this checks, from each of its samples and at the end, that every page is
+ * accounted for (the domains' `tot_pages`, tmem's and the shared copies, and the free
+ * pages add up to the host's) and that the outstanding claims fit in the free pages.
+ */
+export function memoryAccounting(run: Run): CheckResult {
+  const r = result('memory accounting');
+  const mem = run.memory;
+  if (mem === undefined) return r;
+  const total = mem.plan.options.totalPages;
+  const check = (at: string, free: number, claims: number, owned: number) => {
+    r.checked++;
+    if (owned + free !== total) fail(r, `${at}: owned ${owned} + free ${free} ≠ the host's ${total} pages`);
+    if (claims > free) fail(r, `${at}: outstanding claims ${claims} > free ${free} pages`);
+  };
+  for (const x of mem.host.samples()) {
+    let owned = x.tmemPages + x.sharedPages;
+    for (const id in x.totPages) owned += x.totPages[id];
+    check(`t=${x.tNs} ns`, x.freePages, x.outstandingClaims, owned);
+  }
+  const a = mem.host.allocator;
+  const owned = a.domainIds().reduce((n, d) => n + (a.domain(d)?.totPages ?? 0), 0);
+  check('the end', a.freePages, a.outstandingClaims, owned);
+  r.checked++;
+  for (const v of mem.host.invariantViolations()) fail(r, `the end: ${v}`);
   return r;
 }
 

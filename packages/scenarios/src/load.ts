@@ -7,13 +7,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { domainShare, PROFILES, servedGuests } from '@isosim/actors';
+import { DOMID_MAX, domainShare, MEMORY_GUEST_KINDS, PROFILES, servedGuests } from '@isosim/actors';
 import { IsosimError, MAX_PORTS } from '@isosim/core';
 import type { z } from 'zod';
 import {
   DOMAIN_NAME,
   LIMITS,
   LimitSchema,
+  PAGE_MIB,
   PaperValuesSchema,
   type Scenario,
   ScenarioSchema,
@@ -70,6 +71,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 const KINDS: readonly unknown[] = ['web', 'cpu', 'bulk', 'udp'];
+const MEMORY_KINDS: readonly unknown[] = MEMORY_GUEST_KINDS;
 
 /**
  * The field's rule, keyed by its path with indices as `[]`, a workload's kind in the
@@ -80,8 +82,9 @@ function ruleKey(data: unknown, path: readonly PropertyKey[]): string {
   for (let i = 0; i < path.length; i++) {
     const p = path[i];
     if (typeof p === 'number') {
-      const kind = path[i - 1] === 'workloads' ? valueAt(data, [...path.slice(0, i + 1), 'kind']) : undefined;
-      out += typeof kind === 'string' && KINDS.includes(kind) ? `[${kind}]` : '[]';
+      const list = path[i - 1] === 'workloads' ? KINDS : path[i - 1] === 'guests' ? MEMORY_KINDS : [];
+      const kind = list.length > 0 ? valueAt(data, [...path.slice(0, i + 1), 'kind']) : undefined;
+      out += typeof kind === 'string' && list.includes(kind) ? `[${kind}]` : '[]';
     } else if (
       path[i - 1] === 'limitsPct' ||
       (path[i - 1] === 'domains' && path[i - 2] === 'paper') ||
@@ -166,9 +169,62 @@ function workloadRule(kind: string, field: string): string | undefined {
   }
 }
 
+const PAGES_FIX = 'give a multiple of 1/256 MiB (4 KiB)';
+const MIB_MAX = `${LIMITS.memoryMaxMiB} MiB (16 TiB)`;
+
+/** What a field of the memory block accepts (keyed as `ruleKey` makes it). */
+function memoryRule(key: string): string | undefined {
+  const field = key.slice(key.lastIndexOf('.') + 1);
+  switch (field) {
+    case 'guests':
+    case 'launches':
+      return `give at most ${LIMITS.memoryDomains}: memory domains get Xen domain ids after the scenario's domains, up to ${DOMID_MAX} (0x7FEF)`;
+    case 'targets':
+      return `give at most ${LIMITS.balloonTargets} targets`;
+    case 'totalMiB':
+      return `give more than 0 and at most ${MIB_MAX}, in whole 4 KiB pages (a multiple of 1/256 MiB)`;
+    case 'batchMiB':
+      return `give 1/256 MiB (one page) to ${LIMITS.batchMaxMiB} MiB (a 1 GiB extent), in whole pages`;
+    case 'batchMs':
+      return `give ${LIMITS.batchMinMs} to ${LIMITS.batchMaxMs} ms: shorter batches only add events`;
+    case 'stepMs':
+    case 'everyMs':
+      return `give ${LIMITS.stepMinMs} to ${LIMITS.stepMaxMs} ms: each step is an event, at most 10,000 a simulated second per guest`;
+    case 'periodMs':
+      return `give ${LIMITS.stepMinMs} to ${LIMITS.sinePeriodMaxMs} ms`;
+    case 'lengthMs':
+      return `give 0 to ${LIMITS.stepMaxMs} ms, at most everyMs`;
+    case 'offsetMs':
+    case 'spreadMs':
+      return `give 0 to ${LIMITS.durationMaxS * 1000} ms`;
+    case 'atS':
+      return `${SECONDS}, at most durationS`;
+    case 'swapUsPerPage':
+      return `give 0 to ${LIMITS.swapMaxUsPerPage} µs per page`;
+    case 'sampleMs':
+      return `give at least 1 ms, and at most ${LIMITS.memorySamples} samples over the run`;
+    case 'persistentPct':
+      return 'give a percent from 0 to 100, in tenths (50, 12.5)';
+    case 'count':
+      return `give a whole number 1 to ${LIMITS.memoryDomains}`;
+    case 'name':
+    case 'prefix':
+      return NAME_RULE;
+    default:
+      if (field.endsWith('MiBps'))
+        return `give 0 to ${LIMITS.memoryRateMaxMiBps} MiB/s (taken in whole pages per second: MiB/s × 256, rounded)`;
+      if (field.endsWith('MiB')) {
+        const positive = /(peakMiB|maxMiB|baseMiB|sizeMiB)$/.test(field);
+        return `give ${positive ? 'more than 0 and at most' : '0 to'} ${MIB_MAX}, in whole 4 KiB pages (a multiple of 1/256 MiB)`;
+      }
+      return undefined;
+  }
+}
+
 function ruleOf(key: string): string | undefined {
   const w = /^domains\[\]\.workloads\[(\w+)\]\.(\w+)$/.exec(key);
   if (w) return workloadRule(w[1], w[2]);
+  if (key.startsWith('memory.')) return memoryRule(key);
   return Object.hasOwn(RULES, key) ? RULES[key] : undefined;
 }
 
@@ -191,7 +247,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { problem: strin
   const value = valueAt(data, issue.path);
   const key = ruleKey(data, issue.path);
   const rule = ruleOf(key);
-  const isName = key === 'domains[].name';
+  const isName = key === 'domains[].name' || /^memory\..*\.(name|prefix)$/.test(key);
   switch (issue.code) {
     case 'invalid_type':
       return {
@@ -209,6 +265,17 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { problem: strin
         fix: `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'invalid_union':
+      if (
+        /^memory\.guests\[\w*\]$/.test(key) ||
+        (key.startsWith('memory.guests[') && key.endsWith('.kind'))
+      ) {
+        const kind = valueAt(data, [...issue.path.slice(0, 3), 'kind']);
+        return {
+          problem:
+            kind === undefined ? 'kind is missing' : `kind ${show(kind)} is not a kind of memory guest`,
+          fix: "give 'kind': sine, balloon, tmem or sharing, and that kind's fields (docs/scenarios.md)",
+        };
+      }
       if (/workloads\[\w*\]$/.test(key) || key.endsWith('.kind')) {
         return {
           problem: issue.message,
@@ -236,11 +303,15 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { problem: strin
       };
     }
     case 'not_multiple_of':
+      if (issue.divisor === PAGE_MIB && typeof value === 'number')
+        return { problem: pagesProblem(value), fix: PAGES_FIX };
       return {
         problem:
           issue.divisor === 0.01
             ? `${show(value)} has more than two decimals`
-            : `${show(value)} is not a multiple of ${issue.divisor}`,
+            : issue.divisor === 0.1
+              ? `${show(value)} has more than one decimal`
+              : `${show(value)} is not a multiple of ${issue.divisor}`,
         fix: rule ?? `give a multiple of ${issue.divisor}`,
       };
     case 'invalid_key': {
@@ -591,8 +662,229 @@ export function parseScenario(data: unknown, where: string): Scenario {
     if (!names.has(name))
       fail(where, ['paper', 'domains', name], 'names no domain', 'use a domain of this scenario');
   }
+  checkMemory(s, where);
   checkUnstated(s, data, where);
   return s;
+}
+
+/** `0.1 MiB is 25.6 pages`: a size that is not whole 4 KiB pages. */
+function pagesProblem(mib: number): string {
+  return `${show(mib)} MiB is ${+(mib * 256).toPrecision(12)} pages`;
+}
+
+/**
+ * The memory block (docs/scenarios.md, "Memory"): sizes in whole pages that fit the
+ * host, rates that are whole pages per second, times inside the run, each kind's
+ * bounds, names of their own, and domain ids within Xen's.
+ */
+function checkMemory(s: Scenario, where: string): void {
+  const m = s.memory;
+  if (m === undefined) return;
+  const totalPages = Math.round(m.totalMiB * 256);
+  // Every size in whole pages and every positive rate at least one page a second (the
+  // schema's multipleOf is checked in decimal digits; this is exact: × 256 is exact).
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
+    else if (v !== null && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    else if (typeof v === 'number') {
+      const k = String(path.at(-1));
+      if (k.endsWith('MiB') && !Number.isInteger(v * 256)) fail(where, path, pagesProblem(v), PAGES_FIX);
+      if (k.endsWith('MiBps') && v > 0 && Math.round(v * 256) === 0)
+        fail(
+          where,
+          path,
+          `${show(v)} MiB/s is ${+(v * 256).toPrecision(12)} pages/s, which rounds to 0`,
+          'give 0, or at least 1/512 MiB/s (0.001953125): rates are taken in whole pages per second (MiB/s × 256, rounded to the nearest)',
+        );
+    }
+  };
+  walk(m, ['memory']);
+  const pages = (mib: number) => Math.round(mib * 256);
+  const runEnd = (t: number, path: (string | number)[]) => {
+    if (t > s.durationS)
+      fail(
+        where,
+        path,
+        `${show(t)} s is after the run's end (durationS ${s.durationS})`,
+        `give at most ${s.durationS} s, or a longer durationS`,
+      );
+  };
+  const fits = (mib: number, path: (string | number)[], what: string) => {
+    if (pages(mib) > totalPages)
+      fail(
+        where,
+        path,
+        `${show(mib)} MiB is more than the host's ${m.totalMiB} MiB (memory.totalMiB): ${what}`,
+        `give at most ${m.totalMiB} MiB, or a larger memory.totalMiB`,
+      );
+  };
+  const burstsOk = (
+    b: { everyMs: number; lengthMs: number; offsetMs?: number },
+    path: (string | number)[],
+  ) => {
+    if (b.lengthMs > b.everyMs)
+      fail(
+        where,
+        [...path, 'lengthMs'],
+        `${b.lengthMs} ms is longer than everyMs ${b.everyMs}`,
+        'give a burst at most as long as its cycle (everyMs)',
+      );
+    if (b.offsetMs !== undefined) runEnd(b.offsetMs / 1000, [...path, 'offsetMs']);
+  };
+
+  // Names: their own, and not a domain of `domains`.
+  const names = new Map<string, string>();
+  s.domains.forEach((d, i) => {
+    names.set(d.name, `domains[${i}]`);
+  });
+  const named = (name: string, path: (string | number)[], what = show(name)) => {
+    if (name.normalize('NFC') !== name)
+      fail(
+        where,
+        path,
+        `${show(name)} is not in Unicode normal form C`,
+        'write it composed (NFC), so that it matches the same name typed elsewhere',
+      );
+    const first = names.get(name);
+    if (first !== undefined)
+      fail(
+        where,
+        path,
+        `${what} is also the name of ${first}`,
+        'give each domain its own name (memory guests and launches too): it keys tables, plots and metrics.json',
+      );
+    names.set(name, fieldPath(path.slice(0, -1)));
+  };
+
+  let startPages = 0;
+  let sharedPages = 0;
+  m.guests.forEach((g, i) => {
+    const at = ['memory', 'guests', i];
+    named(g.name, [...at, 'name']);
+    switch (g.kind) {
+      case 'sine':
+        fits(g.peakMiB, [...at, 'peakMiB'], "the guest's peak");
+        if (g.minMiB > g.peakMiB)
+          fail(
+            where,
+            [...at, 'minMiB'],
+            `${g.minMiB} MiB is above peakMiB ${g.peakMiB}`,
+            'give a minimum of at most the peak',
+          );
+        startPages += pages(g.minMiB);
+        break;
+      case 'balloon':
+        fits(g.maxMiB, [...at, 'maxMiB'], "the guest's max_pages");
+        if (g.initialMiB > g.maxMiB)
+          fail(
+            where,
+            [...at, 'initialMiB'],
+            `${g.initialMiB} MiB is above maxMiB ${g.maxMiB}`,
+            "give at most maxMiB: the guest's max_pages",
+          );
+        if (pages(g.rateMiBps) < 1)
+          fail(
+            where,
+            [...at, 'rateMiBps'],
+            'is 0: the balloon would never move',
+            'give a rate of at least 1/512 MiB/s (one page a second, rounded)',
+          );
+        g.targets.forEach((t, j) => {
+          if (t.targetMiB > g.maxMiB)
+            fail(
+              where,
+              [...at, 'targets', j, 'targetMiB'],
+              `${t.targetMiB} MiB is above the guest's maxMiB ${g.maxMiB}`,
+              "give a balloon target of at most maxMiB (the guest's max_pages), or raise maxMiB",
+            );
+          runEnd(t.atS, [...at, 'targets', j, 'atS']);
+        });
+        startPages += pages(g.initialMiB);
+        break;
+      case 'tmem': {
+        fits(g.baseMiB, [...at, 'baseMiB'], "the guest's own memory");
+        const min = g.minMiB ?? g.baseMiB;
+        if (min > g.baseMiB)
+          fail(
+            where,
+            [...at, 'minMiB'],
+            `${min} MiB is above baseMiB ${g.baseMiB}`,
+            'give a self-ballooning floor of at most baseMiB (baseMiB itself: no self-ballooning)',
+          );
+        if (min < g.baseMiB && pages(g.selfBalloonMiBps ?? 0) < 1)
+          fail(
+            where,
+            [...at, 'selfBalloonMiBps'],
+            `${g.selfBalloonMiBps === undefined ? 'is missing' : 'is 0'}, but minMiB ${min} is below baseMiB ${g.baseMiB}: the guest could never shrink to it`,
+            'give a self-ballooning rate, or minMiB equal to baseMiB (no self-ballooning)',
+          );
+        burstsOk(g.bursts, [...at, 'bursts']);
+        startPages += pages(g.baseMiB);
+        break;
+      }
+      case 'sharing':
+        fits(g.privateMiB + g.sharedMiB, [...at, 'sharedMiB'], 'privateMiB + sharedMiB, what the guest maps');
+        burstsOk(g.bursts, [...at, 'bursts']);
+        startPages += pages(g.privateMiB);
+        sharedPages = Math.max(sharedPages, pages(g.sharedMiB));
+        break;
+    }
+  });
+  if (startPages + sharedPages > totalPages) {
+    const mib = (p: number) => `${p / 256} MiB`;
+    fail(
+      where,
+      ['memory', 'guests'],
+      `the guests start owning ${mib(startPages + sharedPages)}${sharedPages > 0 ? ` (${mib(sharedPages)} of it shared, held once)` : ''}, more than the host's ${m.totalMiB} MiB`,
+      'give smaller guests (sine minMiB, balloon initialMiB, tmem baseMiB, sharing privateMiB and the largest sharedMiB) or a larger memory.totalMiB',
+    );
+  }
+  m.launches.forEach((l, i) => {
+    const at = ['memory', 'launches', i];
+    named(l.name, [...at, 'name']);
+    fits(l.sizeMiB, [...at, 'sizeMiB'], "a claim over the host's size can never be granted");
+    runEnd(l.atS, [...at, 'atS']);
+  });
+  const st = m.storm;
+  if (st !== undefined) {
+    const at = ['memory', 'storm'];
+    const longest = `${st.prefix}-${st.count}`;
+    if ([...longest].length > LIMITS.nameChars)
+      fail(
+        where,
+        [...at, 'prefix'],
+        `${show(longest)}, the storm's last name, is ${[...longest].length} characters long`,
+        `give a shorter prefix: names are at most ${LIMITS.nameChars} characters`,
+      );
+    for (let k = 1; k <= st.count; k++)
+      named(`${st.prefix}-${k}`, [...at, 'prefix'], `${show(`${st.prefix}-${k}`)}, a name of the storm,`);
+    fits(st.sizeMiB, [...at, 'sizeMiB'], "a claim over the host's size can never be granted");
+    const last = st.atS + ((st.count - 1) * st.spreadMs) / 1000;
+    if (last > s.durationS)
+      fail(
+        where,
+        [...at, st.count > 1 && st.spreadMs > 0 ? 'spreadMs' : 'atS'],
+        `the storm's last launch would be at ${+last.toFixed(6)} s, after the run's end (durationS ${s.durationS})`,
+        `give atS + (count − 1) × spreadMs / 1000 at most ${s.durationS} s, or a longer durationS`,
+      );
+  }
+  const count = m.guests.length + m.launches.length + (st?.count ?? 0);
+  const lastId = s.domains.length + count - 1;
+  if (lastId > DOMID_MAX)
+    fail(
+      where,
+      ['memory', st !== undefined ? 'storm' : m.launches.length > 0 ? 'launches' : 'guests'],
+      `${count} memory domains would take domain ids ${s.domains.length} to ${lastId}, past Xen's last, ${DOMID_MAX} (0x7FEF)`,
+      `give at most ${DOMID_MAX - s.domains.length + 1} memory guests and launches in all (their ids follow the scenario's ${s.domains.length} domains)`,
+    );
+  if (m.sampleMs !== undefined && (s.durationS * 1000) / m.sampleMs > LIMITS.memorySamples)
+    fail(
+      where,
+      ['memory', 'sampleMs'],
+      `${m.sampleMs} ms gives ${Math.ceil((s.durationS * 1000) / m.sampleMs)} samples over ${s.durationS} s`,
+      `give at least ${(s.durationS * 1000) / LIMITS.memorySamples} ms: at most ${LIMITS.memorySamples} samples a run`,
+    );
 }
 
 /**

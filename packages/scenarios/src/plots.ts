@@ -269,5 +269,69 @@ export function plotsFor(m: Metrics, iddName: string): Record<string, string> {
       axis,
     );
   }
+  Object.assign(plots, memoryPlots(m));
   return plots;
+}
+
+/** Lines `memory-domains.svg` draws before it sums the rest into one. */
+export const MEMORY_PLOT_LINES = 12;
+
+/**
+ * A run with a memory block (docs/memory.md): `memory.svg`, the host's free memory,
+ * outstanding claims, tmem and shared pages over time; `memory-domains.svg`, each
+ * memory domain's `tot_pages` (with more than `MEMORY_PLOT_LINES` domains: every guest,
+ * the launches with the highest peaks up to that many lines, the other launches summed
+ * in one). One point per sample (`memory.sampleMs`).
+ */
+export function memoryPlots(m: Metrics): Record<string, string> {
+  const x = m.memory;
+  if (x === undefined || x.series.tMs.length === 0) return {};
+  const axis: TimeAxis = { at: x.series.tMs.map((t) => t / 1000), endS: m.durationS };
+  const lines = Object.entries(x.series.totMiB).map(([label, values]) => ({
+    label,
+    values,
+    peak: Math.max(0, ...values),
+  }));
+  // Every guest; then the launches with the highest peaks, the rest summed in one line.
+  const isGuest = (l: { label: string }) => Object.hasOwn(x.guests, l.label);
+  const launches = lines.filter((l) => !isGuest(l));
+  const room = Math.max(0, MEMORY_PLOT_LINES - 1 - (lines.length - launches.length));
+  let shown: Series[] = lines;
+  if (lines.length > MEMORY_PLOT_LINES) {
+    const keep = new Set(
+      [...launches]
+        .sort((a, b) => b.peak - a.peak)
+        .slice(0, room)
+        .map((l) => l.label),
+    );
+    const rest = launches.filter((l) => !keep.has(l.label));
+    shown = [
+      ...lines.filter((l) => isGuest(l) || keep.has(l.label)),
+      {
+        label: `${rest.length} other launches (sum)`,
+        values: x.series.tMs.map((_, i) => rest.reduce((n, l) => n + l.values[i], 0)),
+      },
+    ];
+  }
+  return {
+    'memory.svg': lineChart(
+      `${m.scenario}: host memory (${x.policy}, ${x.totalMiB} MiB)`,
+      'MiB',
+      [
+        { label: 'free', values: x.series.freeMiB },
+        { label: 'claimed (outstanding)', values: x.series.claimsMiB },
+        { label: 'tmem', values: x.series.tmemMiB },
+        { label: 'shared (copy-on-write)', values: x.series.sharedMiB },
+      ],
+      undefined,
+      axis,
+    ),
+    'memory-domains.svg': lineChart(
+      `${m.scenario}: tot_pages by domain (${x.policy})`,
+      'MiB',
+      shown.map((l) => ({ label: l.label, values: l.values })),
+      undefined,
+      axis,
+    ),
+  };
 }

@@ -55,8 +55,65 @@ export function formatReport(s: Scenario, m: Metrics): string {
     ]);
   }
   lines.push(...table(head, rows, [0, 6]));
-  lines.push(...diskLines(m), ...driverLines(m), ...classLines(m), ...chargingLines(m));
+  lines.push(...diskLines(m), ...driverLines(m), ...classLines(m), ...chargingLines(m), ...memoryLines(m));
   return lines.join('\n');
+}
+
+/** Launches listed one per row before the rest are summed up in one line. */
+export const REPORT_LAUNCHES = 20;
+
+/**
+ * The memory block (docs/memory.md): the policy and what became of the launches, the
+ * latencies and the host's use, then a row per dynamic guest (its allocation failures,
+ * by reason, and time blocked for want of memory) and per launch (the first
+ * `REPORT_LAUNCHES`; metrics.json has every one).
+ */
+function memoryLines(m: Metrics): string[] {
+  const x = m.memory;
+  if (x === undefined) return [];
+  const l = x.launches;
+  const lat = x.latencyMs;
+  const mib = (v: number) => `${+v.toFixed(1)} MiB`;
+  const out = [
+    '',
+    `memory: policy ${x.policy}, ${mib(x.totalMiB)}; launches ${l.succeeded} of ${l.requested} done, ${l.failedLate} failed late (${mib(x.wastedMiB)} populated in vain), ${l.refused} refused at once${l.pending > 0 ? `, ${l.pending} still waiting or building at the end` : ''}`,
+    `latency ${lat === undefined ? '(none done)' : `mean ${num(lat.mean)} ms, p50 ${num(lat.p50)} ms, max ${num(lat.max)} ms`}; utilisation ${num(x.utilisationPct)}%, peak owned ${mib(x.ownedPeakMiB)}; tmem peak ${mib(x.tmemPeakMiB)} (${mib(x.tmemEvictedMiB)} evicted); shared peak ${mib(x.sharedPeakMiB)}`,
+  ];
+  const guests = Object.entries(x.guests).map(([name, g]) => [
+    visible(name),
+    g.kind,
+    String(g.failures),
+    Object.entries(g.failuresByReason)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+    num(g.blockedMs),
+  ]);
+  if (guests.length > 0)
+    out.push('', ...table(['guest', 'kind', 'failures', 'by reason', 'blocked ms'], guests, [0, 1, 3]));
+  const builds = Object.entries(x.builds);
+  const rows = builds
+    .slice(0, REPORT_LAUNCHES)
+    .map(([name, b]) => [
+      visible(name),
+      num(b.sizeMiB),
+      String(+b.requestS.toFixed(6)),
+      b.rc === 0 ? b.outcome : `${b.outcome} (${b.rc})`,
+      b.waitMs === undefined ? '' : num(b.waitMs),
+      b.latencyMs === undefined ? '' : num(b.latencyMs),
+      num(b.populatedMiB),
+    ]);
+  if (rows.length > 0)
+    out.push(
+      '',
+      ...table(
+        ['launch', 'MiB', 'asked at s', 'outcome', 'waited ms', 'latency ms', 'populated MiB'],
+        rows,
+        [0, 3],
+      ),
+    );
+  if (builds.length > REPORT_LAUNCHES)
+    out.push(`… and ${builds.length - REPORT_LAUNCHES} more launches (every one is in metrics.json)`);
+  return out;
 }
 
 /** The charging policy, when the scenario chooses one: exact or not, and its CPU per driver domain. */

@@ -14,6 +14,13 @@ import {
   NS_PER_S,
 } from '@isosim/core';
 import { FileSink, ThreadedLogWriter } from '@isosim/core/node';
+import {
+  buildMemory,
+  type MemoryRunMetrics,
+  memoryMetrics,
+  memoryPlan,
+  type ScenarioMemory,
+} from './memoryScenario.ts';
 import { chargingMetrics, computeMetrics, markWindow } from './metrics.ts';
 import { OutputDir, type Owned, writeDir } from './output.ts';
 import { plotsFor } from './plots.ts';
@@ -107,6 +114,8 @@ export interface Metrics {
   series: SecondSample[];
   /** When the scenario chooses a charging policy (`mechanisms.charging`): what it is and costs. */
   charging?: ChargingMetrics;
+  /** When the scenario has a `memory` block: what its memory did (docs/metrics.md). */
+  memory?: MemoryRunMetrics;
 }
 
 /** A charging policy's cost (docs/charging.md): the CPU it adds to driver domains. */
@@ -142,7 +151,9 @@ export const LOG_THREAD_MIN_S = 10;
  * The host of `s` on a fresh kernel, logging to `sink` (none: no log) under the header
  * every run writes: the scenario as run (seed, length, measurement window), so that
  * `isosim resim` can run it again from the log alone. The window is the scenario's if
- * `ownWindow`, else the whole run.
+ * `ownWindow`, else the whole run. With a `memory` block, its `MemoryHost` on the same
+ * kernel and the system's `ActorHost`, built after the system: the guests added (owning
+ * their starting memory) and the launches posted.
  */
 export function buildRun(
   s: Scenario,
@@ -152,7 +163,14 @@ export function buildRun(
   sink?: LogSink,
   engine?: ActorEngine,
   logThread = false,
-): { cfg: SystemConfig; sys: XenSystem; kernel: Kernel; log?: EventLog; window: [number, number] } {
+): {
+  cfg: SystemConfig;
+  sys: XenSystem;
+  kernel: Kernel;
+  log?: EventLog;
+  window: [number, number];
+  memory?: ScenarioMemory;
+} {
   const window: [number, number] = s.window && ownWindow ? [s.window.startS, s.window.endS] : [0, durationS];
   if (window[1] > durationS) {
     throw new IsosimError(
@@ -162,6 +180,7 @@ export function buildRun(
       'give a longer --duration',
     );
   }
+  const plan = memoryPlan(s, durationS);
   const asRun = { ...s, seed, durationS, window: { startS: window[0], endS: window[1] } };
   const header = logHeader(s.name, seed, { spec: asRun, versions: VERSIONS });
   const log =
@@ -172,7 +191,9 @@ export function buildRun(
         : new LogWriter(sink, header);
   const kernel = new Kernel({ seed, log });
   const cfg: SystemConfig = { ...toSystemConfig(s), engine };
-  return { cfg, sys: new XenSystem(kernel, cfg), kernel, log, window };
+  const sys = new XenSystem(kernel, cfg);
+  const memory = plan === undefined ? undefined : buildMemory(kernel, sys.host, plan);
+  return { cfg, sys, kernel, log, window, ...(memory === undefined ? {} : { memory }) };
 }
 
 /** The times a run stops at on its way to `endNs`: every simulated second, then `endNs`. */
@@ -224,7 +245,7 @@ function* scenarioSteps(s: Scenario, options: RunOptions): Generator<number, Run
   const sink = options.out ? new FileSink(join(options.out, 'events.isolog')) : undefined;
   const thread = options.logThread === 'auto' ? durationS >= LOG_THREAD_MIN_S : options.logThread === true;
   const run = buildRun(s, seed, durationS, options.durationS === undefined, sink, options.engine, thread);
-  const { sys, kernel, log, window } = run;
+  const { sys, kernel, log, window, memory } = run;
   markWindow(sys, window, durationS);
   sys.start();
   const endNs = Math.round(durationS * NS_PER_S);
@@ -248,6 +269,7 @@ function* scenarioSteps(s: Scenario, options: RunOptions): Generator<number, Run
     domains,
     series,
     ...(s.mechanisms.charging === undefined ? {} : { charging: chargingMetrics(sys, durationS) }),
+    ...(memory === undefined ? {} : { memory: memoryMetrics(memory) }),
   };
   return { metrics, wallS: Number(process.hrtime.bigint() - t0) / 1e9 };
 }

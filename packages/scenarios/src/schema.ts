@@ -11,7 +11,7 @@
  * period, a pCPU's reservations, rates the NIC can carry, names that must exist) is
  * checked by `parseScenario` in load.ts and listed in docs/scenarios.md.
  */
-import { CHARGING_POLICIES } from '@isosim/actors';
+import { CHARGING_POLICIES, DOMID_MAX, MAX_PAGES_PER_S, RESERVATION_POLICIES } from '@isosim/actors';
 import { MAX_PORTS } from '@isosim/core';
 import { z } from 'zod';
 
@@ -97,6 +97,46 @@ export const LIMITS = {
   containerClasses: 16,
   /** An LRP input queue: 1 packet to 65536 (far past any socket or device queue of 2006). */
   lrpQueueMax: 65_536,
+  /**
+   * A host's memory for domains, MiB: up to 16 TiB, what Xen on x86-64 addresses
+   * without CONFIG_BIGMEM (which allows 123 TiB); the model counts pages, so the size
+   * costs nothing, but a typo of a few digits is caught.
+   */
+  memoryMaxMiB: 16 * 1024 * 1024,
+  /** A populate batch: one 4 KiB page (order 0) up to a 1 GiB extent (order 18, the largest superpage). */
+  batchMaxMiB: 1024,
+  /**
+   * A populate batch's time: 10 µs to 10 s. Shorter batches only add events (a 1 GiB
+   * build at 2 MiB per 10 µs is 512 events in 5 ms); 10 s per batch is already a stall.
+   */
+  batchMinMs: 0.01,
+  batchMaxMs: 10_000,
+  /**
+   * A dynamic guest's step and a burst cycle: 0.1 ms to 10 s. A step is an event, so a
+   * guest steps at most 10,000 times a simulated second (the debate's worst-case domain
+   * steps every ms); a guest that changes its memory less often than every 10 s is not
+   * dynamic on the scale of a build.
+   */
+  stepMinMs: 0.1,
+  stepMaxMs: 10_000,
+  /** A sine guest's period: 0.1 ms to an hour (the longest run). */
+  sinePeriodMaxMs: 3_600_000,
+  /**
+   * Memory rates, MiB/s: at most 35156, MemoryHost's MAX_PAGES_PER_S (9·10^6 pages/s,
+   * 34 GiB/s), the fastest rate whose pages × 10^9 ns stay an exact double.
+   */
+  memoryRateMaxMiBps: Math.floor(MAX_PAGES_PER_S / 256),
+  /** The swap-storm proxy's cost per page: 0 to 1 s (a disk seek is ~10 ms; more is a typo). */
+  swapMaxUsPerPage: 1_000_000,
+  /** Time-series samples of a memory run: at most 10,000 (metrics.json stays a few MB). */
+  memorySamples: 10_000,
+  /** Balloon targets per guest: 1,000 (a target every 3.6 s of the longest run). */
+  balloonTargets: 1_000,
+  /**
+   * Memory domains (guests, launches, the storm's): their domain ids follow the
+   * scenario's domains and must stay at most Xen's DOMID_FIRST_RESERVED − 1 (0x7FEF).
+   */
+  memoryDomains: DOMID_MAX,
 } as const;
 
 /**
@@ -496,6 +536,247 @@ export const UnstatedSchema = z
   })
   .strict();
 
+/** A size in MiB: whole 4 KiB pages, so a multiple of 1/256 MiB. */
+export const PAGE_MIB = 1 / 256;
+const mib = (what: string) =>
+  z
+    .number()
+    .min(0)
+    .max(LIMITS.memoryMaxMiB)
+    .multipleOf(PAGE_MIB)
+    .describe(`${what}, MiB: whole 4 KiB pages (a multiple of 1/256 MiB), at most 16 TiB`);
+const positiveMib = (what: string) =>
+  z
+    .number()
+    .positive()
+    .max(LIMITS.memoryMaxMiB)
+    .multipleOf(PAGE_MIB)
+    .describe(`${what}, MiB: whole 4 KiB pages (a multiple of 1/256 MiB), more than 0, at most 16 TiB`);
+const mibps = (what: string) =>
+  z
+    .number()
+    .min(0)
+    .max(LIMITS.memoryRateMaxMiBps)
+    .describe(
+      `${what}, MiB/s: 0 to ${LIMITS.memoryRateMaxMiBps}; taken as pages/s (× 256) rounded to the nearest page, so a positive rate is at least 1/512 MiB/s`,
+    );
+const stepMs = z
+  .number()
+  .min(LIMITS.stepMinMs)
+  .max(LIMITS.stepMaxMs)
+  .describe(
+    "time between the guest's steps, ms: 0.1 to 10000 (each step is an event: at most 10,000 a second)",
+  );
+const memoryName = (what: string) =>
+  domainName.describe(
+    `${what}: a domain name (1–64 printable characters, inner spaces only), unique among the memory guests and launches and not one of \`domains\``,
+  );
+
+/** On/off phases of a tmem or sharing guest, from its start. */
+export const MemoryBurstsSchema = z
+  .object({
+    everyMs: z
+      .number()
+      .min(LIMITS.stepMinMs)
+      .max(LIMITS.stepMaxMs)
+      .describe('a burst starts every everyMs, ms: 0.1 to 10000'),
+    lengthMs: z.number().min(0).max(LIMITS.stepMaxMs).describe('how long each burst lasts, ms: 0 to everyMs'),
+    offsetMs: z
+      .number()
+      .min(0)
+      .max(LIMITS.durationMaxS * 1000)
+      .optional()
+      .describe('when the first burst starts, ms after time 0 (default 0)'),
+  })
+  .strict();
+
+/** A dynamic guest of the memory model (docs/memory.md), by kind. */
+export const MemoryGuestSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      name: memoryName('the guest'),
+      kind: z.literal('sine'),
+      minMiB: mib("the wave's minimum, where it starts"),
+      peakMiB: positiveMib("the wave's maximum (also the guest's max_pages), at least minMiB"),
+      periodMs: z
+        .number()
+        .min(LIMITS.stepMinMs)
+        .max(LIMITS.sinePeriodMaxMs)
+        .describe("the wave's period, ms: 0.1 to 3600000"),
+      stepMs,
+    })
+    .strict()
+    .describe("the debate's worst-case domain: tot_pages on a fast sine wave, all-or-nothing allocations"),
+  z
+    .object({
+      name: memoryName('the guest'),
+      kind: z.literal('balloon'),
+      maxMiB: positiveMib("the guest's max_pages"),
+      initialMiB: mib('what it owns at start, and its first target; at most maxMiB'),
+      rateMiBps: mibps('how fast the balloon inflates or deflates (more than 0)'),
+      stepMs,
+      targets: z
+        .array(
+          z
+            .object({
+              atS: z
+                .number()
+                .min(0)
+                .max(LIMITS.durationMaxS)
+                .describe('when the toolstack sets it, seconds from the start; at most durationS'),
+              targetMiB: mib('the new target (xenstore memory/target); at most maxMiB'),
+            })
+            .strict(),
+        )
+        .max(LIMITS.balloonTargets)
+        .default([])
+        .describe('targets the toolstack sets over time (default none: the guest stays at initialMiB)'),
+    })
+    .strict()
+    .describe("a guest whose balloon driver follows the toolstack's targets"),
+  z
+    .object({
+      name: memoryName('the guest'),
+      kind: z.literal('tmem'),
+      baseMiB: positiveMib('its own memory outside self-ballooning (and its max_pages)'),
+      minMiB: mib(
+        "self-ballooning's floor between bursts, at most baseMiB (default baseMiB: none)",
+      ).optional(),
+      selfBalloonMiBps: mibps(
+        "self-ballooning's rate (default 0; more than 0 when minMiB < baseMiB)",
+      ).optional(),
+      stepMs,
+      bursts: MemoryBurstsSchema.describe('when it puts pages into tmem'),
+      putMiBps: mibps('puts into tmem during a burst'),
+      getMiBps: mibps('gets back from tmem between bursts (persistent pool first)'),
+      persistentPct: z
+        .number()
+        .min(0)
+        .max(100)
+        .multipleOf(0.1)
+        .default(0)
+        .describe(
+          'percent of puts that go to the persistent pool (which the hypervisor must keep), in tenths; the rest are ephemeral (default 0)',
+        ),
+    })
+    .strict()
+    .describe('a guest putting pages into transcendent memory in bursts, optionally self-ballooning'),
+  z
+    .object({
+      name: memoryName('the guest'),
+      kind: z.literal('sharing'),
+      privateMiB: mib('what it owns alone at start'),
+      sharedMiB: mib(
+        "what it maps shared copy-on-write with the other sharing guests (one copy, held by DOMID_COW, the largest guest's sharedMiB)",
+      ),
+      stepMs,
+      bursts: MemoryBurstsSchema.describe('when it writes to shared pages'),
+      breakMiBps: mibps('shared pages broken by writes during a burst (each a new private page)'),
+      mergeMiBps: mibps('pages merged back by the sharing scanner, always'),
+    })
+    .strict()
+    .describe('a guest whose shared pages break on write in bursts and are merged back steadily'),
+]);
+
+/** A domain the toolstack builds. */
+export const MemoryLaunchSchema = z
+  .object({
+    name: memoryName('the domain'),
+    sizeMiB: positiveMib('its memory, populated in batches; at most totalMiB'),
+    atS: z
+      .number()
+      .min(0)
+      .max(LIMITS.durationMaxS)
+      .default(0)
+      .describe('when it is asked for, seconds from the start (default 0); at most durationS'),
+  })
+  .strict();
+
+/** The memory model of a host (docs/memory.md): its size, the toolstack's policy, guests and launches. */
+export const MemorySchema = z
+  .object({
+    totalMiB: positiveMib("the host's memory for domains"),
+    policy: z
+      .enum(RESERVATION_POLICIES as unknown as [string, ...string[]])
+      .describe(
+        "how the toolstack protects a build: none; claim (XENMEM_claim_pages for the whole size first); freeze (the toolstack-only scheme: every other domain's max_pages lowered to what it owns while a domain is built); lock (builds one at a time)",
+      ),
+    populate: z
+      .object({
+        batchMiB: z
+          .number()
+          .positive()
+          .max(LIMITS.batchMaxMiB)
+          .multipleOf(PAGE_MIB)
+          .optional()
+          .describe(
+            'MiB per populate batch: one page (1/256) to 1024 (a 1 GiB extent); default 2 (a 2 MiB extent)',
+          ),
+        batchMs: z
+          .number()
+          .min(LIMITS.batchMinMs)
+          .max(LIMITS.batchMaxMs)
+          .optional()
+          .describe('time per batch, ms: 0.01 to 10000; default 2 (an assumption: 1 GiB/s, docs/memory.md)'),
+      })
+      .strict()
+      .optional()
+      .describe("the toolstack's populate rate (default 2 MiB per 2 ms, assumed)"),
+    swapUsPerPage: z
+      .number()
+      .min(0)
+      .max(LIMITS.swapMaxUsPerPage)
+      .optional()
+      .describe(
+        'blocked time per page a guest could not get, µs (the swap-storm proxy): 0 to 1000000; default 40 (an assumption)',
+      ),
+    sampleMs: z
+      .number()
+      .min(1)
+      .max(LIMITS.durationMaxS * 1000)
+      .optional()
+      .describe(
+        "how often metrics.json samples free memory, claims and each domain's pages, ms: at least 1, at most 10,000 samples a run; default the run's length / 500, rounded to the ms (at least 1)",
+      ),
+    guests: z
+      .array(MemoryGuestSchema)
+      .max(LIMITS.memoryDomains)
+      .default([])
+      .describe('dynamic guests, each created at time 0 owning its starting memory'),
+    launches: z
+      .array(MemoryLaunchSchema)
+      .max(LIMITS.memoryDomains)
+      .default([])
+      .describe('domains the toolstack builds, each at its atS'),
+    storm: z
+      .object({
+        count: z
+          .number()
+          .int()
+          .min(1)
+          .max(LIMITS.memoryDomains)
+          .describe('how many domains: launches named prefix-1 … prefix-count'),
+        sizeMiB: positiveMib("each domain's memory; at most totalMiB"),
+        atS: z
+          .number()
+          .min(0)
+          .max(LIMITS.durationMaxS)
+          .default(0)
+          .describe('when the first is asked for, seconds (default 0)'),
+        spreadMs: z
+          .number()
+          .min(0)
+          .max(LIMITS.durationMaxS * 1000)
+          .default(0)
+          .describe('the k-th (from 0) is asked for at atS + k × spreadMs, ms (default 0: all at once)'),
+        prefix: domainName.default('vm').describe("the domains' names before -1, -2, … (default 'vm')"),
+      })
+      .strict()
+      .optional()
+      .describe('a launch storm: count launches of one size, spread over time; after `launches`'),
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     name: z
@@ -539,9 +820,14 @@ export const ScenarioSchema = z
       .describe(
         "parameters the paper does not state, each with a documented plausible set: 'isosim paper' runs a variant per value and reports the band of each number",
       ),
+    memory: MemorySchema.optional().describe(
+      "the host's memory (docs/memory.md): a page allocator, a toolstack building domains under a reservation policy, and dynamic guests; beyond the paper",
+    ),
   })
   .strict();
 
 export type Unstated = z.infer<typeof UnstatedSchema>;
+export type MemorySpec = z.infer<typeof MemorySchema>;
+export type MemoryGuest = z.infer<typeof MemoryGuestSchema>;
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;

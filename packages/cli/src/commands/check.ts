@@ -18,6 +18,7 @@ import {
   diskWaits,
   hardReservations,
   loadScenario,
+  memoryAccounting,
   OutputDir,
   outDirOption,
   Progress,
@@ -62,7 +63,9 @@ export const check: CommandSpec = {
     '4 conservation of CPU time, debt and (when every workload stops before the end, so the\n' +
     'host can drain) packets and block requests, 7 on hosts with disks: no request waits at a\n' +
     'disk longer than its elevator allows (fifo, deadline, cfq), 8 under a cycle-accurate\n' +
-    'charging policy (mechanisms.charging 1A-1E): what XenMon reports is the truth. Prints a\n' +
+    'charging policy (mechanisms.charging 1A-1E): what XenMon reports is the truth, 9 with a\n' +
+    'memory block: every page accounted for and claims within the free pages (MemoryHost also\n' +
+    'checks its invariants after every mem.* event; a break stops the run). Prints a\n' +
     'table; "closest" is how near the worst instance came to its bound (1 = at the bound).\n' +
     'Writes the event log to DIR/events.isolog for `isosim replay`. Exit status 1 if a\n' +
     'claimed invariant is violated.',
@@ -157,6 +160,13 @@ export const check: CommandSpec = {
         result: CHARGING_INFO[run.sys.charging].exact
           ? chargingExact(run)
           : `near-accurate policy (${run.sys.charging})`,
+        claimed: true,
+      });
+    if (s.memory !== undefined)
+      rows.push({
+        label: '9 memory: pages accounted, claims <= free',
+        unit: 'exact',
+        result: memoryAccounting(run),
         claimed: true,
       });
     const failed = rows.some((r) => r.claimed && typeof r.result !== 'string' && r.result.failures > 0);
