@@ -47,6 +47,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/charging.ts')).charging,
   },
   {
+    name: 'memory',
+    brief: 'runs the memory workloads under every reservation policy (none, claim, freeze, lock)',
+    load: async () => (await import('./commands/memory.ts')).memory,
+  },
+  {
     name: 'check',
     brief: 'runs a scenario and checks the isolation invariants on it (docs/verification.md)',
     load: async () => (await import('./commands/check.ts')).check,

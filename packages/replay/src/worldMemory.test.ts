@@ -381,7 +381,7 @@ describe('World memory', () => {
     expect(states('claim', [2, 3])).toEqual(['done', 'done']);
     expect(states('claim', [2, 3, 4])).toEqual(['done', 'done', 'refused']);
     expect(states('freeze', [2, 3])).toEqual(['done', 'done']);
-    expect(states('lock', [2, 3])).toEqual(['failed', 'done']);
+    expect(states('lock', [2, 3])).toEqual(['failed', 'failed']);
     // The refused launch's size comes from its domain's max_pages before it was destroyed.
     const refused = runOf('claim', [2, 3, 4]).end.builds[4];
     expect(refused).toMatchObject({ pages: BIG, state: 'refused', rc: -12, populatedPages: 0 });
@@ -392,7 +392,9 @@ describe('World memory', () => {
     const lock = runOf('lock', [2, 3]);
     const waiting = lock.stops.find((s) => s.tNs === ms(100));
     expect(Object.keys(waiting?.builds ?? {})).toEqual(['2']);
-    expect(lock.end.builds[3]).toMatchObject({ requestNs: 0, startNs: ms(288), endNs: ms(672) });
+    // The second starts when the first ends (both fail late: the sine guest takes the pages).
+    expect(lock.end.builds[3]).toMatchObject({ requestNs: 0, startNs: lock.end.builds[2].endNs });
+    expect(lock.end.builds[2].endNs).toBeGreaterThan(0);
     // The mix: the build at 150 ms fails late without a reservation; tmem's ephemeral
     // pages are evicted and puts refused; the pseudo-owners hold tmem's and shared pages.
     const mixed = (policy: ReservationPolicy) => runOf(policy, [10], 'mixed');

@@ -36,6 +36,7 @@ export {
 } from './invariants.ts';
 export * from './load.ts';
 export * from './memoryScenario.ts';
+export * from './memoryStudy.ts';
 export * from './metrics.ts';
 export * from './output.ts';
 export * from './plots.ts';

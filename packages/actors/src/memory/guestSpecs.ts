@@ -5,7 +5,7 @@
  * memoryHost.ts; docs/memory.md describes them with their sources.
  *
  * - `sine`: the debate's "worst-case domain", `tot_pages` a fast, high-amplitude sine
- *   wave (all-or-nothing allocations; a refused one is paging I/O).
+ *   wave (page by page: it gets what it can; the shortfall is paging I/O).
  * - `balloon`: a guest whose balloon driver follows targets the toolstack sets
  *   (xenstore `memory/target`), inflating (freeing) or deflating (allocating) at a rate.
  * - `tmem`: a guest putting pages into transcendent memory in bursts (ephemeral pool:

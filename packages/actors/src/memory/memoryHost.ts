@@ -24,7 +24,7 @@
  *   (FIFO) and reserves nothing.
  * - A dynamic guest steps every `stepNs` toward min + (peak − min)·(1 − cos 2πt/P)/2
  *   pages (at its minimum at its start, as in the debate), allocating or freeing the
- *   difference in one all-or-nothing call. A refused allocation counts as a failure;
+ *   difference page by page (it gets what it can). A shortfall counts as a failure;
  *   the pages it wanted become paging I/O at `swapNsPerPage` each, so the guest is
  *   blocked for min(stepNs, shortfall × swapNsPerPage) of that step (the swap-storm
  *   proxy); it asks again for its whole shortfall at the next step. `Math.cos` is deterministic in V8 (fdlibm); the result is
@@ -833,10 +833,11 @@ export class MemoryHost {
     const target = s.minPages + Math.round(((s.peakPages - s.minPages) * (1 - Math.cos(phase))) / 2);
     const tot = this.tot(s.domain);
     if (target > tot) {
-      const r = this.take(s.domain, target - tot, false);
-      if (r.granted === 0) {
-        this.refused(g, target - tot, r.reason);
-        g.blockedNs += this.swapNs(g, target - tot);
+      const r = this.take(s.domain, target - tot, true);
+      const short = target - tot - r.granted;
+      if (short > 0) {
+        this.refused(g, short, r.reason);
+        g.blockedNs += this.swapNs(g, short);
       }
     } else if (target < tot) {
       this.allocator.free(s.domain, tot - target);
