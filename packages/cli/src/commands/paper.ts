@@ -14,13 +14,19 @@ import {
   goodputSvg,
   isOwnValue,
   loadScenario,
+  MEMORY_WORKLOADS,
   makeVariant,
+  memoryClaimsPlot,
+  memoryStudyMarkdown,
+  memoryStudyPlot,
   OutputDir,
   type Owned,
   outDirOption,
   ownValues,
   type ParamInfo,
+  Progress,
   parseRates,
+  runMemoryStudy,
   type ScenarioRun,
   type UnstatedValue,
   type VariantRun,
@@ -46,10 +52,13 @@ export const paper: CommandSpec = {
     'gets its band, [lo, hi] over the scenario and its variants, and whether the paper lies in it.\n' +
     "Goodput: the Fig. 6 host at fixed offered rates, as 'isosim goodput' with its defaults, in\n" +
     'DIR/goodput/; EXPERIMENTS.md gets a section "No goodput collapse".\n' +
+    "Memory: the memory workloads under every reservation policy, as 'isosim memory' with its\n" +
+    'defaults (in this process, after the others), in DIR/memory/; EXPERIMENTS.md ends with\n' +
+    'the section "Memory isolation".\n' +
     'All runs are child processes, --jobs at a time (about 70 with the bands and the sweep;\n' +
     '--no-bands --no-goodput runs the 11 built-ins alone); Ctrl-C keeps the runs that finished\n' +
     'and writes no EXPERIMENTS.md.',
-  usage: 'isosim paper [--seed N] [--out DIR] [--jobs N] [--no-bands] [--no-goodput]',
+  usage: 'isosim paper [--seed N] [--out DIR] [--jobs N] [--no-bands] [--no-goodput] [--no-memory]',
   options: {
     seed: { type: 'string', help: "root seed (default: each scenario's)", placeholder: 'N' },
     out: { type: 'string', help: 'output directory (default out/paper)', placeholder: 'DIR' },
@@ -59,6 +68,7 @@ export const paper: CommandSpec = {
       help: "skip the variant runs over unstated parameters (no 'band' columns)",
     },
     'no-goodput': { type: 'boolean', help: 'skip the goodput sweep (no "No goodput collapse" section)' },
+    'no-memory': { type: 'boolean', help: 'skip the memory study (no "Memory isolation" section)' },
   },
   async run({ values }) {
     const out = outDirOption('paper', values.out, join('out', 'paper'));
@@ -120,7 +130,8 @@ export const paper: CommandSpec = {
           extra = goodputMarkdown(result, 'goodput/goodput.svg');
         }
         // The built-ins without paper numbers go to the section beyond the paper.
-        const md = experimentsMarkdown(runs, totalS, parallel, bands !== undefined, extra);
+        let md = experimentsMarkdown(runs, totalS, parallel, bands !== undefined, extra);
+        if (values['no-memory'] !== true) md += memorySection(dir);
         dir.write('EXPERIMENTS.md', md);
         const owned: Owned[] = (bands ?? []).map((b) => ({ dir: `${b.s.name}/bands`, ext: '.json' }));
         if (sweep !== undefined) owned.push({ dir: 'goodput/scenarios', ext: '.json' });
@@ -135,6 +146,36 @@ export const paper: CommandSpec = {
     }
   },
 };
+
+/**
+ * The memory study (`isosim memory` with its defaults) into DIR/memory/ (each run's
+ * log, a plot per workload), as EXPERIMENTS.md's last section.
+ */
+function memorySection(dir: OutputDir): string {
+  const progress = new Progress('memory');
+  const runs = runMemoryStudy(
+    MEMORY_WORKLOADS.map((w) => w.name),
+    {
+      logDir: (w, p) => join(dir.stage, 'memory', 'runs', `${w}-${p}`),
+      onRun: (w, p, i, total) => progress.update(i / total, `${w} under ${p} (${i + 1}/${total})`),
+    },
+  );
+  progress.done();
+  const plots: string[] = [];
+  for (const w of MEMORY_WORKLOADS) {
+    const rs = runs.filter((r) => r.workload === w.name);
+    dir.write(join('memory', 'plots', `${w.name}.svg`), memoryStudyPlot(rs));
+    dir.write(join('memory', 'plots', `${w.name}-claims.svg`), memoryClaimsPlot(rs));
+    plots.push(`[${w.name}](memory/plots/${w.name}.svg)`);
+  }
+  dir.write(join('memory', 'memory.json'), `${JSON.stringify(runs, null, 2)}\n`);
+  const wall = runs.reduce((a, r) => a + r.wallS, 0);
+  return `\n${[
+    ...memoryStudyMarkdown(runs),
+    `The ${runs.length} runs took ${wall.toFixed(1)} s; free memory per policy is plotted in ${plots.join(', ')} (\`isosim memory\` makes the same tables).`,
+    '',
+  ].join('\n')}`;
+}
 
 /** A predicted scenario's variants: its unstated parameters, and a run per value not its own. */
 interface Bands {
