@@ -730,7 +730,6 @@ function checkMemory(s: Scenario, where: string): void {
         `${b.lengthMs} ms is longer than everyMs ${b.everyMs}`,
         'give a burst at most as long as its cycle (everyMs)',
       );
-    if (b.offsetMs !== undefined) runEnd(b.offsetMs / 1000, [...path, 'offsetMs']);
   };
 
   // Names: their own, and not a domain of `domains`.

@@ -45,6 +45,40 @@ export function defaultSampleMs(durationS: number): number {
   return Math.max(1, Math.round((durationS * 1000) / 500));
 }
 
+/**
+ * `s` as a run of `durationS` runs it: with a shorter run than the file's (`--duration`),
+ * without the memory events after its end (launches, the storm's last launches, balloon
+ * targets), which would not happen in it. The log's header records this, so that it is
+ * a valid scenario (no time after its `durationS`) and `isosim resim` runs the same.
+ * Leaving out a launch renumbers the memory domains after it.
+ */
+export function trimMemory(s: Scenario, durationS: number): Scenario {
+  const m = s.memory;
+  if (m === undefined || durationS >= s.durationS) return s;
+  const end = nsS(durationS);
+  const inRun = (atS: number) => nsS(atS) <= end;
+  const st = m.storm;
+  let count = 0;
+  while (
+    st !== undefined &&
+    count < st.count &&
+    Math.round(st.atS * NS_PER_S + count * st.spreadMs * NS_PER_MS) <= end
+  )
+    count++;
+  const { storm: _, ...rest } = m;
+  return {
+    ...s,
+    memory: {
+      ...rest,
+      guests: m.guests.map((g) =>
+        g.kind === 'balloon' ? { ...g, targets: g.targets.filter((t) => inRun(t.atS)) } : g,
+      ),
+      launches: m.launches.filter((l) => inRun(l.atS)),
+      ...(st === undefined || count === 0 ? {} : { storm: { ...st, count } }),
+    },
+  };
+}
+
 /** A memory domain of the scenario: a dynamic guest or a launch, with its id. */
 export interface MemoryDomain {
   readonly id: number;

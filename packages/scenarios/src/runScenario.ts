@@ -20,6 +20,7 @@ import {
   memoryMetrics,
   memoryPlan,
   type ScenarioMemory,
+  trimMemory,
 } from './memoryScenario.ts';
 import { chargingMetrics, computeMetrics, markWindow } from './metrics.ts';
 import { OutputDir, type Owned, writeDir } from './output.ts';
@@ -156,7 +157,7 @@ export const LOG_THREAD_MIN_S = 10;
  * their starting memory) and the launches posted.
  */
 export function buildRun(
-  s: Scenario,
+  file: Scenario,
   seed: number,
   durationS: number,
   ownWindow: boolean,
@@ -171,6 +172,8 @@ export function buildRun(
   window: [number, number];
   memory?: ScenarioMemory;
 } {
+  // Memory events after a shortened run's end are left out, of the run and its header.
+  const s = trimMemory(file, durationS);
   const window: [number, number] = s.window && ownWindow ? [s.window.startS, s.window.endS] : [0, durationS];
   if (window[1] > durationS) {
     throw new IsosimError(
