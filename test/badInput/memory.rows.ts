@@ -172,10 +172,10 @@ export const rows: readonly BadInputRow[] = [
   row(
     'bursts longer than their cycle',
     (s) => {
-      guest(s, 'clone-2').bursts.lengthMs = 900;
+      guest(s, 'clone-2').bursts.lengthMs = 1200;
     },
     [
-      'memory.guests[3].bursts.lengthMs: 900 ms is longer than everyMs 800; give a burst at most as long as its cycle (everyMs)',
+      'memory.guests[3].bursts.lengthMs: 1200 ms is longer than everyMs 1000; give a burst at most as long as its cycle (everyMs)',
     ],
   ),
   row(

@@ -19,6 +19,9 @@ export const run: CommandSpec = {
     "truth), combined, web throughput and drops, with the paper's value beside each number the\n" +
     'scenario has one for. Writes DIR/metrics.json (docs/metrics.md), DIR/events.isolog and\n' +
     'DIR/plots/*.svg (CPU by domain, IDD CPU by guest served, combined, web throughput).\n' +
+    "A scenario with a memory block (docs/memory.md) also prints the policy, the launches'\n" +
+    "outcomes and latency and each guest's refusals, and plots free memory, claims and each\n" +
+    "domain's pages (memory.svg, memory-domains.svg).\n" +
     'DIR is locked while the run writes it, and the files are moved into place only at the\n' +
     'end: a run that fails or is stopped (Ctrl-C) leaves DIR as it was (docs/reliability.md).',
   usage: 'isosim run <name|file> [--seed N] [--duration S] [--out DIR] [--engine E] [--no-log-thread]',
