@@ -145,3 +145,62 @@ describe('plots of a host with disks and one driver domain', () => {
     expect(title(plots['idd.svg'])).toBe('synthetic: Dom-0 CPU by the guest it served');
   });
 });
+
+describe('the memory plots', () => {
+  it('draws free memory and claims, and each domain with the launches past 12 lines summed', () => {
+    const m = run(2, () => ({ 'Dom-0': { cpuPct: 0, iddPctTrue: 0, iddPctEstimated: 0 } }));
+    expect(Object.keys(plotsFor(m, 'Dom-0'))).not.toContain('memory.svg');
+    const guests = ['worst-case', 'cache'];
+    const launches = Array.from({ length: 14 }, (_, k) => `vm-${k + 1}`);
+    const tMs = [0, 1000, 2000];
+    const withMemory = {
+      ...m,
+      memory: {
+        policy: 'claim' as const,
+        totalMiB: 1024,
+        launches: { requested: 14, succeeded: 14, failed: 0, failedLate: 0, refused: 0, pending: 0 },
+        wastedMiB: 0,
+        builds: {},
+        guests: Object.fromEntries(
+          guests.map((g) => [
+            g,
+            {
+              kind: 'sine' as const,
+              steps: 0,
+              failures: 0,
+              failuresByReason: {},
+              failedMiB: 0,
+              blockedMs: 0,
+            },
+          ]),
+        ),
+        guestFailures: 0,
+        guestBlockedMs: 0,
+        utilisationPct: 0,
+        ownedPeakMiB: 0,
+        tmemPeakMiB: 0,
+        tmemEvictedMiB: 0,
+        sharedPeakMiB: 0,
+        sampleMs: 1000,
+        series: {
+          tMs,
+          freeMiB: [1000, 500, 100],
+          claimsMiB: [0, 200, 0],
+          tmemMiB: [0, 0, 0],
+          sharedMiB: [0, 0, 0],
+          // vm-k peaks at k MiB: with the two guests and the sum, the 9 highest are drawn.
+          totMiB: Object.fromEntries([
+            ...guests.map((g) => [g, [1, 1, 1]]),
+            ...launches.map((l, k) => [l, [0, k + 1, 0]]),
+          ]),
+        },
+      },
+    };
+    const plots = plotsFor(withMemory, 'Dom-0');
+    expect(plots['memory.svg']).toContain('>claimed (outstanding)</text>');
+    const svg = plots['memory-domains.svg'];
+    const labels = [...svg.matchAll(/<text x="638" y="\d+">([^<]*)<\/text>/g)].map((x) => x[1]);
+    expect(labels).toEqual([...guests, ...launches.slice(5), '5 other launches (sum)']);
+    expect([...svg.matchAll(/<polyline /g)]).toHaveLength(12);
+  });
+});
