@@ -62,6 +62,7 @@ export {
   runSeconds,
 } from './runScenario.ts';
 export * from './schema.ts';
+export * from './sweep/index.ts';
 export * from './toConfig.ts';
 export * from './variants.ts';
 export { VERSIONS } from './versions.ts';
