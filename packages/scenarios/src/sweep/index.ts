@@ -3,4 +3,9 @@
  *
  * @module
  */
+export * from './execute.ts';
+export * from './expand.ts';
+export * from './paths.ts';
+export * from './pool.ts';
+export * from './schema.ts';
 export type { ParamValue, ResultStore, RunRecord, SweepMeta } from './types.ts';
