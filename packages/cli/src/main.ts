@@ -52,6 +52,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/memory.ts')).memory,
   },
   {
+    name: 'query',
+    brief: "runs SQL on a sweep's results (DuckDB); --summary, --export parquet|csv",
+    load: async () => (await import('./commands/query.ts')).query,
+  },
+  {
     name: 'check',
     brief: 'runs a scenario and checks the isolation invariants on it (docs/verification.md)',
     load: async () => (await import('./commands/check.ts')).check,

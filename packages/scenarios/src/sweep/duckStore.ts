@@ -23,21 +23,24 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import {
-  BIGINT,
-  BOOLEAN,
-  DOUBLE,
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBPreparedStatement,
-  type DuckDBType,
-  version as duckdbVersion,
-  INTEGER,
-  VARCHAR,
-} from '@duckdb/node-api';
+import type * as Duck from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement, DuckDBType } from '@duckdb/node-api';
 import { IsosimError } from '@isosim/core';
 import { VERSIONS } from '../versions.ts';
 import type { ParamValue, ResultStore, RunRecord, SweepMeta } from './types.ts';
+
+/** `@duckdb/node-api`. */
+type DuckModule = typeof Duck;
+let duckModule: DuckModule | undefined;
+
+/**
+ * `@duckdb/node-api`, loaded on first use: importing this module (as every `isosim`
+ * command imports `@isosim/scenarios`) does not load DuckDB's native library.
+ */
+async function duck(): Promise<DuckModule> {
+  duckModule ??= await import('@duckdb/node-api');
+  return duckModule;
+}
 
 /** The column that holds each parameter, metric and check path of a sweep, by path. */
 export interface SweepColumns {
@@ -155,6 +158,7 @@ export async function openDuck(path: string, readOnly: boolean): Promise<DuckDBI
     );
   }
   try {
+    const { DuckDBInstance } = await duck();
     return await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
   } catch (err) {
     throw openError(path, err);
@@ -257,9 +261,8 @@ function typeOfValue(v: ParamValue): ParamType {
   return typeof v === 'number' ? 'DOUBLE' : typeof v === 'boolean' ? 'BOOLEAN' : 'VARCHAR';
 }
 
-const DUCK_TYPES: Readonly<Record<ParamType, DuckDBType>> = { DOUBLE, VARCHAR, BOOLEAN };
-
 async function createTables(c: DuckDBConnection, meta: SweepMeta, columns: SweepColumns): Promise<void> {
+  const { BIGINT, INTEGER, VARCHAR, version } = await duck();
   const shard = meta.shard;
   const defs = [
     'id VARCHAR PRIMARY KEY',
@@ -298,7 +301,7 @@ async function createTables(c: DuckDBConnection, meta: SweepMeta, columns: Sweep
         shard?.count ?? null,
         JSON.stringify(columns),
         VERSIONS.isosim,
-        duckdbVersion(),
+        version(),
       ],
       [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, INTEGER, INTEGER, VARCHAR, VARCHAR, VARCHAR],
     );
@@ -328,7 +331,7 @@ export async function openDuckStore(path: string, meta: SweepMeta): Promise<Duck
     if (stored === undefined) {
       const columns = sweepColumns(meta);
       await createTables(c, meta, columns);
-      stored = { ...meta, columns, isosimVersion: VERSIONS.isosim, duckdbVersion: duckdbVersion() };
+      stored = { ...meta, columns, isosimVersion: VERSIONS.isosim, duckdbVersion: (await duck()).version() };
     } else if (stored.sweepId !== meta.sweepId) {
       throw new IsosimError(
         path,
@@ -345,7 +348,7 @@ export async function openDuckStore(path: string, meta: SweepMeta): Promise<Duck
       );
     }
     const types = await paramTypes(c, stored.columns);
-    return new Store(path, meta, stored.columns, instance, c, types);
+    return new Store(path, meta, stored.columns, instance, c, types, await duck());
   } catch (err) {
     c?.closeSync();
     instance.closeSync();
@@ -379,6 +382,7 @@ class Store implements DuckStore {
     private readonly c: DuckDBConnection,
     /** The type of each parameter column now. */
     private readonly types: Map<string, ParamType>,
+    private readonly d: DuckModule,
   ) {}
 
   async completedIds(): Promise<Set<string>> {
@@ -408,6 +412,8 @@ class Store implements DuckStore {
         );
       }
     }
+    const { BIGINT, BOOLEAN, DOUBLE, INTEGER, VARCHAR } = this.d;
+    const byType: Readonly<Record<ParamType, DuckDBType>> = { DOUBLE, VARCHAR, BOOLEAN };
     await this.c.run('BEGIN TRANSACTION');
     try {
       await this.fitParamColumns(r);
@@ -417,7 +423,7 @@ class Store implements DuckStore {
         const type = this.types.get(col) ?? 'VARCHAR';
         const v = r.params[path];
         values.push(v === undefined ? null : type === 'VARCHAR' ? String(v) : v);
-        types.push(DUCK_TYPES[type]);
+        types.push(byType[type]);
       }
       for (const path of Object.keys(this.columns.metrics)) {
         values.push(r.metrics[path] ?? null);

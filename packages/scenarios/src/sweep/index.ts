@@ -7,5 +7,6 @@ export * from './execute.ts';
 export * from './expand.ts';
 export * from './paths.ts';
 export * from './pool.ts';
+export * from './query.ts';
 export * from './schema.ts';
 export type { ParamValue, ResultStore, RunRecord, SweepMeta } from './types.ts';

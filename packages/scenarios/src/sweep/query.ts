@@ -14,6 +14,8 @@ import { IsosimError } from '@isosim/core';
 import { duckMessage, ident, literal, openDuck, readMeta, type StoredMeta } from './duckStore.ts';
 import type { ParamValue } from './types.ts';
 
+export type { StoredMeta, SweepColumns } from './duckStore.ts';
+
 /** A query's result: column names, and rows of JSON values (bigints as numbers where exact). */
 export interface QueryResult {
   readonly columns: readonly string[];
