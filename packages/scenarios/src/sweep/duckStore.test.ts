@@ -245,7 +245,13 @@ describe('openDuckStore', () => {
     );
     // The refusal left the file as it was, and open.
     const again = await openDuckStore(path, META);
+    // One writer per file in this process too (DuckDB's lock keeps out other processes).
+    const twice = await errorOf(openDuckStore(join(dir, '.', 'other.duckdb'), META));
+    expect(twice.message).toBe(
+      `${join(dir, '.', 'other.duckdb')}: file: is already open for writing in this process; close that store first`,
+    );
     await again.close();
+    await (await openDuckStore(path, META)).close();
   });
 
   it('refuses a file that is not a DuckDB database, a damaged one, and one of other tables', async () => {

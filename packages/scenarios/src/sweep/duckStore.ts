@@ -22,7 +22,8 @@
  *
  * @module
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type * as Duck from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement, DuckDBType } from '@duckdb/node-api';
 import { IsosimError } from '@isosim/core';
@@ -323,7 +324,24 @@ async function createTables(c: DuckDBConnection, meta: SweepMeta, columns: Sweep
  * `IsosimError` too.
  */
 export async function openDuckStore(path: string, meta: SweepMeta): Promise<DuckStore> {
-  const instance = await openDuck(path, false);
+  // DuckDB's file lock keeps other processes out, not a second instance in this one.
+  const key = fileKey(path);
+  if (OPEN.has(key)) {
+    throw new IsosimError(
+      path,
+      'file',
+      'is already open for writing in this process',
+      'close that store first',
+    );
+  }
+  OPEN.add(key);
+  let instance: DuckDBInstance;
+  try {
+    instance = await openDuck(path, false);
+  } catch (err) {
+    OPEN.delete(key);
+    throw err;
+  }
   let c: DuckDBConnection | undefined;
   try {
     c = await instance.connect();
@@ -348,11 +366,25 @@ export async function openDuckStore(path: string, meta: SweepMeta): Promise<Duck
       );
     }
     const types = await paramTypes(c, stored.columns);
-    return new Store(path, meta, stored.columns, instance, c, types, await duck());
+    return new Store(path, meta, stored.columns, instance, c, types, await duck(), () => OPEN.delete(key));
   } catch (err) {
     c?.closeSync();
     instance.closeSync();
+    OPEN.delete(key);
     throw err;
+  }
+}
+
+/** The results files this process has open for writing, by `fileKey`. */
+const OPEN = new Set<string>();
+
+/** A file's path as one string whatever it was called by: its real path, or its absolute one if not there yet. */
+function fileKey(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
   }
 }
 
@@ -383,6 +415,7 @@ class Store implements DuckStore {
     /** The type of each parameter column now. */
     private readonly types: Map<string, ParamType>,
     private readonly d: DuckModule,
+    private readonly release: () => void,
   ) {}
 
   async completedIds(): Promise<Set<string>> {
@@ -490,6 +523,7 @@ class Store implements DuckStore {
     } finally {
       this.c.closeSync();
       this.instance.closeSync();
+      this.release();
     }
   }
 }
