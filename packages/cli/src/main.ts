@@ -62,6 +62,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/check.ts')).check,
   },
   {
+    name: 'sweep',
+    brief: 'runs a sweep file: a scenario over parameter points and seeds, on every core (docs/sweeps.md)',
+    load: async () => (await import('./commands/sweep.ts')).sweep,
+  },
+  {
     name: 'verify',
     brief: "checks a log: header, schema, every block's hash chain",
     load: async () => (await import('./commands/replay.ts')).verify,

@@ -36,6 +36,24 @@ export interface RunSweepOptions {
   readonly onProgress?: (p: SweepProgress) => void;
   /** Called with each record once it is stored. */
   readonly onRecord?: (r: RunRecord) => void;
+  /**
+   * Stops the sweep when aborted: no more runs start, the runs in flight are dropped,
+   * the records stored so far are kept, and `runSweep` rejects with `SweepStopped`.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** What `runSweep` rejects with when its `signal` is aborted: how far it got. */
+export class SweepStopped extends Error {
+  override readonly name = 'SweepStopped';
+  constructor(
+    /** Runs recorded by this invocation before it stopped. */
+    readonly done: number,
+    /** Runs this invocation had to run. */
+    readonly total: number,
+  ) {
+    super(`stopped after ${done} of ${total} runs`);
+  }
 }
 
 /** What a sweep did. */
@@ -129,14 +147,15 @@ export async function runSweep(
     let checkedMetrics = false;
     let stopped = false;
     let writes: Promise<void> = Promise.resolve();
-    const stop = (err: unknown) => {
+    /** Ends the sweep with the error `why()` gives once the records under way are stored. */
+    const stop = (why: () => unknown) => {
       if (stopped) return;
       stopped = true;
       for (const w of workers) void w.terminate();
       workers.clear();
       writes.then(
-        () => reject(err),
-        () => reject(err),
+        () => reject(why()),
+        () => reject(why()),
       );
     };
     const record = (r: RunRecord) => {
@@ -159,7 +178,7 @@ export async function runSweep(
           });
         }
       });
-      writes.catch(stop);
+      writes.catch((err: unknown) => stop(() => err));
     };
     const spawn = () => {
       const w = startWorker();
@@ -186,12 +205,13 @@ export async function runSweep(
           if (missing >= 0) {
             const path = sweep.metrics[missing];
             return stop(
-              new IsosimError(
-                sweep.file,
-                `record.metrics[${missing}]`,
-                `${show(path)}: ${absent[path]} in the metrics.json of run ${r.id}`,
-                'give a path to a number of metrics.json (docs/metrics.md; isosim run writes one to look at)',
-              ),
+              () =>
+                new IsosimError(
+                  sweep.file,
+                  `record.metrics[${missing}]`,
+                  `${show(path)}: ${absent[path]} in the metrics.json of run ${r.id}`,
+                  'give a path to a number of metrics.json (docs/metrics.md; isosim run writes one to look at)',
+                ),
             );
           }
         }
@@ -201,7 +221,7 @@ export async function runSweep(
       w.on('error', (err) => {
         if (stopped) return;
         workers.delete(w);
-        if (current === undefined) return stop(err);
+        if (current === undefined) return stop(() => err);
         // The run killed its worker (out of memory, say): record it, go on with a new one.
         const t = current;
         current = undefined;
@@ -219,6 +239,10 @@ export async function runSweep(
         if (next < tasks.length) spawn();
       });
     };
+    if (options.signal?.aborted) return stop(() => new SweepStopped(0, tasks.length));
+    options.signal?.addEventListener('abort', () => stop(() => new SweepStopped(done, tasks.length)), {
+      once: true,
+    });
     for (let i = 0; i < jobs; i++) spawn();
   });
 }

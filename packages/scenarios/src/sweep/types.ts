@@ -61,7 +61,7 @@ export interface RunRecord {
 export interface ResultStore {
   /** The sweep (or shard) this store holds. */
   readonly meta: SweepMeta;
-  /** The ids of the runs already recorded (done or failed). */
+  /** The ids of the runs already recorded, which a resumed sweep skips (a store may leave out failed runs, so that a resume retries them: the DuckDB store does). */
   completedIds(): Promise<Set<string>>;
   /** Records one run in one transaction; the record is durable when this resolves. */
   put(r: RunRecord): Promise<void>;
