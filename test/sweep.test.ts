@@ -351,6 +351,41 @@ describe('bad sweep files (each error names the file, the field and the fix)', (
   });
 });
 
+describe('combinations', () => {
+  it('checks every point before running: a combination can fail where each value alone passes', async () => {
+    // A base (relative to the sweep file) with 10% of the pCPU unreserved.
+    const base = loadScenario('table1-sedfdc') as unknown as {
+      domains: { vcpus: { sedf: { sliceMs: number } }[] }[];
+    };
+    base.domains[3].vcpus[0].sedf.sliceMs = 2.4;
+    writeFileSync(join(dir, 'slack.json'), JSON.stringify({ ...base, name: 'slack' }));
+    const file = sweepFile(
+      tiny({
+        base: 'slack.json',
+        params: [
+          { path: SLICE, values: [2.2, 3] },
+          { path: 'domains[name=Dom-2].vcpus[0].sedf.sliceMs', values: [2.2, 3] },
+        ],
+        record: {},
+      }),
+    );
+    const sweep = loadSweep(file);
+    const expansion = expandSweep(sweep);
+    const store = new MemoryStore(metaOf(expansion.sweepId));
+    const err = await runSweep(sweep, expansion, store, { jobs: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IsosimError);
+    expect((err as IsosimError).where).toBe(file);
+    expect((err as IsosimError).field).toBe('params (run p0003-s0)');
+    expect((err as IsosimError).problem).toMatch(
+      /^domains\[name=Dom-1\]\.vcpus\[0\]\.sedf\.sliceMs = 3, domains\[name=Dom-2\]\.vcpus\[0\]\.sedf\.sliceMs = 3 gives a bad scenario: .*add up to 106%/,
+    );
+    expect(store.records.size).toBe(0);
+    // The points that are valid run.
+    const s = await runSweep(sweep, expansion, store, { jobs: 1, runs: expansion.runs.slice(0, 6) });
+    expect(s).toMatchObject({ ran: 6, failed: 0 });
+  });
+});
+
 describe('running a sweep on worker threads (docs/sweeps.md, "The pool")', () => {
   const file = sweepFile(tiny());
   const sweep = loadSweep(file);

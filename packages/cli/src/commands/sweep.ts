@@ -54,7 +54,9 @@ export const sweep: CommandSpec = {
     const loaded = loadSweep(positionals[0]);
     const expansion = expandSweep(loaded);
     if (values.list) {
-      console.log(`sweep ${loaded.def.name}: id ${expansion.sweepId}, ${expansion.runs.length} runs`);
+      console.log(
+        `sweep ${loaded.def.name}: id ${expansion.sweepId}, ${expansion.runs.length} run${expansion.runs.length === 1 ? '' : 's'}`,
+      );
       for (const r of expansion.runs)
         console.log(
           [r.id, `seed ${r.seed}`, ...Object.entries(r.params).map(([p, v]) => `${p}=${show(v)}`)].join('  '),
@@ -94,7 +96,7 @@ export const sweep: CommandSpec = {
           ? 'nothing left to run'
           : `ran ${summary.ran} in ${summary.wallS.toFixed(1)} s on ${summary.jobs} worker${summary.jobs === 1 ? '' : 's'}`;
       console.log(
-        `sweep ${loaded.def.name} (${expansion.sweepId}): ${summary.runs} runs; ${summary.skipped} recorded before, ${ran}; ${summary.failed} failed`,
+        `sweep ${loaded.def.name} (${expansion.sweepId}): ${summary.runs} run${summary.runs === 1 ? '' : 's'}; ${summary.skipped} recorded before, ${ran}; ${summary.failed} failed`,
       );
       for (const f of failures.slice(0, 5))
         console.log(`  failed: ${f.id} (seed ${f.seed}): ${f.error?.message}`);

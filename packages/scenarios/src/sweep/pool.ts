@@ -218,8 +218,8 @@ export async function runSweep(
         record(r);
         feed();
       });
-      w.on('error', (err) => {
-        if (stopped) return;
+      const died = (err: Error) => {
+        if (stopped || !workers.has(w)) return;
         workers.delete(w);
         if (current === undefined) return stop(() => err);
         // The run killed its worker (out of memory, say): record it, go on with a new one.
@@ -237,7 +237,10 @@ export async function runSweep(
           error: { message: `the worker died: ${err.message}`, scenario: t.scenario, seed: t.seed },
         });
         if (next < tasks.length) spawn();
-      });
+      };
+      w.on('error', died);
+      // A worker the pool did not end (it ends its own only after taking them out of the set).
+      w.on('exit', (code) => died(new Error(`the worker thread exited with code ${code}`)));
     };
     if (options.signal?.aborted) return stop(() => new SweepStopped(0, tasks.length));
     options.signal?.addEventListener('abort', () => stop(() => new SweepStopped(done, tasks.length)), {
