@@ -131,7 +131,7 @@ describe('isosim sweep: running', () => {
   it('resumes after kill -9, losing only the runs in flight', async () => {
     const file = sweepFile(
       tiny({
-        durationS: 2,
+        durationS: 10,
         params: [{ path: 'mechanisms.debt.feedbackMs', range: { from: 100, to: 800, step: 100 } }],
       }),
     );
@@ -141,8 +141,8 @@ describe('isosim sweep: running', () => {
       stdio: 'ignore',
     });
     const exited = new Promise((r) => child.once('exit', r));
-    // Killed a few runs in (each is ~0.4 s; the first starts ~3 s after launch).
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 6000))]);
+    // Killed a few runs in (each is ~0.5 s; the first starts 1-3 s after launch).
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 4000))]);
     child.kill('SIGKILL');
     await exited;
     const r = isosim('sweep', file, '--out', out, '--jobs', '2');
@@ -158,6 +158,40 @@ describe('isosim sweep: running', () => {
     );
     expect(q.code, q.err).toBe(0);
     expect(JSON.parse(q.out)).toEqual([{ n: 16, ids: 16, failed: 0 }]);
+  }, 120_000);
+
+  it('stops on Ctrl-C, keeping what it recorded (exit 130), and goes on from there', async () => {
+    const file = sweepFile(
+      tiny({
+        name: 'stopped',
+        durationS: 10,
+        params: [{ path: 'mechanisms.debt.feedbackMs', range: { from: 100, to: 800, step: 100 } }],
+      }),
+    );
+    const out = join(dir, 'stopped');
+    const child = spawn(process.execPath, [BIN, 'sweep', file, '--out', out, '--jobs', '1'], {
+      env: { ...process.env, CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += String(d);
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 4000))]);
+    child.kill('SIGINT');
+    const code = await exited;
+    if (code === 130) {
+      expect(err).toMatch(
+        /^interrupted after \d+ of 16 runs; kept them in .*stopped\.duckdb; run the same command to go on\n$/,
+      );
+    } else {
+      // It finished before the signal came (a slow start or a fast machine).
+      expect(code).toBe(0);
+    }
+    const r = isosim('sweep', file, '--out', out, '--jobs', '2');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/16 runs; \d+ recorded before, (ran \d+ in|nothing left to run)/);
   }, 120_000);
 });
 
