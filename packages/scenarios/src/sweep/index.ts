@@ -9,5 +9,6 @@ export * from './paths.ts';
 export * from './pool.ts';
 export * from './query.ts';
 export * from './schema.ts';
+export * from './shard.ts';
 export * from './store.ts';
 export type { ParamValue, ResultStore, RunRecord, SweepMeta } from './types.ts';
