@@ -450,6 +450,28 @@ describe('running a sweep on worker threads (docs/sweeps.md, "The pool")', () =>
     expect(r.metrics).toEqual({ 'domains.Dom-1.combinedPct': null, 'domains.Dom-0.cpuPct': null });
   });
 
+  it.each([
+    ['exits', 'exit', 'the worker died: the worker thread exited with code 3'],
+    ['throws', 'throw', 'the worker died: killed in run p0002-s1'],
+  ])(
+    'records the run of a worker that %s mid-run, replaces the worker and loses nothing',
+    async (_how, mode, message) => {
+      process.env.ISOSIM_SWEEP_TEST_DIE = `p0002-s1:${mode}`;
+      try {
+        const store = new MemoryStore(metaOf(expansion.sweepId));
+        const s = await runSweep(sweep, expansion, store, { jobs: 2 });
+        expect(s).toMatchObject({ ran: 8, failed: 1 });
+        expect(store.records.size).toBe(8);
+        const r = store.records.get('p0002-s1')!;
+        expect(r.error?.message).toBe(message);
+        expect(JSON.parse(r.error!.scenario)).toMatchObject({ seed: 2, durationS: 0.5 });
+        for (const [id, rec] of store.records) if (id !== 'p0002-s1') expect(rec.error).toBeUndefined();
+      } finally {
+        delete process.env.ISOSIM_SWEEP_TEST_DIE;
+      }
+    },
+  );
+
   it('records a scenario that does not load as a failure (executeRun)', () => {
     const out = executeRun({
       id: 'p0000-s0',
