@@ -292,6 +292,13 @@ describe('bad sweep files (each error names the file, the field and the fix)', (
       /give exactly one of values/,
     ],
     [
+      'the seed as a parameter',
+      tiny({ params: [{ path: 'seed', values: [1, 2] }] }),
+      'params[0].path',
+      /sweeps the scenario seed, which every run sets/,
+      /give seeds \(how many\) and seed \(the first\)/,
+    ],
+    [
       'the same path twice',
       tiny({ params: [tiny().params[0], tiny().params[0]] }),
       'params[1].path',

@@ -231,6 +231,13 @@ export function parseSweep(data: unknown, file: string): LoadedSweep {
         fail(file, `params[${i}].path`, `${show(p.path)}: ${err.problem}`, err.fix);
       throw err;
     }
+    if (p.path === 'seed')
+      fail(
+        file,
+        `params[${i}].path`,
+        'sweeps the scenario seed, which every run sets',
+        'give seeds (how many) and seed (the first) at the top of the sweep file instead',
+      );
     const first = seen.get(p.path);
     if (first !== undefined)
       fail(file, `params[${i}].path`, `${show(p.path)} is also params[${first}]'s`, 'sweep each path once');
