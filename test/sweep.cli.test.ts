@@ -102,6 +102,16 @@ describe('isosim sweep: bad sweep files', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('stops at the first run when a metric path reaches no number there', () => {
+    const file = sweepFile(tiny({ record: { metrics: ['domains.Dom-1.packets'] } }));
+    const r = isosim('sweep', file, '--out', join(dir, 'metric'), '--jobs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      `error: ${file}: record.metrics[0]: "domains.Dom-1.packets": is an object, not a number in the metrics.json of run p0000-s0; give a path to a number of metrics.json`,
+    );
+    expect(r.err, 'a stack trace').not.toMatch(/\n\s+at /);
+  });
+
   it('says what is wrong with the options', () => {
     const r = isosim('sweep', sweepFile(tiny()), '--jobs', '0');
     expect(r.code).toBe(2);

@@ -420,7 +420,8 @@ export function metricAt(metrics: unknown, path: string): { value: number | null
     const [v] = getPath(metrics, path);
     if (typeof v === 'number') return { value: v };
     if (v === undefined || v === null) return { value: null, problem: 'has no value' };
-    return { value: null, problem: `is ${Array.isArray(v) ? 'a list' : typeof v}, not a number` };
+    const what = Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+    return { value: null, problem: `is ${what}, not a number` };
   } catch (err) {
     if (err instanceof PathError) return { value: null, problem: `${err.problem} (${err.fix})` };
     throw err;
