@@ -5,6 +5,7 @@
  */
 export * from './execute.ts';
 export * from './expand.ts';
+export * from './merge.ts';
 export * from './paths.ts';
 export * from './pool.ts';
 export * from './query.ts';
