@@ -33,6 +33,7 @@ import { type Group, type Options, parseOptions, USAGE } from './options.ts';
 import { cliGroup, memGroup, paperFullGroup, paperGroup } from './processes.ts';
 import { replayGroup } from './replay.ts';
 import { simGroup } from './sim.ts';
+import { sweepGroup } from './sweep.ts';
 
 const RUN: Record<Group, (b: Bench) => void> = {
   kernel: kernelGroup,
@@ -42,6 +43,7 @@ const RUN: Record<Group, (b: Bench) => void> = {
   paper: paperGroup,
   'paper-full': paperFullGroup,
   mem: memGroup,
+  sweep: sweepGroup,
   replay: replayGroup,
 };
 

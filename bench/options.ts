@@ -9,7 +9,17 @@ import { DEFAULT_THRESHOLD_PCT } from './compare.ts';
  * processes after (they need the machine to themselves), replay last (it keeps a large
  * heap). `paper-full` takes minutes and runs only when named.
  */
-export const GROUPS = ['kernel', 'actors', 'sim', 'cli', 'paper', 'paper-full', 'mem', 'replay'] as const;
+export const GROUPS = [
+  'kernel',
+  'actors',
+  'sim',
+  'cli',
+  'paper',
+  'paper-full',
+  'mem',
+  'sweep',
+  'replay',
+] as const;
 
 export type Group = (typeof GROUPS)[number];
 

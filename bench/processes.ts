@@ -22,7 +22,7 @@ function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs `node [nodeArgs] CLI args`; throws with its stderr if it fails. Returns wall seconds. */
-function cli(args: readonly string[], nodeArgs: readonly string[] = [], env = plainEnv()): number {
+export function cli(args: readonly string[], nodeArgs: readonly string[] = [], env = plainEnv()): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], {
     env,
