@@ -8,12 +8,15 @@ import {
   expandSweep,
   Interrupted,
   loadSweep,
+  mergeShards,
   openResultStore,
   outDirOption,
   Progress,
+  parseShard,
   type RunRecord,
   runSweep,
   SweepStopped,
+  shardRuns,
   signalExit,
   sweepMeta,
 } from '@isosim/scenarios';
@@ -33,8 +36,13 @@ export const sweep: CommandSpec = {
     'a re-run skips the runs recorded there, so a killed sweep loses only the runs in flight.\n' +
     'A run that throws is recorded as failed with its reproducer (the scenario as run, its\n' +
     'seed, the error) and the sweep goes on. --list prints the runs without running them.\n' +
-    'Exit status 1 if a run failed, 2 for a bad sweep file.',
-  usage: 'isosim sweep <file> [--jobs N] [--out DIR] [--list]',
+    '--shard i/n runs only the i-th (0-based) of n deterministic shards (run k goes to shard\n' +
+    "k mod n) into DIR/<name>.shard-i-of-n.duckdb, for a cluster's array jobs;\n" +
+    '`isosim sweep merge OUT.duckdb SHARD.duckdb ...` combines shard files into one (idempotent;\n' +
+    'it refuses shards of another sweep and says which shards are still missing).\n' +
+    'docs/scale-out.md. Exit status 1 if a run failed, 2 for a bad sweep file.',
+  usage:
+    'isosim sweep <file> [--jobs N] [--out DIR] [--shard i/n] [--list] | isosim sweep merge <out.duckdb> <shard.duckdb>...',
   options: {
     jobs: {
       type: 'string',
@@ -43,21 +51,30 @@ export const sweep: CommandSpec = {
     },
     out: { type: 'string', help: 'where the results file goes (default out/sweep)', placeholder: 'DIR' },
     list: { type: 'boolean', help: 'print the runs (id, seed, parameters) and the sweep id; run nothing' },
+    shard: {
+      type: 'string',
+      help: 'run only shard i of n (0-based; run k is in shard k mod n), into its own results file',
+      placeholder: 'i/n',
+    },
   },
   async run({ values, positionals }) {
+    if (positionals[0] === 'merge') return merge(positionals.slice(1));
     if (positionals.length !== 1) {
       console.error("usage: isosim sweep <file> [--jobs N] [--out DIR]; see 'isosim sweep --help'");
       return 2;
     }
     const jobs = intOption('sweep', 'jobs', values.jobs, availableParallelism(), 1, 1024);
     const out = outDirOption('sweep', values.out, join('out', 'sweep'));
+    const shard = typeof values.shard === 'string' ? parseShard(values.shard, 'isosim sweep') : undefined;
     const loaded = loadSweep(positionals[0]);
     const expansion = expandSweep(loaded);
+    const runs = shard === undefined ? expansion.runs : shardRuns(expansion.runs, shard);
+    const of = shard === undefined ? '' : ` (shard ${shard.index} of ${shard.count})`;
     if (values.list) {
       console.log(
-        `sweep ${loaded.def.name}: id ${expansion.sweepId}, ${expansion.runs.length} run${expansion.runs.length === 1 ? '' : 's'}`,
+        `sweep ${loaded.def.name}: id ${expansion.sweepId}, ${runs.length} run${runs.length === 1 ? '' : 's'}${of}`,
       );
-      for (const r of expansion.runs)
+      for (const r of runs)
         console.log(
           [r.id, `seed ${r.seed}`, ...Object.entries(r.params).map(([p, v]) => `${p}=${show(v)}`)].join('  '),
         );
@@ -65,9 +82,14 @@ export const sweep: CommandSpec = {
     }
     const { mkdirSync } = await import('node:fs');
     mkdirSync(out, { recursive: true });
-    const file = join(out, `${loaded.def.name}.duckdb`);
-    const store = await openResultStore(file, sweepMeta(loaded, expansion));
-    const progress = new Progress(`sweep ${loaded.def.name}`);
+    const file = join(
+      out,
+      shard === undefined
+        ? `${loaded.def.name}.duckdb`
+        : `${loaded.def.name}.shard-${shard.index}-of-${shard.count}.duckdb`,
+    );
+    const store = await openResultStore(file, sweepMeta(loaded, expansion, shard));
+    const progress = new Progress(`sweep ${loaded.def.name}${of}`);
     const failures: RunRecord[] = [];
     const abort = new AbortController();
     let signal: NodeJS.Signals | undefined;
@@ -80,6 +102,7 @@ export const sweep: CommandSpec = {
     try {
       const summary = await runSweep(loaded, expansion, store, {
         jobs,
+        runs,
         signal: abort.signal,
         onRecord: (r) => {
           if (r.error !== undefined) failures.push(r);
@@ -96,7 +119,7 @@ export const sweep: CommandSpec = {
           ? 'nothing left to run'
           : `ran ${summary.ran} in ${summary.wallS.toFixed(1)} s on ${summary.jobs} worker${summary.jobs === 1 ? '' : 's'}`;
       console.log(
-        `sweep ${loaded.def.name} (${expansion.sweepId}): ${summary.runs} run${summary.runs === 1 ? '' : 's'}; ${summary.skipped} recorded before, ${ran}; ${summary.failed} failed`,
+        `sweep ${loaded.def.name} (${expansion.sweepId})${of}: ${summary.runs} run${summary.runs === 1 ? '' : 's'}; ${summary.skipped} recorded before, ${ran}; ${summary.failed} failed`,
       );
       for (const f of failures.slice(0, 5))
         console.log(`  failed: ${f.id} (seed ${f.seed}): ${f.error?.message}`);
@@ -120,3 +143,17 @@ export const sweep: CommandSpec = {
     }
   },
 };
+
+/** `isosim sweep merge OUT SHARD...`: shard results files into one file of the whole sweep. */
+async function merge(files: readonly string[]): Promise<number> {
+  if (files.length < 2) {
+    console.error("usage: isosim sweep merge <out.duckdb> <shard.duckdb>...; see 'isosim sweep --help'");
+    return 2;
+  }
+  const r = await mergeShards(files[0], files.slice(1));
+  console.log(
+    `merged ${r.shards} of ${r.count} shards of sweep ${r.name} (${r.sweepId}) into ${r.out}: ${r.rows} runs, ${r.failed} failed` +
+      (r.missing.length > 0 ? `; shards still missing: ${r.missing.join(', ')}` : ''),
+  );
+  return 0;
+}
