@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from './emit.ts';
 export * from './execute.ts';
 export * from './expand.ts';
 export * from './merge.ts';

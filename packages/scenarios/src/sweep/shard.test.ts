@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { IsosimError } from '@isosim/core';
 import { describe, expect, it } from 'vitest';
-import { parseShard, shardRuns } from './shard.ts';
+import { parseShard, shardFileName, shardRuns } from './shard.ts';
 
 describe('parseShard', () => {
   it.each([
@@ -80,4 +80,10 @@ describe('shardRuns', () => {
       expect(again).toEqual(shards);
     },
   );
+});
+
+describe('shardFileName', () => {
+  it('names a shard by the sweep, its index and the count', () => {
+    expect(shardFileName('share', { index: 2, count: 4 })).toBe('share.shard-2-of-4.duckdb');
+  });
 });

@@ -88,3 +88,14 @@ export function shardRuns<T>(runs: readonly T[], shard: ShardSpec): T[] {
   }
   return runs.filter((_, k) => k % count === index);
 }
+
+/**
+ * The name of shard `shard`'s results file in its `--out` directory: `<name>.shard-<i>-of-<n>.duckdb`
+ * (a whole sweep's is `<name>.duckdb`), so that the shards of one sweep can share a directory.
+ *
+ * @param name The sweep's name (its file's `name`).
+ * @param shard Which shard.
+ */
+export function shardFileName(name: string, shard: ShardSpec): string {
+  return `${name}.shard-${shard.index}-of-${shard.count}.duckdb`;
+}
