@@ -31,7 +31,7 @@ function file(name: string): string {
 }
 
 /** Every run of a results file, ordered by id, without the wall time (not repeatable). */
-async function rows(path: string): Promise<unknown[]> {
+async function rows(path: string): Promise<readonly unknown[]> {
   const r = await querySweep(path, 'SELECT * EXCLUDE (wall_s) FROM runs ORDER BY id');
   return r.rows;
 }

@@ -4,9 +4,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { IsosimError } from '@isosim/core';
 import {
   expandSweep,
   Interrupted,
+  k8sIndexedJob,
+  k8sManifest,
+  k8sMergeJob,
   loadSweep,
   mergeShards,
   openResultStore,
@@ -18,6 +22,7 @@ import {
   SweepStopped,
   shardRuns,
   signalExit,
+  slurmScript,
   sweepMeta,
 } from '@isosim/scenarios';
 import { type CommandSpec, intOption } from '../args.ts';
@@ -40,9 +45,13 @@ export const sweep: CommandSpec = {
     "k mod n) into DIR/<name>.shard-i-of-n.duckdb, for a cluster's array jobs;\n" +
     '`isosim sweep merge OUT.duckdb SHARD.duckdb ...` combines shard files into one (idempotent;\n' +
     'it refuses shards of another sweep and says which shards are still missing).\n' +
+    '--emit slurm --shards N writes DIR/submit.sh (an sbatch --array=0-(N-1) job, one shard per\n' +
+    'task, and a merge job depending on it: run `bash DIR/submit.sh`); --emit k8s --shards N\n' +
+    'writes a Kubernetes Indexed Job (JOB_COMPLETION_INDEX picks the shard) and a merge Job,\n' +
+    'DIR/<name>.k8s.json and DIR/<name>-merge.k8s.json (kubectl apply -f; JSON is YAML).\n' +
     'docs/scale-out.md. Exit status 1 if a run failed, 2 for a bad sweep file.',
   usage:
-    'isosim sweep <file> [--jobs N] [--out DIR] [--shard i/n] [--list] | isosim sweep merge <out.duckdb> <shard.duckdb>...',
+    'isosim sweep <file> [--jobs N] [--out DIR] [--shard i/n] [--list] [--emit slurm|k8s --shards N] | isosim sweep merge <out.duckdb> <shard.duckdb>...',
   options: {
     jobs: {
       type: 'string',
@@ -56,6 +65,31 @@ export const sweep: CommandSpec = {
       help: 'run only shard i of n (0-based; run k is in shard k mod n), into its own results file',
       placeholder: 'i/n',
     },
+    emit: {
+      type: 'string',
+      help: "write a cluster's job files instead of running: 'slurm' (DIR/submit.sh) or 'k8s' (Indexed Job manifests)",
+      placeholder: 'slurm|k8s',
+    },
+    shards: {
+      type: 'string',
+      help: 'with --emit: how many shards (array tasks, completions)',
+      placeholder: 'N',
+    },
+    isosim: {
+      type: 'string',
+      help: "with --emit: the command that runs isosim on a node (default 'npx --no isosim')",
+      placeholder: 'CMD',
+    },
+    image: {
+      type: 'string',
+      help: 'with --emit k8s: a container image with isosim in it',
+      placeholder: 'IMAGE',
+    },
+    pvc: {
+      type: 'string',
+      help: 'with --emit k8s: the PersistentVolumeClaim the shards write to (default isosim-results)',
+      placeholder: 'NAME',
+    },
   },
   async run({ values, positionals }) {
     if (positionals[0] === 'merge') return merge(positionals.slice(1));
@@ -68,6 +102,7 @@ export const sweep: CommandSpec = {
     const shard = typeof values.shard === 'string' ? parseShard(values.shard, 'isosim sweep') : undefined;
     const loaded = loadSweep(positionals[0]);
     const expansion = expandSweep(loaded);
+    if (values.emit !== undefined) return emit(values, positionals[0], loaded.def.name, out);
     const runs = shard === undefined ? expansion.runs : shardRuns(expansion.runs, shard);
     const of = shard === undefined ? '' : ` (shard ${shard.index} of ${shard.count})`;
     if (values.list) {
@@ -154,6 +189,71 @@ async function merge(files: readonly string[]): Promise<number> {
   console.log(
     `merged ${r.shards} of ${r.count} shards of sweep ${r.name} (${r.sweepId}) into ${r.out}: ${r.rows} runs, ${r.failed} failed` +
       (r.missing.length > 0 ? `; shards still missing: ${r.missing.join(', ')}` : ''),
+  );
+  return 0;
+}
+
+/** `isosim sweep FILE --emit slurm|k8s --shards N`: a cluster's job files into DIR. */
+async function emit(
+  values: Record<string, string | boolean | undefined>,
+  sweepFile: string,
+  name: string,
+  out: string,
+): Promise<number> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const kind = values.emit;
+  if (kind !== 'slurm' && kind !== 'k8s')
+    throw new IsosimError(
+      'isosim sweep',
+      '--emit',
+      `'${String(kind)}' is not a cluster kind`,
+      "give 'slurm' or 'k8s'",
+    );
+  if (values.shards === undefined)
+    throw new IsosimError(
+      'isosim sweep',
+      '--shards',
+      `--emit ${kind} needs it`,
+      'give --shards N, the number of shards',
+    );
+  const shards = intOption('sweep', 'shards', values.shards, 1, 1, 100_000);
+  const cmd = typeof values.isosim === 'string' ? values.isosim : undefined;
+  mkdirSync(out, { recursive: true });
+  if (kind === 'slurm') {
+    const scripts = slurmScript({
+      sweepFile,
+      name,
+      shards,
+      outDir: out,
+      ...(cmd === undefined ? {} : { isosim: cmd }),
+    });
+    writeFileSync(join(out, 'submit.sh'), scripts.submit, { mode: 0o755 });
+    writeFileSync(join(out, 'array.sbatch'), scripts.array);
+    writeFileSync(join(out, 'merge.sbatch'), scripts.merge);
+    console.log(
+      `wrote ${join(out, 'submit.sh')} (array job of ${shards} shards, then the merge): run bash ${join(out, 'submit.sh')}`,
+    );
+    return 0;
+  }
+  if (typeof values.image !== 'string')
+    throw new IsosimError(
+      'isosim sweep',
+      '--image',
+      '--emit k8s needs it',
+      'give --image IMAGE, a container image with isosim in it',
+    );
+  const opts = {
+    sweepFile,
+    name,
+    shards,
+    image: values.image,
+    outVolume: { claimName: typeof values.pvc === 'string' ? values.pvc : 'isosim-results' },
+    ...(cmd === undefined ? {} : { isosim: cmd.split(/\s+/).filter((w) => w !== '') }),
+  };
+  writeFileSync(join(out, `${name}.k8s.json`), k8sManifest(k8sIndexedJob(opts)));
+  writeFileSync(join(out, `${name}-merge.k8s.json`), k8sManifest(k8sMergeJob(opts)));
+  console.log(
+    `wrote ${join(out, `${name}.k8s.json`)} (an Indexed Job of ${shards} completions) and ${join(out, `${name}-merge.k8s.json`)} (apply it when the first completes)`,
   );
   return 0;
 }
