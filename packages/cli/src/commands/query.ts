@@ -1,5 +1,15 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { IsosimError } from '@isosim/core';
-import { exportSweep, formatTable, querySweep, summary, summaryTable, sweepMetaOf } from '@isosim/scenarios';
+import {
+  exportSweep,
+  formatTable,
+  querySweep,
+  summary,
+  summaryTable,
+  sweepMetaOf,
+  sweepPlots,
+} from '@isosim/scenarios';
 import type { CommandSpec } from '../args.ts';
 
 const WHERE = 'isosim query';
@@ -16,7 +26,7 @@ export const query: CommandSpec = {
     'every metric per parameter point over seeds (Student t, n - 1 degrees of freedom; failed\n' +
     'runs left out). --export writes the runs table as Parquet or CSV. See docs/scale-out.md.',
   usage:
-    'isosim query FILE.duckdb "SQL" [--json] | isosim query FILE.duckdb --summary [--json] |\n' +
+    'isosim query FILE.duckdb "SQL" [--json] | isosim query FILE.duckdb --summary [--json] [--plot DIR] |\n' +
     '       isosim query FILE.duckdb --export parquet|csv --out PATH',
   options: {
     summary: { type: 'boolean', help: 'mean and 95% CI of every metric per parameter point, over seeds' },
@@ -26,6 +36,11 @@ export const query: CommandSpec = {
       placeholder: 'FORMAT',
     },
     out: { type: 'string', help: 'the file --export writes', placeholder: 'PATH' },
+    plot: {
+      type: 'string',
+      help: 'with --summary: also write a plot per numeric parameter and metric (mean, 95% CI) into DIR',
+      placeholder: 'DIR',
+    },
     json: { type: 'boolean', help: 'print JSON (rows as objects, numbers whole) instead of a table' },
   },
   async run({ values, positionals }) {
@@ -66,8 +81,16 @@ export const query: CommandSpec = {
       console.log(`wrote ${rows} run${rows === 1 ? '' : 's'} to ${out} (${exportFormat})`);
       return 0;
     }
+    if (values.plot !== undefined && values.summary !== true)
+      throw new IsosimError(WHERE, '--plot', 'is only for --summary', 'add --summary');
     if (values.summary === true) {
       const rows = await summary(file);
+      if (typeof values.plot === 'string') {
+        const plots = sweepPlots(rows, (await sweepMetaOf(file)).params);
+        mkdirSync(values.plot, { recursive: true });
+        for (const [name, svg] of Object.entries(plots)) writeFileSync(join(values.plot, name), svg);
+        console.error(`wrote ${Object.keys(plots).length} plots to ${values.plot}`);
+      }
       if (values.json === true) console.log(JSON.stringify(rows, null, 2));
       else console.log(formatTable(summaryTable(await sweepMetaOf(file), rows)));
       return 0;

@@ -23,7 +23,10 @@ import {
   shardRuns,
   signalExit,
   slurmScript,
+  summary,
   sweepMeta,
+  sweepMetaOf,
+  sweepPlots,
 } from '@isosim/scenarios';
 import { type CommandSpec, intOption } from '../args.ts';
 
@@ -49,7 +52,10 @@ export const sweep: CommandSpec = {
     'task, and a merge job depending on it: run `bash DIR/submit.sh`); --emit k8s --shards N\n' +
     'writes a Kubernetes Indexed Job (JOB_COMPLETION_INDEX picks the shard) and a merge Job,\n' +
     'DIR/<name>.k8s.json and DIR/<name>-merge.k8s.json (kubectl apply -f; JSON is YAML).\n' +
-    'docs/scale-out.md. Exit status 1 if a run failed, 2 for a bad sweep file.',
+    'A whole sweep ends with a plot per numeric parameter and metric, the mean over seeds with\n' +
+    'its 95% confidence interval, in DIR/<name>-plots/ (isosim query FILE --plot DIR makes them\n' +
+    'from any results file). docs/scale-out.md. Exit status 1 if a run failed, 2 for a bad\n' +
+    'sweep file.',
   usage:
     'isosim sweep <file> [--jobs N] [--out DIR] [--shard i/n] [--list] [--emit slurm|k8s --shards N] | isosim sweep merge <out.duckdb> <shard.duckdb>...',
   options: {
@@ -126,6 +132,7 @@ export const sweep: CommandSpec = {
     const store = await openResultStore(file, sweepMeta(loaded, expansion, shard));
     const progress = new Progress(`sweep ${loaded.def.name}${of}`);
     const failures: RunRecord[] = [];
+    let plotsAfter = false;
     const abort = new AbortController();
     let signal: NodeJS.Signals | undefined;
     const onSignal = (s: NodeJS.Signals) => {
@@ -160,6 +167,7 @@ export const sweep: CommandSpec = {
         console.log(`  failed: ${f.id} (seed ${f.seed}): ${f.error?.message}`);
       if (failures.length > 5) console.log(`  … and ${failures.length - 5} more`);
       console.log(`results: ${file} (isosim query ${file} --summary)`);
+      plotsAfter = shard === undefined;
       return failures.length > 0 ? 1 : 0;
     } catch (err) {
       progress.done();
@@ -175,6 +183,7 @@ export const sweep: CommandSpec = {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await store.close();
+      if (plotsAfter) await writePlots(file, join(out, `${loaded.def.name}-plots`));
     }
   },
 };
@@ -256,4 +265,14 @@ async function emit(
     `wrote ${join(out, `${name}.k8s.json`)} (an Indexed Job of ${shards} completions) and ${join(out, `${name}-merge.k8s.json`)} (apply it when the first completes)`,
   );
   return 0;
+}
+
+/** A plot per numeric parameter and metric of a results file (`sweepPlots`), into `dir`. */
+export async function writePlots(file: string, dir: string): Promise<void> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const meta = await sweepMetaOf(file);
+  const plots = sweepPlots(await summary(file), meta.params);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, svg] of Object.entries(plots)) writeFileSync(join(dir, name), svg);
+  if (Object.keys(plots).length > 0) console.log(`plots: ${dir}/ (${Object.keys(plots).length})`);
 }

@@ -8,6 +8,7 @@ export * from './execute.ts';
 export * from './expand.ts';
 export * from './merge.ts';
 export * from './paths.ts';
+export * from './plots.ts';
 export * from './pool.ts';
 export * from './query.ts';
 export * from './schema.ts';
