@@ -5,7 +5,7 @@
  * hash); merging again changes nothing; a shard spec like `5/4` and a merge of shards of
  * another sweep get clear errors.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,25 @@ describe('isosim sweep --shard and merge', () => {
   });
 
   it('a shard spec out of range and shards of another sweep are clear errors', () => {
+    const emitted = isosim(
+      'sweep',
+      f,
+      '--emit',
+      'slurm',
+      '--shards',
+      '2',
+      '--merge-after',
+      'afterany',
+      '--out',
+      join(dir, 'emit'),
+    );
+    expect(emitted.code, emitted.err).toBe(0);
+    expect(readFileSync(join(dir, 'emit', 'submit.sh'), 'utf8')).toContain(
+      '--dependency=afterany:"$ARRAY_JOB_ID"',
+    );
+    const when = isosim('sweep', f, '--emit', 'slurm', '--shards', '2', '--merge-after', 'sometimes');
+    expect(when.code).toBe(2);
+    expect(when.err).toContain("--merge-after: 'sometimes' is not allowed");
     const bad = isosim('sweep', f, '--shard', '5/4');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--shard');

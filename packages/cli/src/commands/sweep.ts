@@ -86,6 +86,11 @@ export const sweep: CommandSpec = {
       help: "with --emit: the command that runs isosim on a node (default 'npx --no isosim')",
       placeholder: 'CMD',
     },
+    'merge-after': {
+      type: 'string',
+      help: "with --emit slurm: when the merge job starts: 'afterok' (default: every task exited 0) or 'afterany' (every task ended; merges what was recorded)",
+      placeholder: 'afterok|afterany',
+    },
     image: {
       type: 'string',
       help: 'with --emit k8s: a container image with isosim in it',
@@ -229,11 +234,20 @@ async function emit(
   const cmd = typeof values.isosim === 'string' ? values.isosim : undefined;
   mkdirSync(out, { recursive: true });
   if (kind === 'slurm') {
+    const after = values['merge-after'] ?? 'afterok';
+    if (after !== 'afterok' && after !== 'afterany')
+      throw new IsosimError(
+        'isosim sweep',
+        '--merge-after',
+        `'${String(after)}' is not allowed`,
+        "give 'afterok' or 'afterany'",
+      );
     const scripts = slurmScript({
       sweepFile,
       name,
       shards,
       outDir: out,
+      mergeAfter: after,
       ...(cmd === undefined ? {} : { isosim: cmd }),
     });
     writeFileSync(join(out, 'submit.sh'), scripts.submit, { mode: 0o755 });
