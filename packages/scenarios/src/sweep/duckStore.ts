@@ -136,12 +136,7 @@ export function duckMessage(err: unknown): string {
  */
 export async function openDuck(path: string, readOnly: boolean): Promise<DuckDBInstance> {
   if (path === '') throw new IsosimError('sweep results', 'file', 'is empty', 'give a .duckdb file path');
-  let st: ReturnType<typeof statSync> | undefined;
-  try {
-    st = statSync(path);
-  } catch {
-    st = undefined;
-  }
+  const st = statOrUndefined(path);
   if (st?.isDirectory()) {
     throw new IsosimError(
       path,
@@ -197,6 +192,18 @@ export interface StoredMeta extends SweepMeta {
   readonly isosimVersion: string;
   /** The DuckDB library version that created the file. */
   readonly duckdbVersion: string;
+}
+
+/** `readMeta`, but a database without tables is an `IsosimError` too (its fix: `fix`). */
+export async function requireMeta(
+  c: DuckDBConnection,
+  path: string,
+  fix = 'give another file',
+): Promise<StoredMeta> {
+  const meta = await readMeta(c, path);
+  if (meta === undefined)
+    throw new IsosimError(path, 'file', "is an empty DuckDB database, not a sweep's results", fix);
+  return meta;
 }
 
 /**
@@ -379,12 +386,26 @@ export async function openDuckStore(path: string, meta: SweepMeta): Promise<Duck
 const OPEN = new Set<string>();
 
 /** A file's path as one string whatever it was called by: its real path, or its absolute one if not there yet. */
-function fileKey(path: string): string {
+export function fileKey(path: string): string {
   const abs = resolve(path);
   try {
     return realpathSync(abs);
   } catch {
     return abs;
+  }
+}
+
+/** Whether two paths name the same file (`fileKey`). */
+export function sameFile(a: string, b: string): boolean {
+  return fileKey(a) === fileKey(b);
+}
+
+/** The file's stat, or undefined if there is none. */
+export function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
 

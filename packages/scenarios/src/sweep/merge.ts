@@ -7,16 +7,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { IsosimError } from '@isosim/core';
@@ -26,9 +17,11 @@ import {
   literal,
   openDuck,
   openDuckStore,
-  readMeta,
+  requireMeta,
   type StoredMeta,
   type SweepColumns,
+  sameFile,
+  statOrUndefined,
 } from './duckStore.ts';
 import type { SweepMeta } from './types.ts';
 
@@ -395,15 +388,11 @@ async function inspect(path: string, role: 'shard' | 'out'): Promise<Source> {
   const instance = await openDuck(path, true);
   const c = await instance.connect();
   try {
-    const meta = await readMeta(c, path);
-    if (meta === undefined) {
-      throw new IsosimError(
-        path,
-        'file',
-        "is an empty DuckDB database, not a sweep's results",
-        role === 'shard' ? FIX_SHARDS : 'give another path for the merged file, or delete it',
-      );
-    }
+    const meta = await requireMeta(
+      c,
+      path,
+      role === 'shard' ? FIX_SHARDS : 'give another path for the merged file, or delete it',
+    );
     const cols = Object.values(meta.columns.params);
     const types = new Map<string, ParamType>();
     if (cols.length > 0) {
@@ -451,22 +440,6 @@ async function checkpoint(path: string): Promise<void> {
     }
   } finally {
     instance.closeSync();
-  }
-}
-
-function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolve(a) === resolve(b);
   }
 }
 

@@ -7,11 +7,20 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { IsosimError } from '@isosim/core';
-import { duckMessage, ident, literal, openDuck, readMeta, type StoredMeta } from './duckStore.ts';
+import {
+  duckMessage,
+  ident,
+  literal,
+  openDuck,
+  requireMeta,
+  type StoredMeta,
+  sameFile,
+  statOrUndefined,
+} from './duckStore.ts';
 import type { ParamValue } from './types.ts';
 
 export type { StoredMeta, SweepColumns } from './duckStore.ts';
@@ -72,15 +81,7 @@ export async function querySweep(path: string, sql: string): Promise<QueryResult
 /** The `sweep_meta` of the results file `path` (an `IsosimError` if it is not one). */
 export async function sweepMetaOf(path: string): Promise<StoredMeta> {
   return withReadOnly(path, async (c) => {
-    const meta = await readMeta(c, path);
-    if (meta === undefined) {
-      throw new IsosimError(
-        path,
-        'file',
-        "is an empty DuckDB database, not a sweep's results",
-        'give another file',
-      );
-    }
+    const meta = await requireMeta(c, path);
     return meta;
   });
 }
@@ -118,15 +119,7 @@ export interface SummaryRow {
  */
 export async function summary(path: string): Promise<SummaryRow[]> {
   return withReadOnly(path, async (c) => {
-    const meta = await readMeta(c, path);
-    if (meta === undefined) {
-      throw new IsosimError(
-        path,
-        'file',
-        "is an empty DuckDB database, not a sweep's results",
-        'give another file',
-      );
-    }
+    const meta = await requireMeta(c, path);
     const params = Object.entries(meta.columns.params);
     const metrics = Object.entries(meta.columns.metrics);
     const ok = 'error_message IS NULL';
@@ -230,15 +223,7 @@ export async function exportSweep(path: string, format: ExportFormat, out: strin
     throw new IsosimError(where, `--out ${out}`, 'is the results file itself', 'give another output path');
   }
   return withReadOnly(path, async (c) => {
-    const meta = await readMeta(c, path);
-    if (meta === undefined) {
-      throw new IsosimError(
-        path,
-        'file',
-        "is an empty DuckDB database, not a sweep's results",
-        'give another file',
-      );
-    }
+    const meta = await requireMeta(c, path);
     const options =
       format === 'parquet'
         ? `FORMAT parquet, KV_METADATA {sweep_id: ${literal(meta.sweepId)}, sweep_name: ${literal(meta.name)}}`
@@ -261,22 +246,6 @@ export async function exportSweep(path: string, format: ExportFormat, out: strin
       );
     }
   });
-}
-
-function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
 }
 
 /**
