@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixedRateScenario, loadScenario, parseScenario, runForMetrics } from '@isosim/scenarios';
 import { isosim } from './isosim.ts';
 
 describe('isosim goodput', () => {
@@ -31,8 +32,6 @@ describe('isosim goodput', () => {
     expect(r.out).toMatch(/^\s+200\s/m);
     expect(r.out).toMatch(/^SEDF: peak .* req\/s at (200|400) req\/s offered/m);
     expect(r.out).toMatch(/^SEDF-DC: peak /m);
-    // Each finished run on stderr, as isosim paper prints them.
-    expect(r.err).toMatch(/fig6-sedfdc-at-400: [\d.]+ s wall/);
     const json = JSON.parse(readFileSync(join(out, 'goodput.json'), 'utf8'));
     expect(json.windowS).toEqual([0.25, 0.5]);
     expect(json.curves.map((c: { label: string }) => c.label)).toEqual(['SEDF', 'SEDF-DC']);
@@ -41,13 +40,35 @@ describe('isosim goodput', () => {
       for (const p of c.points) expect(p.goodput).toBeGreaterThanOrEqual(0);
     }
     expect(readFileSync(svg, 'utf8')).toBe(readFileSync(join(out, 'goodput.svg'), 'utf8'));
+    // A sweep per scheduler, its base scenario, its file and its results beside the curve.
     expect(readdirSync(join(out, 'scenarios')).sort()).toEqual([
-      'fig6-sedf-at-200.json',
-      'fig6-sedf-at-400.json',
-      'fig6-sedfdc-at-200.json',
-      'fig6-sedfdc-at-400.json',
+      'fig6-sedf-fixed-rate.json',
+      'fig6-sedfdc-fixed-rate.json',
     ]);
-    expect(readdirSync(join(out, 'fig6-sedf-at-200'))).toContain('metrics.json');
+    expect(readdirSync(out).sort()).toEqual([
+      'goodput-sedf-dc.duckdb',
+      'goodput-sedf-dc.sweep.json',
+      'goodput-sedf.duckdb',
+      'goodput-sedf.sweep.json',
+      'goodput.json',
+      'goodput.svg',
+      'scenarios',
+    ]);
+    // Each point is the run of the fixed-rate scenario itself (as the runs in their own
+    // processes gave it before the curve became a sweep).
+    const base = loadScenario('fig6-sedfdc');
+    const alone = runForMetrics(parseScenario(fixedRateScenario(base, 400, 0.5), 'test')).domains['Dom-1'];
+    const point = json.curves[1].points[1];
+    expect(point.goodput).toBe(alone.webReqPerSec ?? 0);
+    expect(point.failedPerSec).toBe(alone.webFailedPerSec ?? 0);
+    expect(point.combinedPct).toBe(alone.combinedPct);
+    // The results file is a sweep's: query it, and the sweep file runs nothing more.
+    const q = isosim('query', join(out, 'goodput-sedf.duckdb'), 'SELECT count(*) AS n FROM runs');
+    expect(q.code, q.err).toBe(0);
+    expect(q.out).toMatch(/^2$/m);
+    const again = isosim('sweep', join(out, 'goodput-sedf.sweep.json'), '--out', out, '--jobs', '1');
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain('2 recorded before, nothing left to run');
   });
 
   it('says what it does and how docs/img/goodput.svg is made; paper says how to skip it', () => {

@@ -4,7 +4,7 @@
  * its DuckDB file, resumes after `kill -9`, and --list prints its runs; the published
  * JSON Schema is `isosim schema --sweep`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,27 @@ describe('isosim sweep: running', () => {
       'p0001-s0  seed 1  domains[name=Dom-1].vcpus[0].sedf.sliceMs=2',
       'p0001-s1  seed 2  domains[name=Dom-1].vcpus[0].sedf.sliceMs=2',
     ]);
+  });
+
+  it('runs under Node given V8 flags (a worker inherits them; given them, it would refuse to start)', () => {
+    const out = join(dir, 'v8-flags');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--max-semi-space-size=16',
+        '--stack-size=2000',
+        BIN,
+        'sweep',
+        sweepFile(tiny()),
+        '--jobs',
+        '2',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', env: { ...process.env, CI: '1' } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 recorded before, ran 4');
   });
 
   it('resumes after kill -9, losing only the runs in flight', async () => {

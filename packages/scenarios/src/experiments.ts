@@ -34,11 +34,56 @@ export interface BandedRow extends Row {
   readonly byParam: Readonly<Record<string, Band>>;
 }
 
+/**
+ * What `rows` reads of a run's metrics: per domain, the numbers the paper reports
+ * (`Metrics` has them; a sweep's record of a variant holds just these).
+ */
+export interface PaperNumbers {
+  readonly domains: Readonly<
+    Record<
+      string,
+      Pick<DomainMetrics, 'cpuPct' | 'combinedPct' | 'iddPctEstimated'> & {
+        readonly webReqPerSec?: number | undefined;
+      }
+    >
+  >;
+}
+
+/** A number the paper reports on `domain`: its field of `PaperNumbers` and its metric path (what a band sweep records). */
+export interface PaperMetric {
+  readonly domain: string;
+  readonly field: 'cpuPct' | 'combinedPct' | 'iddPctEstimated' | 'webReqPerSec';
+  /** Its path into metrics.json, as a sweep file names it (docs/sweeps.md). */
+  readonly path: string;
+}
+
+/** The numbers the paper reports in `s`, per domain, as metric paths. */
+export function paperMetrics(s: Scenario): PaperMetric[] {
+  const key = (d: string) => (/^[A-Za-z0-9_-]+$/.test(d) ? `.${d}` : `[${JSON.stringify(d)}]`);
+  return Object.entries(s.paper?.domains ?? {}).flatMap(([domain, p]) =>
+    METRICS.filter(([k]) => p[k] !== undefined).map(([k]): PaperMetric => {
+      const field = k === 'iddPct' ? 'iddPctEstimated' : k;
+      return { domain, field, path: `domains${key(domain)}.${field}` };
+    }),
+  );
+}
+
+/** The `PaperNumbers` of a run recorded with `paperMetrics(s)`: its values by metric path (null: none). */
+export function paperNumbersOf(s: Scenario, values: Readonly<Record<string, number | null>>): PaperNumbers {
+  const domains: Record<string, Record<string, number>> = {};
+  for (const m of paperMetrics(s)) {
+    const v = values[m.path];
+    if (v === null || v === undefined) continue;
+    domains[m.domain] = { ...domains[m.domain], [m.field]: v };
+  }
+  return { domains: domains as PaperNumbers['domains'] };
+}
+
 /** A run of a scenario's variant: `param` set to `value`. */
 export interface VariantRun {
   readonly param: string;
   readonly value: UnstatedValue;
-  readonly metrics: Metrics;
+  readonly metrics: PaperNumbers;
 }
 
 /** An unstated parameter as the report lists it. */
@@ -56,7 +101,14 @@ export interface ScenarioRun {
   readonly s: Scenario;
   readonly m: Metrics;
   readonly wallS: number;
-  readonly bands?: { readonly params: readonly ParamInfo[]; readonly variants: readonly VariantRun[] };
+  readonly bands?: {
+    readonly params: readonly ParamInfo[];
+    readonly variants: readonly VariantRun[];
+    /** The results file of the band's sweep, relative to the report (absent: the variants were not a sweep). */
+    readonly results?: string;
+    /** The log hash of the sweep's run of the scenario itself (point 0), to compare with the scenario's run. */
+    readonly baseLogHash?: string | undefined;
+  };
 }
 
 const METRICS: readonly [key: 'webReqPerSec' | 'cpuPct' | 'iddPct' | 'combinedPct', label: string][] = [
@@ -67,7 +119,7 @@ const METRICS: readonly [key: 'webReqPerSec' | 'cpuPct' | 'iddPct' | 'combinedPc
 ];
 
 /** The paper's numbers of `s` beside those of its run `m`. */
-export function rows(s: Scenario, m: Metrics): Row[] {
+export function rows(s: Scenario, m: PaperNumbers): Row[] {
   const out: Row[] = [];
   for (const [domain, p] of Object.entries(s.paper?.domains ?? {})) {
     const d = m.domains[domain];
@@ -153,7 +205,7 @@ export function scenarioSection(run: ScenarioRun, rs: readonly BandedRow[]): str
   const banded = run.bands !== undefined && run.bands.params.length > 0;
   const md = [`## ${s.name} (${s.paper?.fitted ? 'fitted' : 'predicted'})`, '', s.description, ''];
   md.push(
-    `Seed ${m.seed}, ${m.durationS} s, window [${m.windowS[0]}, ${m.windowS[1]}] s, log hash \`${m.logHash}\`, ${wallS.toFixed(1)} s wall (its own process)${banded ? `; ${ran} variant run(s) in \`${s.name}/bands/\`` : ''}.`,
+    `Seed ${m.seed}, ${m.durationS} s, window [${m.windowS[0]}, ${m.windowS[1]}] s, log hash \`${m.logHash}\`, ${wallS.toFixed(1)} s wall (its own process)${banded ? `; ${ran} variant run(s) ${run.bands?.results === undefined ? `in \`${s.name}/bands/\`` : `recorded in \`${run.bands.results}\` (a one-at-a-time sweep: \`isosim query ${run.bands.results} --summary\`)`}` : ''}.`,
     '',
   );
   if (rs.length > 0) {
@@ -175,6 +227,14 @@ export function scenarioSection(run: ScenarioRun, rs: readonly BandedRow[]): str
     );
     for (const p of params) md.push(`- \`${p.name}\` = ${valueList(p)} (\`${p.path}\`): ${cell(p.source)}`);
     md.push('');
+    const own = run.bands.baseLogHash;
+    if (own !== undefined)
+      md.push(
+        own === m.logHash
+          ? "The band sweep's run of the scenario itself (in a worker thread) has the log hash of the run above."
+          : `⚠ The band sweep's run of the scenario itself has log hash \`${own}\`, not the run's above: the same scenario and seed gave another log.`,
+        '',
+      );
     if (rs.length > 0) {
       md.push(
         'The range each parameter alone gives:',

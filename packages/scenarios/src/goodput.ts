@@ -9,7 +9,6 @@
  */
 import { IsosimError } from '@isosim/core';
 import { xyChart } from './plots.ts';
-import type { Metrics } from './runScenario.ts';
 import type { Scenario } from './schema.ts';
 import { numberSlug } from './variants.ts';
 
@@ -107,6 +106,60 @@ export function fixedRateScenario(base: Scenario, rate: number, durationS: numbe
   };
 }
 
+/**
+ * The base of a goodput sweep of `base`'s host (docs/sweeps.md): `fixedRateScenario` at
+ * the first of `rates`, named `<base>-fixed-rate`; the sweep sets the rate with
+ * `goodputSweepPaths(base).rate`.
+ */
+export function goodputSweepBase(
+  base: Scenario,
+  rates: readonly number[],
+  durationS: number,
+): Record<string, unknown> {
+  const json = fixedRateScenario(base, rates[0], durationS);
+  return {
+    ...json,
+    name: `${base.name}-fixed-rate`,
+    description: `${base.name}'s host at a fixed offered rate (its web guest's stepped load replaced by one workload at the rate a goodput sweep sets): isosim goodput.`,
+  };
+}
+
+/** The paths a goodput sweep of `base`'s host sets (the rate) and records (into `GoodputNumbers`). */
+export function goodputSweepPaths(base: Scenario): {
+  /** The web guest's name. */
+  readonly guest: string;
+  readonly rate: string;
+  readonly goodput: string;
+  readonly failedPerSec: string;
+  readonly combinedPct: string;
+} {
+  const guest = webGuest(base).name;
+  const plain = /^[A-Za-z0-9_-]+$/.test(guest);
+  const d = plain ? `domains.${guest}` : `domains[${JSON.stringify(guest)}]`;
+  return {
+    guest,
+    rate: `domains[name=${plain ? guest : JSON.stringify(guest)}].workloads[0].rate`,
+    goodput: `${d}.webReqPerSec`,
+    failedPerSec: `${d}.webFailedPerSec`,
+    combinedPct: `${d}.combinedPct`,
+  };
+}
+
+/** What `curveOf` reads of a run's metrics: the web guest's numbers (`Metrics` has them). */
+export interface GoodputNumbers {
+  readonly domains: Readonly<
+    Record<
+      string,
+      | {
+          readonly webReqPerSec?: number | undefined;
+          readonly webFailedPerSec?: number | undefined;
+          readonly combinedPct: number;
+        }
+      | undefined
+    >
+  >;
+}
+
 export interface GoodputPoint {
   /** Offered, connections per second. */
   readonly rate: number;
@@ -163,7 +216,7 @@ export function curveOf(
   label: string,
   base: Scenario,
   rates: readonly number[],
-  metrics: readonly Metrics[],
+  metrics: readonly GoodputNumbers[],
 ): GoodputCurve {
   const guest = webGuest(base).name;
   const points = rates.map((rate, i) => {

@@ -103,6 +103,22 @@ export function variantName(base: string, param: string, value: UnstatedValue): 
  * sharing would save.
  */
 export function makeVariant(raw: unknown, param: Param, value: UnstatedValue): Record<string, unknown> {
+  const copy = setUnstated(raw, param, value);
+  const name = typeof copy.name === 'string' ? copy.name : 'scenario';
+  copy.name = variantName(name, param.name, value);
+  const description = typeof copy.description === 'string' ? `${copy.description} ` : '';
+  copy.description = `${description}Variant: ${param.name} = ${value} (${param.path}).`;
+  delete copy.unstated;
+  return copy;
+}
+
+/**
+ * A deep copy of the scenario JSON `raw` with every field `param.path` matches set to
+ * `value` and each of its `scale` fields scaled by new / old value: what a variant
+ * changes, without renaming it (a sweep's `unstated` parameter, docs/sweeps.md). Throws
+ * if the path matches nothing.
+ */
+export function setUnstated(raw: unknown, param: Param, value: UnstatedValue): Record<string, unknown> {
   if (!isObject(raw)) throw new IsosimError('variant', 'scenario', 'is not a JSON object', 'give a scenario');
   const leaves = matchPath(raw, param.path);
   const name = typeof raw.name === 'string' ? raw.name : 'scenario';
@@ -138,10 +154,6 @@ export function makeVariant(raw: unknown, param: Param, value: UnstatedValue): R
       configurable: true,
     });
   }
-  copy.name = variantName(name, param.name, value);
-  const description = typeof raw.description === 'string' ? `${raw.description} ` : '';
-  copy.description = `${description}Variant: ${param.name} = ${value} (${param.path}).`;
-  delete copy.unstated;
   return copy;
 }
 

@@ -1,98 +1,119 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IsosimError } from '@isosim/core';
-import type { Metrics, Scenario } from '@isosim/scenarios';
+import type { Scenario } from '@isosim/scenarios';
 import {
-  catchSignals,
   curveOf,
   fixedRateScenario,
   GOODPUT_DURATION_S,
   GOODPUT_HOSTS,
   GOODPUT_RATES,
+  type GoodputCurve,
+  type GoodputNumbers,
   type GoodputResult,
   goodputJson,
   goodputSvg,
+  goodputSweepBase,
+  goodputSweepPaths,
   goodputText,
   loadScenario,
   OutputDir,
+  type Owned,
   outDirOption,
   parseRates,
   parseScenario,
   writeOutputFile,
 } from '@isosim/scenarios';
 import { type CommandSpec, intOption, secondsOption } from '../args.ts';
-import { type ChildJob, runAllOrStop } from '../children.ts';
+import { runStudySweep, type StudySweep } from '../studySweep.ts';
 
-/** A goodput sweep, checked: per host, its scenario at each rate. */
+/** A goodput study, checked: per host, the base of its sweep over the rates. */
 export interface GoodputPlan {
   readonly rates: readonly number[];
   readonly durationS: number;
   readonly hosts: readonly {
     readonly label: string;
     readonly base: Scenario;
-    readonly runs: readonly { readonly name: string; readonly json: Record<string, unknown> }[];
+    /** The sweep's base scenario: the host at a fixed rate (`goodputSweepBase`). */
+    readonly json: Record<string, unknown>;
   }[];
 }
 
 /**
- * The sweep's scenarios, each checked as `isosim run` will check it (a rate the NIC
+ * The study's scenarios, each rate checked as the sweep will check it (a rate the NIC
  * cannot carry is refused here, naming the rate, before anything runs or is written).
  */
 export function planGoodput(rates: readonly number[], durationS: number, where: string): GoodputPlan {
   const hosts = GOODPUT_HOSTS.map(({ scenario, label }) => {
     const base = loadScenario(scenario);
-    const runs = rates.map((rate) => {
-      const json = fixedRateScenario(base, rate, durationS);
-      parseScenario(json, `${where}: ${base.name} at ${rate} req/s`);
-      return { name: json.name as string, json };
-    });
-    return { label, base, runs };
+    for (const rate of rates)
+      parseScenario(fixedRateScenario(base, rate, durationS), `${where}: ${base.name} at ${rate} req/s`);
+    return { label, base, json: goodputSweepBase(base, rates, durationS) };
   });
   return { rates, durationS, hosts };
 }
 
 /**
- * Writes the sweep's scenario files into `dir`'s staging (`sub`/scenarios/NAME.json,
- * kept on commit) and returns the jobs that run them into `out`/`sub`/NAME, and
- * `result()`, which reads their metrics once they have run.
+ * Runs the study as a sweep per host (docs/sweeps.md) on `jobs` workers, staged in
+ * `dir` under `sub`: the base scenario in `sub`/scenarios/<host>-fixed-rate.json, the
+ * sweep file `sub`/goodput-<label>.sweep.json and its results `sub`/goodput-<label>.duckdb
+ * (kept on commit: `isosim sweep` on the file reproduces or resumes them, `isosim query`
+ * reads them). Returns the curves made from the recorded runs.
  */
-export function stageGoodput(
+export async function runGoodput(
   plan: GoodputPlan,
   dir: OutputDir,
-  out: string,
   sub: string,
   seed: number | undefined,
-): { jobs: ChildJob[]; result: () => GoodputResult } {
-  const jobs: ChildJob[] = [];
+  jobs: number,
+  where: string,
+  notWritten: string,
+): Promise<GoodputResult> {
+  const curves: GoodputCurve[] = [];
   for (const h of plan.hosts) {
-    for (const r of h.runs) {
-      const file = dir.path(join(sub, 'scenarios', `${r.name}.json`));
-      writeFileSync(file, `${JSON.stringify(r.json, null, 2)}\n`);
-      jobs.push({
-        name: r.name,
-        target: file,
-        dir: join(out, sub, r.name),
+    const name = `goodput-${h.label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+    const paths = goodputSweepPaths(h.base);
+    const baseFile = `${h.json.name as string}.json`;
+    writeFileSync(dir.path(join(sub, 'scenarios', baseFile)), `${JSON.stringify(h.json, null, 2)}\n`);
+    const study: StudySweep = {
+      def: {
+        name,
+        description: `${where}: ${h.base.name}'s host at fixed offered rates (req/s), measured over the second half of each run`,
+        base: join('scenarios', baseFile),
+        params: [{ path: paths.rate, values: [...plan.rates] }],
         seed: seed ?? h.base.seed,
-        cost: plan.durationS * h.base.domains.length,
-      });
-    }
+        record: { metrics: [paths.goodput, paths.failedPerSec, paths.combinedPct] },
+      },
+      file: dir.path(join(sub, `${name}.sweep.json`)),
+      results: dir.path(join(sub, `${name}.duckdb`)),
+    };
+    const { records } = await runStudySweep(study, jobs, where, notWritten, `goodput ${h.label}`);
+    const numbers = plan.rates.map((rate): GoodputNumbers => {
+      const r = records.find((x) => x.params[paths.rate] === rate);
+      const at = (p: string) => r?.metrics[p] ?? undefined;
+      return {
+        domains: {
+          [paths.guest]: {
+            webReqPerSec: at(paths.goodput),
+            webFailedPerSec: at(paths.failedPerSec),
+            combinedPct: at(paths.combinedPct) ?? 0,
+          },
+        },
+      };
+    });
+    curves.push(curveOf(h.label, h.base, plan.rates, numbers));
   }
-  const result = (): GoodputResult => ({
-    durationS: plan.durationS,
-    windowS: [plan.durationS / 2, plan.durationS],
-    curves: plan.hosts.map((h) =>
-      curveOf(
-        h.label,
-        h.base,
-        plan.rates,
-        h.runs.map(
-          (r) => JSON.parse(readFileSync(join(out, sub, r.name, 'metrics.json'), 'utf8')) as Metrics,
-        ),
-      ),
-    ),
-  });
-  return { jobs, result };
+  return { durationS: plan.durationS, windowS: [plan.durationS / 2, plan.durationS], curves };
+}
+
+/** What a goodput study keeps in its sub-directory on commit (older files of these kinds go). */
+export function goodputOwned(sub: string): Owned[] {
+  return [
+    { dir: join(sub, 'scenarios'), ext: '.json' },
+    { dir: sub, ext: '.sweep.json' },
+    { dir: sub, ext: '.duckdb' },
+  ];
 }
 
 /**
@@ -126,8 +147,10 @@ export const goodput: CommandSpec = {
     "goodput (replies/s), failed/s and Dom-1's combined CPU under SEDF and SEDF-DC, then each\n" +
     "scheduler's peak goodput and the least goodput beyond it as a fraction of the peak (the\n" +
     'criterion: at least 90%, no collapse). Writes DIR/goodput.json, DIR/goodput.svg (goodput\n' +
-    'against offered rate, with the offered rate as a reference line), each run in DIR/<run>/\n' +
-    'and its scenario file in DIR/scenarios/. The runs are child processes, --jobs at a time.\n' +
+    'against offered rate, with the offered rate as a reference line). The runs are a sweep per\n' +
+    'scheduler (docs/sweeps.md) on --jobs worker threads: DIR/goodput-<scheduler>.sweep.json, its\n' +
+    'base scenario in DIR/scenarios/, and its results in DIR/goodput-<scheduler>.duckdb (isosim\n' +
+    'query DIR/goodput-sedf.duckdb --summary; isosim sweep on the file runs it again).\n' +
     "docs/img/goodput.svg is made by 'isosim goodput --svg docs/img/goodput.svg'.",
   usage: 'isosim goodput [--rates R] [--duration S] [--seed N] [--out DIR] [--jobs N] [--svg FILE]',
   options: {
@@ -143,7 +166,7 @@ export const goodput: CommandSpec = {
     },
     seed: { type: 'string', help: "root seed (default: the built-ins')", placeholder: 'N' },
     out: { type: 'string', help: 'output directory (default out/goodput)', placeholder: 'DIR' },
-    jobs: { type: 'string', help: 'runs at once (default: one per core)', placeholder: 'N' },
+    jobs: { type: 'string', help: 'worker threads (default: one per core)', placeholder: 'N' },
     svg: {
       type: 'string',
       help: 'also write the plot to FILE (e.g. docs/img/goodput.svg)',
@@ -163,31 +186,17 @@ export const goodput: CommandSpec = {
     const parallel = intOption('goodput', 'jobs', values.jobs, availableParallelism(), 1, 64);
     const svgFile = values.svg === undefined ? undefined : svgOption(String(values.svg));
     const plan = planGoodput(rates, durationS, where);
-    const signals = catchSignals();
     let result: GoodputResult;
+    // DIR is locked while the sweeps run; the scenario files, the sweeps' files and
+    // results, goodput.json and goodput.svg are staged and moved in at the end.
+    const dir = OutputDir.open(where, out);
     try {
-      // DIR is locked while the runs go (each child locks its own DIR/<run>); the
-      // scenario files, goodput.json and goodput.svg are staged and moved in at the end.
-      const dir = OutputDir.open(where, out);
-      try {
-        const { jobs, result: read } = stageGoodput(plan, dir, out, '', seed);
-        await runAllOrStop(
-          where,
-          jobs,
-          parallel,
-          () => signals.signal,
-          'goodput.json and goodput.svg',
-          () => dir.abandon(),
-        );
-        result = read();
-        dir.write('goodput.json', goodputJson(result));
-        dir.write('goodput.svg', goodputSvg(result));
-        dir.commit([{ dir: 'scenarios', ext: '.json' }]);
-      } finally {
-        dir.abandon();
-      }
+      result = await runGoodput(plan, dir, '', seed, parallel, where, 'goodput.json and goodput.svg');
+      dir.write('goodput.json', goodputJson(result));
+      dir.write('goodput.svg', goodputSvg(result));
+      dir.commit(goodputOwned(''));
     } finally {
-      signals.dispose();
+      dir.abandon();
     }
     const svg = goodputSvg(result);
     if (svgFile !== undefined) writeOutputFile(where, '--svg', svgFile, [], (tmp) => writeFileSync(tmp, svg));

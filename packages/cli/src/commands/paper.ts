@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Metrics, Scenario } from '@isosim/scenarios';
@@ -12,10 +12,8 @@ import {
   goodputJson,
   goodputMarkdown,
   goodputSvg,
-  isOwnValue,
   loadScenario,
   MEMORY_WORKLOADS,
-  makeVariant,
   memoryClaimsPlot,
   memoryStudyMarkdown,
   memoryStudyPlot,
@@ -25,7 +23,10 @@ import {
   ownValues,
   type ParamInfo,
   Progress,
+  paperMetrics,
+  paperNumbersOf,
   parseRates,
+  type RunRecord,
   runMemoryStudy,
   type ScenarioRun,
   type UnstatedValue,
@@ -33,7 +34,8 @@ import {
 } from '@isosim/scenarios';
 import { type CommandSpec, intOption } from '../args.ts';
 import { type ChildJob, runAllOrStop } from '../children.ts';
-import { planGoodput, stageGoodput } from './goodput.ts';
+import { runStudySweep, type StudySweep } from '../studySweep.ts';
+import { goodputOwned, planGoodput, runGoodput } from './goodput.ts';
 
 export const paper: CommandSpec = {
   name: 'paper',
@@ -47,22 +49,26 @@ export const paper: CommandSpec = {
     'the same way, without bands, and EXPERIMENTS.md compares them in pairs in a section of their\n' +
     'own, "Beyond the paper" (no paper numbers, no errors).\n' +
     "Bands: a predicted scenario's parameters the paper leaves unstated (its 'unstated' field,\n" +
-    'docs/scenarios.md) are run one at a time at each plausible value, each variant in\n' +
-    'DIR/<scenario>/bands/<variant>/ (its scenario file beside it), and each predicted number\n' +
-    'gets its band, [lo, hi] over the scenario and its variants, and whether the paper lies in it.\n' +
-    "Goodput: the Fig. 6 host at fixed offered rates, as 'isosim goodput' with its defaults, in\n" +
-    'DIR/goodput/; EXPERIMENTS.md gets a section "No goodput collapse".\n' +
+    'docs/scenarios.md) are run one at a time at each plausible value, as a one-at-a-time sweep\n' +
+    '(docs/sweeps.md) on the worker pool: DIR/<scenario>/bands/<scenario>-bands.sweep.json and\n' +
+    'its results, <scenario>-bands.duckdb (isosim query FILE --summary). Each predicted number gets\n' +
+    'its band, [lo, hi] over the scenario and its variants, and whether the paper lies in it.\n' +
+    "Goodput: the Fig. 6 host at fixed offered rates, as 'isosim goodput' with its defaults (a\n" +
+    'sweep per scheduler), in DIR/goodput/; EXPERIMENTS.md gets a section "No goodput collapse".\n' +
     "Memory: the memory workloads under every reservation policy, as 'isosim memory' with its\n" +
     'defaults (in this process, after the others), in DIR/memory/; EXPERIMENTS.md ends with\n' +
     'the section "Memory isolation".\n' +
-    'All runs are child processes, --jobs at a time (about 70 with the bands and the sweep;\n' +
-    '--no-bands --no-goodput runs the 11 built-ins alone); Ctrl-C keeps the runs that finished\n' +
-    'and writes no EXPERIMENTS.md.',
+    'The built-ins run as child processes, --jobs at a time, then the sweeps on --jobs worker\n' +
+    'threads; Ctrl-C keeps the scenario runs that finished and writes no EXPERIMENTS.md.',
   usage: 'isosim paper [--seed N] [--out DIR] [--jobs N] [--no-bands] [--no-goodput] [--no-memory]',
   options: {
     seed: { type: 'string', help: "root seed (default: each scenario's)", placeholder: 'N' },
     out: { type: 'string', help: 'output directory (default out/paper)', placeholder: 'DIR' },
-    jobs: { type: 'string', help: 'scenarios run at once (default: one per core)', placeholder: 'N' },
+    jobs: {
+      type: 'string',
+      help: 'scenarios (and sweep workers) at once (default: one per core)',
+      placeholder: 'N',
+    },
     'no-bands': {
       type: 'boolean',
       help: "skip the variant runs over unstated parameters (no 'band' columns)",
@@ -82,9 +88,9 @@ export const paper: CommandSpec = {
         : planGoodput(parseRates(GOODPUT_RATES), GOODPUT_DURATION_S, 'isosim paper');
     const signals = catchSignals();
     try {
-      // DIR is locked while the scenarios run (each child locks its own DIR/<run>);
-      // EXPERIMENTS.md and the variants' and goodput sweep's files are staged and moved
-      // into place at the end.
+      // DIR is locked while the scenarios run (each child locks its own DIR/<run>), then
+      // the band and goodput sweeps; EXPERIMENTS.md and the sweeps' files and results are
+      // staged and moved into place at the end.
       const dir = OutputDir.open('isosim paper', out);
       try {
         const t0 = process.hrtime.bigint();
@@ -95,10 +101,7 @@ export const paper: CommandSpec = {
           seed: seedOf(s),
           cost: s.durationS * s.domains.length,
         }));
-        const bands = values['no-bands'] === true ? undefined : stageBands(scenarios, dir, out, seedOf);
-        for (const b of bands ?? []) jobs.push(...b.jobs);
-        const sweep = goodput && stageGoodput(goodput, dir, out, 'goodput', seed);
-        jobs.push(...(sweep?.jobs ?? []));
+        const bands = values['no-bands'] === true ? undefined : planBands(scenarios, dir, seedOf);
         const wall = await runAllOrStop(
           'isosim paper',
           jobs,
@@ -107,7 +110,19 @@ export const paper: CommandSpec = {
           'EXPERIMENTS.md',
           () => dir.abandon(),
         );
-        const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
+        // The bands, a sweep per scenario on the worker pool, once the scenarios have run.
+        const recorded = new Map<Scenario, RunRecord[]>();
+        for (const b of bands ?? []) {
+          const r = await runStudySweep(
+            b.sweep,
+            parallel,
+            'isosim paper',
+            'EXPERIMENTS.md',
+            `bands of ${b.s.name}`,
+          );
+          recorded.set(b.s, r.records);
+          console.error(`${b.sweep.def.name}: ${r.records.length} runs, ${r.wallS.toFixed(1)} s wall`);
+        }
         const readMetrics = (d: string) =>
           JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8')) as Metrics;
         const runs: ScenarioRun[] = scenarios.map((s) => {
@@ -118,23 +133,37 @@ export const paper: CommandSpec = {
             wallS: wall.get(s.name) ?? 0,
             bands: b && {
               params: b.params,
-              variants: b.variants.map((v): VariantRun => ({ ...v, metrics: readMetrics(v.dir) })),
+              variants: variantRuns(b, recorded.get(s) ?? []),
+              results: b.results,
+              baseLogHash: recorded.get(s)?.find((r) => Object.keys(r.params).length === 0)?.logHash,
             },
           };
         });
         let extra: string[] = [];
-        if (sweep !== undefined) {
-          const result = sweep.result();
+        if (goodput !== undefined) {
+          const result = await runGoodput(
+            goodput,
+            dir,
+            'goodput',
+            seed,
+            parallel,
+            'isosim paper',
+            'EXPERIMENTS.md',
+          );
           dir.write(join('goodput', 'goodput.json'), goodputJson(result));
           dir.write(join('goodput', 'goodput.svg'), goodputSvg(result));
           extra = goodputMarkdown(result, 'goodput/goodput.svg');
         }
+        const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
         // The built-ins without paper numbers go to the section beyond the paper.
         let md = experimentsMarkdown(runs, totalS, parallel, bands !== undefined, extra);
         if (values['no-memory'] !== true) md += memorySection(dir);
         dir.write('EXPERIMENTS.md', md);
-        const owned: Owned[] = (bands ?? []).map((b) => ({ dir: `${b.s.name}/bands`, ext: '.json' }));
-        if (sweep !== undefined) owned.push({ dir: 'goodput/scenarios', ext: '.json' });
+        const owned: Owned[] = (bands ?? []).flatMap((b) => [
+          { dir: `${b.s.name}/bands`, ext: '.json' },
+          { dir: `${b.s.name}/bands`, ext: '.duckdb' },
+        ]);
+        if (goodput !== undefined) owned.push(...goodputOwned('goodput'));
         dir.commit(owned);
         process.stdout.write(md);
         return 0;
@@ -177,52 +206,64 @@ function memorySection(dir: OutputDir): string {
   ].join('\n')}`;
 }
 
-/** A predicted scenario's variants: its unstated parameters, and a run per value not its own. */
+/** A predicted scenario's band: its unstated parameters, as a one-at-a-time sweep. */
 interface Bands {
   readonly s: Scenario;
   readonly params: ParamInfo[];
-  readonly variants: { param: string; value: UnstatedValue; dir: string }[];
-  readonly jobs: ChildJob[];
+  readonly sweep: StudySweep;
+  /** The results file, relative to DIR. */
+  readonly results: string;
 }
 
 /**
- * The variants of every predicted scenario with unstated parameters, one parameter at
- * a time (a value equal to the scenario's own at every field it sets is not run
- * again): each written into `dir`'s staging as `<scenario>/bands/<variant>.json` (kept
- * on commit, beside its run) and run into `out/<scenario>/bands/<variant>/`.
+ * The band sweep of every predicted scenario with unstated parameters: the scenario
+ * alone, then each unstated parameter at each of its plausible values with the others
+ * at the scenario's own (a value the scenario already has is not run again), recording
+ * the numbers the paper reports. Its file and results are staged in `dir` as
+ * `<scenario>/bands/<scenario>-bands.sweep.json` and `.duckdb`.
  */
-function stageBands(
-  scenarios: readonly Scenario[],
-  dir: OutputDir,
-  out: string,
-  seedOf: (s: Scenario) => number,
-): Bands[] {
+function planBands(scenarios: readonly Scenario[], dir: OutputDir, seedOf: (s: Scenario) => number): Bands[] {
   const bands: Bands[] = [];
   for (const s of scenarios) {
     if (s.paper?.fitted !== false || s.unstated === undefined || s.unstated.length === 0) continue;
-    // The file as written: a variant changes it, not the scenario with defaults filled in.
+    // The file as written: the own values are read there, not in the scenario with defaults filled in.
     const raw: unknown = JSON.parse(readFileSync(join(BUILTIN_DIR, `${s.name}.json`), 'utf8'));
-    const b: Bands = { s, params: [], variants: [], jobs: [] };
-    for (const u of s.unstated) {
-      b.params.push({ ...u, own: ownValues(raw, s, u.path) });
-      for (const value of u.values) {
-        if (isOwnValue(raw, s, u.path, value)) continue;
-        const v = makeVariant(raw, u, value);
-        const name = v.name as string;
-        const file = dir.path(join(s.name, 'bands', `${name}.json`));
-        writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
-        const runDir = join(out, s.name, 'bands', name);
-        b.variants.push({ param: u.name, value, dir: runDir });
-        b.jobs.push({
+    const name = `${s.name}-bands`;
+    const rel = (ext: string) => join(s.name, 'bands', `${name}${ext}`);
+    bands.push({
+      s,
+      params: s.unstated.map((u) => ({ ...u, own: ownValues(raw, s, u.path) })),
+      sweep: {
+        def: {
           name,
-          target: file,
-          dir: runDir,
+          description: `isosim paper: the band of ${s.name} over the parameters the paper leaves unstated, one at a time`,
+          base: s.name,
+          design: 'one-at-a-time',
+          params: s.unstated.map((u) => ({ unstated: u.name })),
           seed: seedOf(s),
-          cost: s.durationS * s.domains.length,
-        });
-      }
-    }
-    bands.push(b);
+          record: { metrics: paperMetrics(s).map((m) => m.path) },
+        },
+        file: dir.path(rel('.sweep.json')),
+        results: dir.path(rel('.duckdb')),
+      },
+      results: rel('.duckdb'),
+    });
   }
   return bands;
+}
+
+/** The variants a band sweep recorded (every run but the scenario's own, point 0), as the report reads them. */
+function variantRuns(b: Bands, records: readonly RunRecord[]): VariantRun[] {
+  return records.flatMap((r): VariantRun[] => {
+    const set = Object.entries(r.params);
+    if (set.length === 0) return [];
+    const [key, value] = set[0];
+    return [
+      {
+        param: key.replace(/^unstated:/, ''),
+        value: value as UnstatedValue,
+        metrics: paperNumbersOf(b.s, r.metrics),
+      },
+    ];
+  });
 }

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { IsosimError, Prng } from '@isosim/core';
 import { BUILTIN_DIR, builtinNames, parseScenario, show } from '../load.ts';
 import type { Scenario } from '../schema.ts';
+import { isOwnValue, type Param, setUnstated, type UnstatedValue } from '../variants.ts';
 import { getPath, PathError, parsePath, setPath } from './paths.ts';
 import { SWEEP_LIMITS, type SweepCheck, type SweepFile, type SweepParam, SweepSchema } from './schema.ts';
 import type { ParamValue, SweepMeta } from './types.ts';
@@ -21,13 +22,27 @@ export interface LoadedSweep {
   readonly def: SweepFile;
   /** The base scenario's JSON as the runs start from it (durationS overridden). */
   readonly base: Record<string, unknown>;
-  /** Each parameter's path and values, in the file's order. */
-  readonly params: readonly { readonly path: string; readonly values: readonly ParamValue[] }[];
+  /** Each parameter's path (for an unstated parameter, `unstated:<name>`) and values, in the file's order. */
+  readonly params: readonly LoadedParam[];
+  /** Which points run: every combination (`grid`) or one parameter at a time. */
+  readonly design: 'grid' | 'one-at-a-time';
   /** The seeds every parameter point runs with. */
   readonly seeds: readonly number[];
   readonly metrics: readonly string[];
   readonly checks: readonly SweepCheck[];
 }
+
+/** A swept parameter, checked. */
+export interface LoadedParam {
+  /** The path it sets; for an unstated parameter of the base, `unstated:<name>` (its key in runs and results). */
+  readonly path: string;
+  readonly values: readonly ParamValue[];
+  /** For an unstated parameter: the base's declaration of it (the fields it sets). */
+  readonly unstated?: Param;
+}
+
+/** The key of the base's unstated parameter `name` in a sweep's runs and results. */
+export const unstatedKey = (name: string): string => `unstated:${name}`;
 
 /** One run of a sweep: a parameter point and a seed. */
 export interface SweepRun {
@@ -72,9 +87,16 @@ export function randomValues(
   );
 }
 
-function paramValues(file: string, p: SweepParam, i: number, seed: number): ParamValue[] {
+function paramValues(
+  file: string,
+  p: SweepParam,
+  i: number,
+  seed: number,
+  unstated?: { readonly values: readonly UnstatedValue[] },
+): ParamValue[] {
   const field = `params[${i}]`;
   const given = [p.values, p.range, p.random].filter((x) => x !== undefined).length;
+  if (unstated !== undefined && given === 0) return [...unstated.values];
   if (given !== 1)
     fail(
       file,
@@ -96,7 +118,7 @@ function paramValues(file: string, p: SweepParam, i: number, seed: number): Para
   if (r.min > r.max) fail(file, `${field}.random`, `min ${r.min} is above max ${r.max}`, 'give min <= max');
   if (r.int && (!Number.isSafeInteger(r.min) || !Number.isSafeInteger(r.max)))
     fail(file, `${field}.random`, 'min and max are not whole numbers', 'give whole numbers with int: true');
-  return randomValues(seed, p.path, r);
+  return randomValues(seed, p.path ?? unstatedKey(p.unstated ?? ''), r);
 }
 
 /** The base scenario's JSON: a built-in by name, else a file relative to the sweep file. */
@@ -129,17 +151,28 @@ const madeBy = (file: string, what: string): string => `${file} (${what})`;
 
 /** The scenario of `base` with `params` set: checked, or an `IsosimError` naming the sweep's field. */
 export function scenarioAt(
-  sweep: Pick<LoadedSweep, 'file' | 'base'>,
+  sweep: Pick<LoadedSweep, 'file' | 'base'> & { readonly params?: readonly LoadedParam[] },
   params: Readonly<Record<string, ParamValue>>,
   seed: number | undefined,
   field: string,
 ): { json: Record<string, unknown>; scenario: Scenario } {
   let json = sweep.base;
   for (const [path, value] of Object.entries(params)) {
+    const unstated = sweep.params?.find((p) => p.path === path)?.unstated;
     try {
-      json = setPath(json, path, value);
+      if (unstated === undefined) json = setPath(json, path, value);
+      else if (typeof value === 'string')
+        fail(
+          sweep.file,
+          field,
+          `${path}: ${show(value)} is not a number or a switch`,
+          'give numbers (or true and false) for an unstated parameter',
+        );
+      else json = setUnstated(json, unstated, value);
     } catch (err) {
       if (err instanceof PathError) fail(sweep.file, field, `${path}: ${err.problem}`, err.fix);
+      if (err instanceof IsosimError && unstated !== undefined && err.where !== sweep.file)
+        fail(sweep.file, field, `${path}: ${err.problem}`, err.fix);
       throw err;
     }
   }
@@ -199,7 +232,7 @@ export function parseSweep(data: unknown, file: string): LoadedSweep {
         .replace(/^\./, '') || '(top level)';
     const fix =
       issue.code === 'unrecognized_keys'
-        ? `remove it: a sweep has $schema, name, description, base, durationS, params, seeds, seed, record (docs/sweeps.md)`
+        ? `remove it: a sweep has $schema, name, description, base, durationS, params, design, seeds, seed, record (docs/sweeps.md)`
         : issue.path.at(-1) === 'name'
           ? 'use 1–64 lower-case letters, digits and dashes, starting with a letter or digit'
           : issue.path[0] === 'record' && issue.path[1] === 'checks'
@@ -223,34 +256,67 @@ export function parseSweep(data: unknown, file: string): LoadedSweep {
   const baseScenario = scenarioAt({ file, base }, {}, undefined, 'base');
   const seed = def.seed ?? baseScenario.scenario.seed;
   const seen = new Map<string, number>();
-  const params = def.params.map((p, i) => {
+  const declared = baseScenario.scenario.unstated ?? [];
+  const params = def.params.map((p, i): LoadedParam => {
+    if ((p.path === undefined) === (p.unstated === undefined))
+      fail(
+        file,
+        `params[${i}]`,
+        p.path === undefined ? 'has neither path nor unstated' : 'has both path and unstated',
+        'give a path into the scenario, or the name of one of its unstated parameters',
+      );
+    if (p.unstated !== undefined) {
+      const u = declared.find((d) => d.name === p.unstated);
+      if (u === undefined)
+        return fail(
+          file,
+          `params[${i}].unstated`,
+          `the base scenario has no unstated parameter ${show(p.unstated)}`,
+          declared.length === 0
+            ? 'give a base with an unstated field (isosim list), or a path instead'
+            : `give one of ${declared.map((d) => d.name).join(', ')}`,
+        );
+      const key = unstatedKey(u.name);
+      const first = seen.get(key);
+      if (first !== undefined)
+        fail(file, `params[${i}].unstated`, `${show(u.name)} is also params[${first}]'s`, 'sweep each once');
+      seen.set(key, i);
+      const unstated: Param = { name: u.name, path: u.path, ...(u.scale ? { scale: u.scale } : {}) };
+      const values = paramValues(file, p, i, seed, u);
+      const at = { file, base, params: [{ path: key, values, unstated }] };
+      values.forEach((v, j) => {
+        scenarioAt(at, { [key]: v }, undefined, `params[${i}].unstated (value ${show(v)}, #${j})`);
+      });
+      return { path: key, values, unstated };
+    }
+    const path = p.path!;
     try {
-      parsePath(p.path);
+      parsePath(path);
     } catch (err) {
-      if (err instanceof PathError)
-        fail(file, `params[${i}].path`, `${show(p.path)}: ${err.problem}`, err.fix);
+      if (err instanceof PathError) fail(file, `params[${i}].path`, `${show(path)}: ${err.problem}`, err.fix);
       throw err;
     }
-    if (p.path === 'seed')
+    if (path === 'seed')
       fail(
         file,
         `params[${i}].path`,
         'sweeps the scenario seed, which every run sets',
         'give seeds (how many) and seed (the first) at the top of the sweep file instead',
       );
-    const first = seen.get(p.path);
+    const first = seen.get(path);
     if (first !== undefined)
-      fail(file, `params[${i}].path`, `${show(p.path)} is also params[${first}]'s`, 'sweep each path once');
-    seen.set(p.path, i);
+      fail(file, `params[${i}].path`, `${show(path)} is also params[${first}]'s`, 'sweep each path once');
+    seen.set(path, i);
     const values = paramValues(file, p, i, seed);
     const kind = p.values !== undefined ? 'values' : p.range !== undefined ? 'range' : 'random';
     values.forEach((v, j) => {
       const field =
         kind === 'values' ? `params[${i}].values[${j}]` : `params[${i}].${kind} (value ${show(v)})`;
-      scenarioAt({ file, base }, { [p.path]: v }, undefined, field);
+      scenarioAt({ file, base }, { [path]: v }, undefined, field);
     });
-    return { path: p.path, values };
+    return { path, values };
   });
+  const design = def.design ?? 'grid';
   const seedCount = def.seeds ?? 1;
   if (seed + seedCount - 1 > Number.MAX_SAFE_INTEGER)
     fail(
@@ -259,7 +325,10 @@ export function parseSweep(data: unknown, file: string): LoadedSweep {
       `seeds from ${seed} pass ${Number.MAX_SAFE_INTEGER}`,
       'give a smaller seed or fewer seeds',
     );
-  const points = params.reduce((n, p) => n * p.values.length, 1);
+  const points =
+    design === 'grid'
+      ? params.reduce((n, p) => n * p.values.length, 1)
+      : params.reduce((n, p) => n + p.values.length, 1);
   if (points * seedCount > SWEEP_LIMITS.runs)
     fail(
       file,
@@ -312,6 +381,7 @@ export function parseSweep(data: unknown, file: string): LoadedSweep {
     def,
     base,
     params,
+    design,
     seeds: Array.from({ length: seedCount }, (_, k) => seed + k),
     metrics,
     checks,
@@ -353,29 +423,33 @@ export function canonicalJson(v: unknown): string {
 
 /** The hash of what decides a sweep's results: name, base scenario, values, seeds, what is recorded. */
 export function sweepIdOf(sweep: LoadedSweep): string {
+  // A grid sweep of paths hashes as it did before designs and unstated parameters were
+  // added, so that its results files stay its own.
   const what = {
     v: 1,
     name: sweep.def.name,
     base: sweep.base,
-    params: sweep.params,
+    params: sweep.params.map((p) =>
+      p.unstated === undefined ? { path: p.path, values: p.values } : { ...p, unstated: { ...p.unstated } },
+    ),
     seeds: sweep.seeds,
     metrics: sweep.metrics,
     checks: sweep.checks,
+    ...(sweep.design === 'grid' ? {} : { design: sweep.design }),
   };
   return createHash('sha256').update(canonicalJson(what)).digest('hex').slice(0, 16);
 }
 
-/**
- * The runs of a sweep: every combination of the parameters' values (the first parameter
- * varies slowest, the last fastest, as nested loops in the file's order), each point
- * with every seed in turn. Run `index` = point × seeds + k; id `p<point>-s<k>`.
- */
-export function expandSweep(sweep: LoadedSweep | string): Expansion {
-  const s = typeof sweep === 'string' ? loadSweep(sweep) : sweep;
-  const points = s.params.reduce((n, p) => n * p.values.length, 1);
-  const width = Math.max(4, String(points - 1).length);
-  const runs: SweepRun[] = [];
-  for (let point = 0; point < points; point++) {
+/** The parameter points of a sweep, in order: each the values it sets, by path. */
+function pointsOf(s: LoadedSweep): Record<string, ParamValue>[] {
+  if (s.design === 'one-at-a-time') {
+    const points: Record<string, ParamValue>[] = [{}];
+    for (const p of s.params)
+      for (const v of p.values) if (!isBaseValue(s, p, v)) points.push({ [p.path]: v });
+    return points;
+  }
+  const count = s.params.reduce((n, p) => n * p.values.length, 1);
+  return Array.from({ length: count }, (_, point) => {
     const params: Record<string, ParamValue> = {};
     let rest = point;
     for (let i = s.params.length - 1; i >= 0; i--) {
@@ -383,7 +457,42 @@ export function expandSweep(sweep: LoadedSweep | string): Expansion {
       params[path] = values[rest % values.length];
       rest = Math.floor(rest / values.length);
     }
-    const ordered = Object.fromEntries(s.params.map((p) => [p.path, params[p.path]]));
+    return Object.fromEntries(s.params.map((p) => [p.path, params[p.path]]));
+  });
+}
+
+/**
+ * Whether `p` = `v` is what the base already has at every field it sets (a point of a
+ * one-at-a-time sweep that would repeat the base's run).
+ */
+function isBaseValue(s: LoadedSweep, p: LoadedParam, v: ParamValue): boolean {
+  if (p.unstated !== undefined)
+    return (
+      typeof v !== 'string' &&
+      isOwnValue(s.base, scenarioAt(s, {}, undefined, 'base').scenario, p.unstated.path, v)
+    );
+  try {
+    const own = getPath(s.base, p.path);
+    return own.length > 0 && own.every((x) => x === v);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The runs of a sweep, each point with every seed in turn; run `index` = point × seeds +
+ * k, id `p<point>-s<k>`. The points of a `grid` sweep are every combination of the
+ * parameters' values (the first parameter varies slowest, the last fastest, as nested
+ * loops in the file's order); those of a `one-at-a-time` sweep are the base alone
+ * (point 0, no parameter set), then each parameter in the file's order at each of its
+ * values the base does not already have, the others left as the base has them.
+ */
+export function expandSweep(sweep: LoadedSweep | string): Expansion {
+  const s = typeof sweep === 'string' ? loadSweep(sweep) : sweep;
+  const points = pointsOf(s);
+  const width = Math.max(4, String(points.length - 1).length);
+  const runs: SweepRun[] = [];
+  for (const [point, ordered] of points.entries()) {
     s.seeds.forEach((seed, k) => {
       runs.push({
         id: `p${String(point).padStart(width, '0')}-s${k}`,

@@ -81,17 +81,24 @@ function tsxEsmApi(): string {
 }
 
 /**
- * A worker. Built, worker.js beside this file; in the workspace's sources (the
+ * A worker. Built, worker.js beside this file, with the process's Node options as a
+ * worker inherits them (V8 flags such as `--max-semi-space-size` are the process's, and a
+ * worker given them in `execArgv` refuses to start); in the workspace's sources (the
  * `isosim-source` condition) worker.ts, through tsx's loader registered in the worker
- * first (a worker does not inherit the main thread's loader hooks on Node 20).
+ * first (a worker does not inherit the main thread's loader hooks on Node 20), with the
+ * process's `--conditions` and that one.
  */
 function startWorker(): Worker {
   const source = import.meta.url.endsWith('.ts');
   const url = new URL(source ? './worker.ts' : './worker.js', import.meta.url).href;
   const register = source ? `(await import(${JSON.stringify(tsxEsmApi())})).register();` : '';
   const code = `(async () => { ${register} await import(${JSON.stringify(url)}); })().catch((e) => { throw e; });`;
-  const execArgv = source ? [...process.execArgv, '--conditions=isosim-source'] : process.execArgv;
-  return new Worker(code, { eval: true, execArgv: [...new Set(execArgv)] });
+  if (!source) return new Worker(code, { eval: true });
+  const conditions = process.execArgv.filter((a) => a.startsWith('--conditions=') || a.startsWith('-C='));
+  return new Worker(code, {
+    eval: true,
+    execArgv: [...new Set([...conditions, '--conditions=isosim-source'])],
+  });
 }
 
 /**

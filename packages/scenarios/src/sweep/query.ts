@@ -21,7 +21,7 @@ import {
   sameFile,
   statOrUndefined,
 } from './duckStore.ts';
-import type { ParamValue } from './types.ts';
+import type { ParamValue, RunRecord } from './types.ts';
 
 export type { StoredMeta, SweepColumns } from './duckStore.ts';
 
@@ -83,6 +83,55 @@ export async function sweepMetaOf(path: string): Promise<StoredMeta> {
   return withReadOnly(path, async (c) => {
     const meta = await requireMeta(c, path);
     return meta;
+  });
+}
+
+/**
+ * Every run recorded in the results file `path` as a `RunRecord`, in the sweep's order
+ * (`run_index`): the parameters a run did not set (a one-at-a-time sweep's) left out, a
+ * metric with no value `null`. What a program that ran a sweep reads back to make its
+ * own tables (`isosim paper`'s bands and goodput curve do).
+ */
+export async function readRuns(path: string): Promise<RunRecord[]> {
+  return withReadOnly(path, async (c) => {
+    const meta = await requireMeta(c, path);
+    const { params, metrics, checks } = meta.columns;
+    const cols = [
+      'id',
+      'run_index',
+      'seed',
+      'wall_s',
+      'log_hash',
+      'error_message',
+      'error_scenario',
+      'error_seed',
+      ...Object.values(params),
+      ...Object.values(metrics),
+      ...Object.values(checks),
+    ];
+    const r = await c.runAndReadAll(`SELECT ${cols.map(ident).join(', ')} FROM runs ORDER BY run_index`);
+    return r.getRowsJS().map((raw): RunRecord => {
+      const row = raw.map(plain);
+      let at = 8;
+      const take = <T>(keys: readonly string[]): [string, T][] => keys.map((k) => [k, row[at++] as T]);
+      const ps = take<ParamValue | null>(Object.keys(params)).filter(([, v]) => v !== null);
+      const ms = take<number | null>(Object.keys(metrics));
+      const cs = take<boolean | null>(Object.keys(checks)).filter(([, v]) => v !== null);
+      const [id, index, seed, wallS, logHash, message, scenario, errorSeed] = row;
+      return {
+        id: String(id),
+        index: Number(index),
+        params: Object.fromEntries(ps) as Record<string, ParamValue>,
+        seed: Number(seed),
+        metrics: Object.fromEntries(ms),
+        checks: Object.fromEntries(cs) as Record<string, boolean>,
+        wallS: Number(wallS),
+        logHash: String(logHash ?? ''),
+        ...(message === null
+          ? {}
+          : { error: { message: String(message), scenario: String(scenario), seed: Number(errorSeed) } }),
+      };
+    });
   });
 }
 

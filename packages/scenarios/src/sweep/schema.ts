@@ -64,7 +64,15 @@ const RANDOM = z
 
 export const SweepParamSchema = z
   .object({
-    path: PATH,
+    path: PATH.optional(),
+    unstated: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        "Instead of path: the name of one of the base scenario's unstated parameters (its 'unstated' field, docs/scenarios.md), set as isosim paper sets it (every field its path matches, with its scale fields); without values, its plausible values",
+      ),
     values: z
       .array(VALUE)
       .min(1)
@@ -75,7 +83,9 @@ export const SweepParamSchema = z
     random: RANDOM.optional(),
   })
   .strict()
-  .describe('One swept parameter: a path and exactly one of values, range or random');
+  .describe(
+    'One swept parameter: a path and exactly one of values, range or random; or the name of an unstated parameter of the base, with or without values',
+  );
 
 export const SweepSchema = z
   .object({
@@ -102,7 +112,15 @@ export const SweepSchema = z
     params: z
       .array(SweepParamSchema)
       .max(SWEEP_LIMITS.params)
-      .describe('The swept parameters: every combination of their values runs (the first varies slowest)'),
+      .describe(
+        'The swept parameters: every combination of their values runs (the first varies slowest), or one at a time (design)',
+      ),
+    design: z
+      .enum(['grid', 'one-at-a-time'])
+      .optional()
+      .describe(
+        "Which points run: 'grid' (default), every combination of the parameters' values; 'one-at-a-time', the base alone, then each parameter at each of its values with the others left as the base has them (a value the base already has is not run again)",
+      ),
     seeds: z
       .number()
       .int()
