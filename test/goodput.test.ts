@@ -5,8 +5,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { fixedRateScenario, loadScenario, parseScenario, runForMetrics } from '@isosim/scenarios';
+import { describe, expect, it } from 'vitest';
 import { isosim } from './isosim.ts';
 
 describe('isosim goodput', () => {
