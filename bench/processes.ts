@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Bench, median } from './common.ts';
 
 /** The built CLI, from the repository's root (where `pnpm bench` runs). */
-const CLI = join(process.cwd(), 'packages', 'cli', 'dist', 'cli.js');
+export const CLI = join(process.cwd(), 'packages', 'cli', 'dist', 'cli.js');
 
 /**
  * The children's environment: the bench's without NODE_OPTIONS, so that no loader or
@@ -34,6 +34,17 @@ export function cli(args: readonly string[], nodeArgs: readonly string[] = [], e
   if (r.status !== 0) {
     throw new Error(`isosim ${args.join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr.toString().trim()}`);
   }
+  return s;
+}
+
+/** Runs `script` with sh, in the children's environment; throws with its stderr if it fails. Returns wall seconds. */
+export function shell(script: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('sh', ['-c', script], { env: plainEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.error) throw r.error;
+  if (r.status !== 0)
+    throw new Error(`sh -c ${script}: exit ${r.status ?? r.signal}\n${r.stderr.toString().trim()}`);
   return s;
 }
 
