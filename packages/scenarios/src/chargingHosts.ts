@@ -33,6 +33,14 @@ export function generatedSeed(name: string): number | undefined {
 
 /** The generated host of `seed`: a homogeneous-traffic scenario named `gen-SEED`. */
 export function generatedChargingHost(seed: number): Scenario {
+  return parseScenario(generatedChargingHostJson(seed), `gen:${seed}`);
+}
+
+/**
+ * The scenario file of `generatedChargingHost(seed)`, as JSON: what `isosim charging`
+ * writes into DIR/scenarios/gen-SEED.json as the base of its sweep.
+ */
+export function generatedChargingHostJson(seed: number): Record<string, unknown> {
   const rng = Prng.fromSeed(seed).fork('charging-host');
   const iddPct = rng.int(20, 40);
   const guests = rng.int(2, 4);
@@ -40,23 +48,20 @@ export function generatedChargingHost(seed: number): Scenario {
   const guestPct = Math.min(30, Math.floor((100 - iddPct) / guests));
   const vcpus = (pct: number) => [{ pcpu: 0, sedf: { sliceMs: pct / 10, periodMs: 10, extratime: false } }];
   const rates = Array.from({ length: guests }, () => rng.int(5, 60) * 100);
-  return parseScenario(
-    {
-      name: `gen-${seed}`,
-      description: `Generated (isosim charging gen:${seed}; beyond the paper, no paper numbers): homogeneous traffic. One 2.8 GHz Pentium-IV; Dom-0 (${iddPct}%) does the network I/O for ${guests} guests (${guestPct}% each), each receiving ${bytes}-byte UDP datagrams (${rates.join(', ')} a second) beside a CPU-bound job. SEDF-DC charges Dom-0's work by the estimate every 500 ms.`,
-      host: { profile: 'p4-2.8', scheduler: 'sedf' },
-      domains: [
-        { name: 'Dom-0', role: 'idd', vcpus: vcpus(iddPct) },
-        ...rates.map((rate, i) => ({
-          name: `Dom-${i + 1}`,
-          vcpus: vcpus(guestPct),
-          workloads: [{ kind: 'udp', direction: 'receive', rate, bytes }, { kind: 'cpu' }],
-        })),
-      ],
-      mechanisms: { debt: { mode: 'immediate', spread: true, feedbackMs: 500, source: 'estimate' } },
-      durationS: 10,
-      seed,
-    },
-    `gen:${seed}`,
-  );
+  return {
+    name: `gen-${seed}`,
+    description: `Generated (isosim charging gen:${seed}; beyond the paper, no paper numbers): homogeneous traffic. One 2.8 GHz Pentium-IV; Dom-0 (${iddPct}%) does the network I/O for ${guests} guests (${guestPct}% each), each receiving ${bytes}-byte UDP datagrams (${rates.join(', ')} a second) beside a CPU-bound job. SEDF-DC charges Dom-0's work by the estimate every 500 ms.`,
+    host: { profile: 'p4-2.8', scheduler: 'sedf' },
+    domains: [
+      { name: 'Dom-0', role: 'idd', vcpus: vcpus(iddPct) },
+      ...rates.map((rate, i) => ({
+        name: `Dom-${i + 1}`,
+        vcpus: vcpus(guestPct),
+        workloads: [{ kind: 'udp', direction: 'receive', rate, bytes }, { kind: 'cpu' }],
+      })),
+    ],
+    mechanisms: { debt: { mode: 'immediate', spread: true, feedbackMs: 500, source: 'estimate' } },
+    durationS: 10,
+    seed,
+  };
 }

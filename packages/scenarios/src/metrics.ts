@@ -14,6 +14,7 @@
  */
 import { CHARGING_INFO, DROP_REASONS, type XenSystem } from '@isosim/actors';
 import { NS_PER_S } from '@isosim/core';
+import { chargingScores } from './charging.ts';
 import type {
   ChargingMetrics,
   ClassMetrics,
@@ -37,13 +38,22 @@ export function own<T>(r: Readonly<Record<string, T>> | undefined, key: string):
   return r !== undefined && Object.hasOwn(r, key) ? r[key] : undefined;
 }
 
+/** The window each system was marked for (`markWindow`): what `chargingMetrics` scores over. */
+const windows = new WeakMap<XenSystem, readonly [number, number]>();
+
 /**
  * Registers the instants `computeMetrics` will measure between (the window's edges, the
  * run's end) with the host's accounting and web counters. Call before the run starts.
  */
 export function markWindow(sys: XenSystem, window: readonly [number, number], durationS: number): void {
+  windows.set(sys, [window[0], window[1]]);
   const times = [toNs(window[0]), toNs(window[1]), toNs(durationS)];
   for (const t of times) sys.xen.accounting.mark(t);
+  // ShareGuard acts at multiples of its period; the charging scores' invariant 3 sums
+  // driver-domain time between such instants (as `runChecked` marks them).
+  const sgPeriod = sys.config.mechanisms?.shareGuard?.periodNs;
+  if (sgPeriod !== undefined)
+    for (let t = sgPeriod; t <= toNs(durationS); t += sgPeriod) sys.xen.accounting.mark(t);
   for (const g of sys.guests) {
     for (const w of g.web)
       for (const t of times) {
@@ -253,5 +263,7 @@ export function chargingMetrics(sys: XenSystem, durationS: number): ChargingMetr
     overheadPct: recordOf(
       sys.drivers.map((d, i) => [d.name, spanNs > 0 ? Math.round((1e5 * overhead[i]) / spanNs) / 1000 : 0]),
     ),
+    // The charging lab's scores (charging.ts), over the window `markWindow` registered.
+    ...chargingScores(sys, windows.get(sys) ?? [0, durationS], durationS),
   };
 }

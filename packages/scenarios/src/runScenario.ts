@@ -14,6 +14,7 @@ import {
   NS_PER_S,
 } from '@isosim/core';
 import { FileSink, ThreadedLogWriter } from '@isosim/core/node';
+import type { ChargingScores } from './charging.ts';
 import {
   buildMemory,
   type MemoryRunMetrics,
@@ -119,8 +120,11 @@ export interface Metrics {
   memory?: MemoryRunMetrics;
 }
 
-/** A charging policy's cost (docs/charging.md): the CPU it adds to driver domains. */
-export interface ChargingMetrics {
+/**
+ * A charging policy's cost (docs/charging.md): the CPU it adds to driver domains; and the
+ * charging lab's scores of the run (`ChargingScores`, charging.ts).
+ */
+export interface ChargingMetrics extends ChargingScores {
   policy: string;
   /** Whether what XenMon reports is the ground truth (1A–1E). */
   exact: boolean;

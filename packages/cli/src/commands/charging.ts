@@ -3,23 +3,32 @@
  * charging policy (1A–2C) and prints, per policy, the estimate's error against the
  * ground truth, the isolation SEDF-DC reaches reading it, its overhead and the
  * throughput it leaves; writes the tables (charging.md), the results (charging.json)
- * and a plot per scenario into DIR.
+ * and a plot per scenario into DIR. Each scenario's runs are a sweep (docs/sweeps.md):
+ * DIR/charging-<scenario>.sweep.json, run on --jobs worker threads into
+ * DIR/charging-<scenario>.duckdb, so a stopped lab resumes where it stopped.
  */
+import { availableParallelism } from 'node:os';
 import { CHARGING_INFO, CHARGING_POLICIES } from '@isosim/actors';
 import {
+  type ChargingLabEntry,
   type ChargingResult,
-  chargingLab,
+  chargingLabSweep,
   chargingPlot,
+  chargingSweepNames,
   chargingTable,
-  generatedChargingHost,
+  generatedChargingHostJson,
   generatedSeed,
+  Interrupted,
   loadScenario,
   OutputDir,
   outDirOption,
   Progress,
+  parseScenario,
   type Scenario,
+  SweepStopped,
+  signalExit,
 } from '@isosim/scenarios';
-import { type CommandSpec, secondsOption } from '../args.ts';
+import { type CommandSpec, intOption, secondsOption } from '../args.ts';
 
 /**
  * What `isosim charging` runs without arguments: built-ins with debt or ShareGuard, the
@@ -38,10 +47,12 @@ export const CHARGING_SCENARIOS = [
   'gen:3',
 ] as const;
 
-/** A built-in's name, a scenario file, or `gen:SEED` (a generated homogeneous host). */
-function scenarioOf(name: string): Scenario {
+/** A built-in's name, a scenario file, or `gen:SEED` (a generated homogeneous host), as the sweep's base. */
+function entryOf(name: string): ChargingLabEntry {
   const seed = generatedSeed(name);
-  return seed === undefined ? loadScenario(name) : generatedChargingHost(seed);
+  if (seed === undefined) return { scenario: loadScenario(name), base: name };
+  const json = generatedChargingHostJson(seed);
+  return { scenario: parseScenario(json, name), base: json };
 }
 
 export const charging: CommandSpec = {
@@ -59,35 +70,75 @@ export const charging: CommandSpec = {
     '1 s and per feedback interval of the window), invariant 2 (combined CPU <= share + ε) when\n' +
     "SEDF-DC reads it, each guest's combined CPU against its share, the CPU the policy itself\n" +
     'costs, and the throughput left to the guests. A policy a scenario cannot run (1A on a\n' +
-    'shared driver domain) is skipped with the reason. Writes DIR/charging.md,\n' +
-    'DIR/charging.json and DIR/plots/<scenario>.svg.',
-  usage: 'isosim charging [name|file|gen:N ...] [--duration S] [--out DIR] [--json]',
+    'shared driver domain) is skipped with the reason. Each scenario is a sweep over the\n' +
+    "policies (docs/sweeps.md): DIR/charging-<scenario>.sweep.json (a generated host's scenario\n" +
+    'in DIR/scenarios/), run on --jobs worker threads into DIR/charging-<scenario>.duckdb\n' +
+    '(isosim query reads it); runs stored there are not run again, so a stopped lab resumes\n' +
+    'with the same command. Writes DIR/charging.md, DIR/charging.json and\n' +
+    'DIR/plots/<scenario>.svg from the stored runs.',
+  usage: 'isosim charging [name|file|gen:N ...] [--duration S] [--jobs N] [--out DIR] [--json]',
   options: {
     duration: {
       type: 'string',
       help: "simulated seconds per run (default: each scenario's own, with its window)",
       placeholder: 'S',
     },
-    out: { type: 'string', help: 'where the tables and plots go (default out/charging)', placeholder: 'DIR' },
+    jobs: {
+      type: 'string',
+      help: 'worker threads running the runs (default one per core: os.availableParallelism())',
+      placeholder: 'N',
+    },
+    out: {
+      type: 'string',
+      help: 'where the tables, plots, sweep files and results files go (default out/charging)',
+      placeholder: 'DIR',
+    },
     json: { type: 'boolean', help: 'print the results as JSON instead of tables' },
   },
-  run({ values, positionals }) {
+  async run({ values, positionals }) {
     const names = positionals.length > 0 ? positionals : [...CHARGING_SCENARIOS];
-    const scenarios: Scenario[] = names.map(scenarioOf);
     const durationS =
       values.duration === undefined
         ? undefined
         : secondsOption('charging', 'duration', values.duration, 10, 3600);
+    const jobs = intOption('charging', 'jobs', values.jobs, availableParallelism(), 1, 1024);
     const out = outDirOption('charging', values.out, 'out/charging');
+    const entries = names.map(entryOf);
+    const scenarios: Scenario[] = entries.map((e) => e.scenario);
+    chargingSweepNames(scenarios);
     const dir = OutputDir.open('isosim charging', out);
-    let results: ChargingResult[];
+    const progress = new Progress('charging');
+    const abort = new AbortController();
+    let signal: NodeJS.Signals | undefined;
+    const onSignal = (s: NodeJS.Signals) => {
+      signal ??= s;
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
-      const progress = new Progress('charging');
-      results = chargingLab(scenarios, {
-        durationS,
-        onRun: (s, p, i, total) => progress.update(i / total, `${s} under ${p} (${i + 1}/${total})`),
-      });
-      progress.done();
+      let lab: Awaited<ReturnType<typeof chargingLabSweep>>;
+      try {
+        lab = await chargingLabSweep(entries, out, {
+          durationS,
+          jobs,
+          signal: abort.signal,
+          onProgress: (p) => progress.update(p.done / p.total, `${p.scenario} (${p.done}/${p.total} runs)`),
+          onNote: (text) => console.error(text),
+        });
+      } catch (err) {
+        if (err instanceof SweepStopped) {
+          const { word, code } = signalExit(signal ?? 'SIGINT');
+          throw new Interrupted(
+            `${word} after ${err.done} of ${err.total} runs; kept them in ${out}/charging-*.duckdb; run the same command to go on`,
+            code,
+          );
+        }
+        throw err;
+      } finally {
+        progress.done();
+      }
+      const results: ChargingResult[] = lab.results;
       const md = chargingMarkdown(names, scenarios, results, durationS);
       dir.write('charging.md', md);
       dir.write('charging.json', `${JSON.stringify(results, null, 2)}\n`);
@@ -97,9 +148,14 @@ export const charging: CommandSpec = {
       if (values.json) console.log(JSON.stringify(results, null, 2));
       else console.log(md);
       console.error(
+        `${lab.runs} runs: ${lab.recorded} stored before, ${lab.ran === 0 ? 'nothing left to run' : `${lab.ran} run now on ${Math.min(jobs, lab.ran)} worker${Math.min(jobs, lab.ran) === 1 ? '' : 's'}`}; results in ${out}/charging-<scenario>.duckdb (e.g. isosim query ${lab.sweeps[0]?.results ?? ''} "SELECT id, mechanisms_charging, log_hash FROM runs")`,
+      );
+      console.error(
         `wrote ${dir.final('charging.md')}, ${dir.final('charging.json')} and ${dir.final('plots')}/*.svg`,
       );
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       dir.abandon();
     }
     return 0;
