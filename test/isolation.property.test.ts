@@ -30,7 +30,8 @@ import {
 } from '@isosim/actors';
 import { Kernel, NS_PER_MS, NS_PER_S } from '@isosim/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkProperty, expectAbove, expectReached, writeShardReport } from './verify/shard.ts';
 
 const RUNS = Number(process.env.ISOSIM_PROPERTY_RUNS ?? 6);
 const SEED = Number(process.env.ISOSIM_PROPERTY_SEED ?? 20261123);
@@ -222,9 +223,17 @@ function combinedViolations(cfg: SystemConfig): { checked: number; violations: s
 }
 
 describe('isolation properties on generated hosts', () => {
+  // With ISOSIM_VERIFY_SHARD=i/n each property runs its shard's part (test/verify/shard.ts).
+  afterAll(() => {
+    writeShardReport('isolation.property');
+  });
+
   it('SEDF hard reservations: own CPU per period never exceeds the slice', () => {
-    fc.assert(
+    let hosts = 0;
+    const r = checkProperty(
+      'first-hard-reservations',
       fc.property(hostArb, (h) => {
+        hosts++;
         const cfg = config(h, false);
         const sys = new XenSystem(new Kernel({ seed: 1 }), cfg);
         // Domains by id: the driver domains, then the guests.
@@ -259,26 +268,33 @@ describe('isolation properties on generated hosts', () => {
           for (const ns of row) if (ns !== undefined) expect(ns).toBeLessThanOrEqual(slice);
         }
       }),
-      { seed: SEED, numRuns: RUNS },
+      SEED,
+      RUNS,
     );
+    r.counts = { hosts };
   });
 
   it('SEDF-DC: combined CPU over every window of at least 2t stays within share + ε', () => {
+    let hosts = 0;
     let checked = 0;
     let blkNs = 0;
-    fc.assert(
+    const p = checkProperty(
+      'first-combined-share',
       fc.property(hostArb, (h) => {
+        hosts++;
         const cfg = config(h, true);
         const r = combinedViolations(cfg);
         checked += r.checked;
         blkNs += r.blkNs;
         if (r.violations.length > 0) throw new Error(r.violations[0]);
       }),
-      { seed: SEED, numRuns: RUNS },
+      SEED,
+      RUNS,
     );
-    expect(checked).toBeGreaterThan(100);
+    p.counts = { hosts, windows: checked };
+    expectAbove(p, 'windows', checked, 100);
     // The block driver domain worked for the guests, and that work was in the bound.
-    expect(blkNs).toBeGreaterThan(0);
+    expectReached(p, 'blkNs', blkNs);
   });
 
   it('the same check fails without debt collection (so it can fail)', () => {

@@ -2,7 +2,9 @@
  * The verification suite: the isolation invariants of docs/verification.md, each a
  * property over generated hosts run through the real actors. CI runs a quick profile
  * (ISOSIM_PROPERTY_RUNS hosts per property, 8 by default); `pnpm verify:deep` runs
- * thousands and prints how many instances were checked.
+ * thousands and prints how many instances were checked. With ISOSIM_VERIFY_SHARD=i/n
+ * each property runs its shard's part (shard.ts); expectations about a whole run (how
+ * many instances) are then checked on the shards together (`expectAbove`).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +30,12 @@ import { parseScenario } from '../../packages/scenarios/src/load.ts';
 import { runScenario } from '../../packages/scenarios/src/runScenario.ts';
 import { RUNS, tally, verify } from './bundle.ts';
 import { type DiskGen, type HostGen, hostArb, toScenario } from './hosts.ts';
+import { checkProperty, expectAbove, writeShardReport } from './shard.ts';
 
 const DURATION_S = 4;
+
+/** The fixed examples' figures (the same in every shard), for the shard's report. */
+const fixed: Record<string, number> = {};
 
 describe('isolation invariants on generated hosts', () => {
   afterAll(() => {
@@ -41,6 +47,7 @@ describe('isolation invariants on generated hosts', () => {
         console.log(`${t.property}: ${t.hosts} hosts, ${t.instances} instances checked${worst}`);
       }
     }
+    writeShardReport('isolation.verify', { counts: {}, max: fixed });
   });
 
   it('1. SEDF hard reservations: own CPU in every period ≤ slice, exactly', () => {
@@ -48,7 +55,7 @@ describe('isolation invariants on generated hosts', () => {
       const scenario = toScenario(h, 'hard-reservations', DURATION_S, 1);
       return { scenario, results: [hardReservations(runHost(scenario))] };
     });
-    expect(v.instances).toBeGreaterThan(100 * RUNS);
+    expectAbove(v.record, 'instances', v.instances, 100 * RUNS);
   });
 
   it('1b. Credit caps: own CPU in any m accounting periods ≤ m·cap·30 ms + one tick, exactly', () => {
@@ -56,7 +63,7 @@ describe('isolation invariants on generated hosts', () => {
       const scenario = toScenario(h, 'credit-caps', DURATION_S, 1);
       return { scenario, results: [creditCaps(runHost(scenario))] };
     });
-    expect(v.instances).toBeGreaterThan(1000 * RUNS);
+    expectAbove(v.record, 'instances', v.instances, 1000 * RUNS);
     expect(v.worst).toBeLessThanOrEqual(1);
   });
 
@@ -65,7 +72,7 @@ describe('isolation invariants on generated hosts', () => {
       const scenario = toScenario(h, 'combined-share', DURATION_S, 1);
       return { scenario, results: [combinedShare(runHost(scenario))] };
     });
-    expect(v.instances).toBeGreaterThan(50 * RUNS);
+    expectAbove(v.record, 'instances', v.instances, 50 * RUNS);
     expect(v.worst).toBeLessThanOrEqual(1);
   });
 
@@ -96,6 +103,7 @@ describe('isolation invariants on generated hosts', () => {
     };
     scenario.domains[1].workloads[0].rate = 1_200;
     const dc = combinedShare(runHost(scenario));
+    fixed['eps-tightness-fig6-1200'] = dc.worst;
     if (process.env.ISOSIM_VERIFY_REPORT)
       console.log(
         `ε tightness: Fig. 6's host at 1,200 req/s under SEDF-DC reaches ${dc.worst.toFixed(2)} of ε`,
@@ -120,7 +128,7 @@ describe('isolation invariants on generated hosts', () => {
       const scenario = toScenario(h, 'shareguard', 6, 1);
       return { scenario, results: [shareGuardLimits(runHost(scenario))] };
     });
-    expect(v.instances).toBeGreaterThan(RUNS);
+    expectAbove(v.record, 'instances', v.instances, RUNS);
   });
 
   it('4. conservation: CPU time, debt, packets and block requests once the host has drained', () => {
@@ -128,7 +136,7 @@ describe('isolation invariants on generated hosts', () => {
       const scenario = toScenario(h, 'conservation', 7, 1, 3);
       return { scenario, results: [conservation(runHost(scenario, { drain: true }))] };
     });
-    expect(v.instances).toBeGreaterThan(3 * RUNS);
+    expectAbove(v.record, 'instances', v.instances, 3 * RUNS);
   });
 
   describe('7. no request starves: every disk wait within its elevator bound, nothing left after draining', () => {
@@ -151,7 +159,7 @@ describe('isolation invariants on generated hosts', () => {
           },
           { runs: Math.max(2, Math.ceil(RUNS / 3)), unit: 'the bound' },
         );
-        expect(v.instances).toBeGreaterThan(Math.ceil(RUNS / 3));
+        expectAbove(v.record, 'instances', v.instances, Math.ceil(RUNS / 3));
         expect(v.worst).toBeLessThanOrEqual(1);
       });
     }
@@ -200,6 +208,7 @@ describe('isolation invariants on generated hosts', () => {
       };
       const run = runHost(scenario, { drain: true });
       const r = diskWaits(run);
+      fixed['disk-wait-tightness-starved-reader'] = r.worst;
       if (process.env.ISOSIM_VERIFY_REPORT)
         console.log(
           `disk-wait tightness: a reader starved under deadline reaches ${r.worst.toFixed(2)} of the bound`,
@@ -243,7 +252,7 @@ describe('isolation invariants on generated hosts', () => {
         return { scenario, results: [chargingExact(run), combinedShare(run), shareGuardLimits(run)] };
       });
       // Samples × driver domains × guests, every 100 ms.
-      expect(v.instances).toBeGreaterThan(40 * RUNS);
+      expectAbove(v.record, 'instances', v.instances, 40 * RUNS);
       expect(v.worst).toBeLessThanOrEqual(1);
     });
 
@@ -343,12 +352,13 @@ describe('isolation invariants on generated hosts', () => {
         bad(`IDD time for the guests ${iddFor}% > the driver domains' CPU ${iddCpu}%`);
       return { scenario, results: [r] };
     });
-    expect(v.instances).toBeGreaterThan(2 * RUNS);
+    expectAbove(v.record, 'instances', v.instances, 2 * RUNS);
   });
 
   it('5. determinism and replay fidelity: same seed, same hash; the rebuilt state is the live one', () => {
     let hosts = 0;
-    fc.assert(
+    const det = checkProperty(
+      'determinism',
       fc.property(hostArb({ maxGuests: 4 }), fc.integer({ min: 1, max: 1_000 }), (h, seed) => {
         const scenario = toScenario(h, 'replay', 1.5, seed);
         const a = runHost(scenario, { sink: new MemorySink() });
@@ -356,8 +366,11 @@ describe('isolation invariants on generated hosts', () => {
         expect(a.digest).toBe(b.digest);
         hosts++;
       }),
-      { seed: 5, numRuns: Math.max(2, RUNS / 2) },
+      5,
+      // Rounded up: fast-check never stops with a fractional numRuns (an odd RUNS).
+      Math.max(2, Math.ceil(RUNS / 2)),
     );
+    det.counts = { hosts };
     tally.push({ property: 'determinism', hosts, instances: hosts, worst: Number.NaN });
     // Replay fidelity on a generated host: the live states at random points against the log.
     const [h] = fc.sample(hostArb({ maxGuests: 5 }), { seed: 11, numRuns: 1 });
@@ -410,7 +423,7 @@ describe('isolation invariants on generated hosts', () => {
             for (const d of scenario.domains) if (d.role !== 'idd') d.workloads[0].rate = 1_000;
             return { scenario, results: [combinedShare(runHost(scenario))] };
           },
-          { runs: 5, seed: 3, bundles },
+          { runs: 5, seed: 3, bundles, sharded: false },
         );
       } catch (e) {
         error = e as Error;

@@ -16,7 +16,9 @@
  *   4. conservation: pages allocated − freed − released by destruction = Σ tot_pages at
  *      the end, and after `shutdown()` every page is free and no claim stands.
  * The draws must reach the corners: late failures, refused claims, frozen guests
- * refused, tmem evictions, broken shared pages. ISOSIM_PROPERTY_RUNS scales the hosts.
+ * refused, tmem evictions, broken shared pages. ISOSIM_PROPERTY_RUNS scales the hosts (10
+ * per run); with ISOSIM_VERIFY_SHARD=i/n the property runs its shard's part, and the
+ * corners must be reached by the shards together (test/verify/shard.ts).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +31,7 @@ import {
 } from '../../packages/actors/src/memory/memoryHost.ts';
 import { DOMID_MAX } from '../../packages/actors/src/memory/pageAllocator.ts';
 import { Kernel, LogWriter, MemorySink, ms, scanBytes } from '../../packages/core/src/index.ts';
+import { checkProperty, expectReached, writeShardReport } from './shard.ts';
 
 const RUNS = Number(process.env.ISOSIM_PROPERTY_RUNS ?? 8) * 10;
 const RUN_NS = ms(2000);
@@ -352,14 +355,16 @@ function runHost(h: GenHost): void {
 describe('memory: whole-host invariants over generated hosts', () => {
   afterAll(() => {
     if (process.env.ISOSIM_VERIFY_REPORT) console.log('memory hosts reached', JSON.stringify(reached));
+    writeShardReport('memoryHost.verify');
   });
 
   it('every policy, every kind of guest: invariants 1-4 at every record', () => {
-    fc.assert(fc.property(hostArb, runHost), { seed: 1818, numRuns: RUNS });
-    expect(reached.lateFailures).toBeGreaterThan(0);
-    expect(reached.claimRefusals).toBeGreaterThan(0);
-    expect(reached.freezeOverMax).toBeGreaterThan(0);
-    expect(reached.evictions).toBeGreaterThan(0);
-    expect(reached.breaks).toBeGreaterThan(0);
+    const r = checkProperty('memory-hosts', fc.property(hostArb, runHost), 1818, RUNS);
+    r.counts = { ...reached };
+    expectReached(r, 'lateFailures', reached.lateFailures);
+    expectReached(r, 'claimRefusals', reached.claimRefusals);
+    expectReached(r, 'freezeOverMax', reached.freezeOverMax);
+    expectReached(r, 'evictions', reached.evictions);
+    expectReached(r, 'breaks', reached.breaks);
   });
 });

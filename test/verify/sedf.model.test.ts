@@ -21,6 +21,9 @@
  * 6), and in both modes from a new period's slice (step 3) and from the unused time of
  * the periods missed while blocked (step 6); with spread-debt, at most
  * max(1, floor(debt / floor(t / p))) a period.
+ *
+ * ISOSIM_PROPERTY_RUNS scales the sequences (25 per run); with ISOSIM_VERIFY_SHARD=i/n
+ * each property runs its shard's part (test/verify/shard.ts).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +31,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // source, and the package name resolves to the original through node_modules.
 import { sedf } from '../../packages/actors/src/scheduler/sedf.ts';
 import { IDLE } from '../../packages/actors/src/scheduler/types.ts';
+import { checkProperty, expectAbove, type PropertyRecord, writeShardReport } from './shard.ts';
 
 const RUNS = Number(process.env.ISOSIM_PROPERTY_RUNS ?? 8) * 25;
 const FEEDBACK_NS = 500_000_000;
@@ -324,15 +328,26 @@ function setupRun(
 }
 
 let runs = 0;
-function check(mode: Mode, spread: boolean, seed: number): void {
-  fc.assert(
+/** Checks the model in one mode on this shard's part of RUNS sequences; the record counts what it saw. */
+function check(mode: Mode, spread: boolean, seed: number): PropertyRecord {
+  const before = { ...seen, runs };
+  const r = checkProperty(
+    `sedf-model-${mode}${spread ? '-spread' : ''}`,
     fc.property(vcpusArb, commandsArb(mode !== 'off'), (vs, cmds) => {
       runs++;
       const { model, real } = setupRun(mode, spread, vs);
       fc.modelRun(() => ({ model, real }), cmds);
     }),
-    { seed, numRuns: RUNS },
+    seed,
+    RUNS,
   );
+  r.counts = {
+    sequences: runs - before.runs,
+    decisions: seen.decisions - before.decisions,
+    ties: seen.ties - before.ties,
+    paidNs: seen.paidNs - before.paidNs,
+  };
+  return r;
 }
 
 describe('SEDF against a reference model (fast-check commands)', () => {
@@ -341,18 +356,17 @@ describe('SEDF against a reference model (fast-check commands)', () => {
       console.log(
         `SEDF model: ${runs} command sequences, ${seen.decisions} decisions predicted (${seen.ties} ties), ${(seen.paidNs / 1e9).toFixed(1)} s of debt paid as predicted`,
       );
+    writeShardReport('sedf.model');
   });
   it('predicts every decision and every preemption of plain SEDF exactly', () => {
-    const before = { ...seen };
-    check('off', false, 42);
-    expect(seen.decisions - before.decisions).toBeGreaterThan(20 * RUNS);
-    expect(seen.ties - before.ties).toBeGreaterThan(RUNS);
+    const r = check('off', false, 42);
+    expectAbove(r, 'decisions', r.counts.decisions, 20 * RUNS);
+    expectAbove(r, 'ties', r.counts.ties, RUNS);
   });
 
   it('predicts SEDF-DC exactly, debt charged immediately (the paper)', () => {
-    const before = seen.paidNs;
-    check('immediate', false, 43);
-    expect(seen.paidNs - before).toBeGreaterThan(RUNS * 1_000_000);
+    const r = check('immediate', false, 43);
+    expectAbove(r, 'paidNs', r.counts.paidNs, RUNS * 1_000_000);
   });
 
   it('predicts SEDF-DC exactly with spread-debt', () => {
