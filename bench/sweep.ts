@@ -5,7 +5,9 @@
  * at once, each into fresh DuckDB files, 3 rounds interleaved. Figures (medians): the wall
  * time of each, runs per second, `sweep.parallelEfficiency` = T(1) / (2 × T(2)), 1 when
  * two workers give twice the throughput (the issue's target: ≥ 0.8), and the same ratio
- * for the two processes, the machine's ceiling without the pool.
+ * for the two processes, the machine's ceiling without the pool, and for `--jobs 2` under
+ * `node --single-threaded-gc` (V8 cannot change its GC threads once running: the flag is
+ * the user's to give).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,15 +47,23 @@ export function sweepGroup(b: Bench): void {
       `${sh(process.execPath)} ${sh(CLI)} sweep ${sh(file)} --jobs 1 --shard ${i}/2 --out ${sh(out)} >/dev/null`;
     return shell(`${one(0)} & a=$!; ${one(1)} & b=$!; wait $a && wait $b`);
   };
+  /** `--jobs 2` in a Node whose GC runs on each worker's own thread (`--single-threaded-gc`: no GC helper threads taking cores from the other worker). */
+  const singleGc = (round: number) =>
+    cli(
+      ['sweep', file, '--jobs', '2', '--out', join(b.dir, `sweep-j2-gc-${round}`)],
+      ['--single-threaded-gc'],
+    );
   const t1: number[] = [];
   const t2: number[] = [];
   const tp: number[] = [];
+  const tg: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     t1.push(wall(1, round));
     t2.push(wall(2, round));
     tp.push(twoProcesses(round));
+    tg.push(singleGc(round));
   }
-  const [m1, m2, mp] = [median(t1), median(t2), median(tp)];
+  const [m1, m2, mp, mg] = [median(t1), median(t2), median(tp), median(tg)];
   b.emit('sweep.jobs1.wallS', m1, 's');
   b.emit('sweep.jobs2.wallS', m2, 's');
   b.emit('sweep.jobs2.runsPerSec', RUNS / m2, 'runs/s');
@@ -62,4 +72,6 @@ export function sweepGroup(b: Bench): void {
   // no higher than the pool's, the two cores, not the pool, are the limit.
   b.emit('sweep.twoProcesses.wallS', mp, 's');
   b.emit('sweep.twoProcesses.efficiency', m1 / (2 * mp), 'ratio');
+  b.emit('sweep.jobs2.singleThreadedGc.wallS', mg, 's');
+  b.emit('sweep.jobs2.singleThreadedGc.efficiency', m1 / (2 * mg), 'ratio');
 }
