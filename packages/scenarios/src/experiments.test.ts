@@ -12,6 +12,9 @@ import {
   iddsComparison,
   inBand,
   type ParamInfo,
+  paperMetrics,
+  paperNumbersOf,
+  rows,
   type ScenarioRun,
   scenarioSection,
   summaryLines,
@@ -19,6 +22,8 @@ import {
 } from './experiments.ts';
 import { loadScenario, parseScenario } from './load.ts';
 import type { DiskMetrics, DomainMetrics, Metrics } from './runScenario.ts';
+import type { Scenario } from './schema.ts';
+import { getPath } from './sweep/paths.ts';
 
 /** A predicted scenario with one web guest; the paper says 100 req/s and 20% CPU. */
 const scenario = parseScenario(
@@ -368,3 +373,39 @@ describe('beyond the paper: disks and several driver domains', () => {
     expect(md).not.toContain('### ');
   });
 });
+
+describe("the numbers a band sweep records (isosim paper's bands as sweeps)", () => {
+  it("are the paper's numbers per domain, as metric paths a sweep file takes (a name with a | quoted)", () => {
+    expect(paperMetrics(scenario)).toEqual([
+      { domain: 'Dom|1', field: 'webReqPerSec', path: 'domains["Dom|1"].webReqPerSec' },
+      { domain: 'Dom|1', field: 'cpuPct', path: 'domains["Dom|1"].cpuPct' },
+    ]);
+    const t2 = loadScenario('table2-with-shareguard');
+    const paths = paperMetrics(t2).map((m) => m.path);
+    expect(paths).toEqual([
+      'domains.Dom-1.webReqPerSec',
+      'domains.Dom-1.iddPctEstimated',
+      'domains.Dom-2.webReqPerSec',
+      'domains.Dom-2.iddPctEstimated',
+      'domains.Dom-3.iddPctEstimated',
+    ]);
+    for (const p of paths) expect(getPath(metricsOfAll(t2), p)).toHaveLength(1);
+  });
+
+  it("give the same rows, read back from a sweep's record, as the run's whole metrics", () => {
+    const m = metrics(87.5, 21.25);
+    const record = Object.fromEntries(
+      paperMetrics(scenario).map((x) => [x.path, getPath(m, x.path)[0] as number]),
+    );
+    expect(rows(scenario, paperNumbersOf(scenario, record))).toEqual(rows(scenario, m));
+    // A metric the run has no value for (null) is left out, as an absent web rate is.
+    const none = paperNumbersOf(scenario, { ...record, 'domains["Dom|1"].webReqPerSec': null });
+    expect(rows(scenario, none).find((r) => r.metric.startsWith('web'))?.sim).toBe(0);
+  });
+});
+
+/** Metrics with every domain of `s` at made-up numbers (for the paths' shape only). */
+function metricsOfAll(s: Scenario): Metrics {
+  const d = { cpuPct: 1, iddPctTrue: 2, iddPctEstimated: 3, combinedPct: 4, webReqPerSec: 5 };
+  return { ...metrics(0, 0), domains: Object.fromEntries(s.domains.map((x) => [x.name, d])) };
+}
