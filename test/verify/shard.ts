@@ -21,7 +21,13 @@ import { join, relative } from 'node:path';
 import type { ShardSpec } from '@isosim/scenarios';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { REPORT_FORMAT, type SectionReport, type ShardReport, shardReportName } from './shardReport.ts';
+import {
+  type PropertyReport,
+  REPORT_FORMAT,
+  type SectionReport,
+  type ShardReport,
+  shardReportName,
+} from './shardReport.ts';
 
 export type { ShardSpec };
 
@@ -81,34 +87,8 @@ export function shardSeed(seed: number, shard: ShardSpec | undefined = SHARD): n
   return ((base + Math.imul(shard.index, 0x9e3779b1)) >>> 0) & 0x7fffffff;
 }
 
-/** What one property ran in this process, written to the shard's report. */
-export interface PropertyRecord {
-  /** The test file, relative to the working directory. */
-  file: string;
-  /** The test (`-t` pattern to re-run it alone). */
-  test: string;
-  /** The property's seed in an unsharded run. */
-  baseSeed: number;
-  /** The fast-check seed this process used. */
-  seed: number;
-  /** How many cases this process ran (`numRuns`). */
-  runs: number;
-  /** How many an unsharded run makes (the shards' `runs` add up to it). */
-  totalRuns: number;
-  /** Counts summed over the shards by the merge (hosts, instances, decisions, …). */
-  counts: Record<string, number>;
-  /** Figures maxed over the shards (how close a bound came: `worst`). */
-  max: Record<string, number>;
-  /**
-   * Counts the merged run must exceed (what an unsharded run expects of itself: corners
-   * reached, instances checked; checked by the merge once every shard is in).
-   */
-  above: Record<string, number>;
-  /** What `worst` is a fraction of. */
-  unit?: string;
-  /** The failure, first line, with the seed and how to re-run it. */
-  failed?: string;
-}
+/** What one property ran in this process, written to the shard's report (shardReport.ts's `PropertyReport`). */
+export type PropertyRecord = PropertyReport;
 
 /** The properties this process (one test file) ran, by name. */
 export const records = new Map<string, PropertyRecord>();

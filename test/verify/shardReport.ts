@@ -14,16 +14,30 @@ export const REPORT_FORMAT = 'isosim-verify-shard';
 
 /** A property's record in a shard report (shard.ts, `PropertyRecord`). */
 export interface PropertyReport {
+  /** The test file, relative to the working directory. */
   file: string;
+  /** The test (`-t` pattern to re-run it alone). */
   test: string;
+  /** The property's seed in an unsharded run. */
   baseSeed: number;
+  /** The fast-check seed the shard used. */
   seed: number;
+  /** How many cases the shard ran (`numRuns`). */
   runs: number;
+  /** How many an unsharded run makes (the shards' `runs` add up to it). */
   totalRuns: number;
+  /** Counts summed over the shards by the merge (hosts, instances, decisions, …). */
   counts: Record<string, number>;
+  /** Figures maxed over the shards (how close a bound came: `worst`). */
   max: Record<string, number>;
+  /**
+   * Counts the merged run must exceed (what an unsharded run expects of itself: corners
+   * reached, instances checked; checked by the merge once every shard is in).
+   */
   above: Record<string, number>;
+  /** What `worst` is a fraction of. */
   unit?: string;
+  /** The failure, first line, with the seed and how to re-run it. */
   failed?: string;
 }
 

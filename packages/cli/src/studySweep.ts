@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import {
+  abortOnSignals,
   expandSweep,
   Interrupted,
   openResultStore,
@@ -55,24 +56,17 @@ export async function runStudySweep(
   const expansion = expandSweep(loaded);
   const store = await openResultStore(study.results, sweepMeta(loaded, expansion));
   const progress = new Progress(label);
-  const abort = new AbortController();
-  let signal: NodeJS.Signals | undefined;
-  const onSignal = (s: NodeJS.Signals) => {
-    signal ??= s;
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = abortOnSignals();
   let summary: Awaited<ReturnType<typeof runSweep>>;
   try {
     summary = await runSweep(loaded, expansion, store, {
       jobs,
-      signal: abort.signal,
+      signal: signals.abort,
       onProgress: (p) => progress.update(p.done / p.total, `${p.done}/${p.total} runs`),
     });
   } catch (err) {
     if (err instanceof SweepStopped) {
-      const { word, code } = signalExit(signal ?? 'SIGINT');
+      const { word, code } = signalExit(signals.signal ?? 'SIGINT');
       throw new Interrupted(
         `${where}: ${word} after ${err.done} of ${err.total} runs of ${study.def.name}; ${notWritten} not written`,
         code,
@@ -81,8 +75,7 @@ export async function runStudySweep(
     throw err;
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.dispose();
     await store.close();
   }
   const records = await readRuns(study.results);

@@ -50,9 +50,10 @@ export function markWindow(sys: XenSystem, window: readonly [number, number], du
   const times = [toNs(window[0]), toNs(window[1]), toNs(durationS)];
   for (const t of times) sys.xen.accounting.mark(t);
   // ShareGuard acts at multiples of its period; the charging scores' invariant 3 sums
-  // driver-domain time between such instants (as `runChecked` marks them).
+  // driver-domain time between such instants (as `runChecked` marks them). Only a run
+  // that is scored (`chargingMetrics`, with a charging policy) needs them.
   const sgPeriod = sys.config.mechanisms?.shareGuard?.periodNs;
-  if (sgPeriod !== undefined)
+  if (sgPeriod !== undefined && sys.config.mechanisms?.charging !== undefined)
     for (let t = sgPeriod; t <= toNs(durationS); t += sgPeriod) sys.xen.accounting.mark(t);
   for (const g of sys.guests) {
     for (const w of g.web)

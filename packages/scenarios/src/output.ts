@@ -586,6 +586,36 @@ export function catchSignals(): { readonly signal: NodeJS.Signals | undefined; d
   };
 }
 
+/**
+ * Catches SIGINT and SIGTERM for a command that hands an `AbortSignal` to what it runs
+ * (a sweep's pool): the first signal aborts `abort`, and `signal` says which it was.
+ * `dispose()` restores the default (die at once).
+ */
+export function abortOnSignals(): {
+  readonly abort: AbortSignal;
+  readonly signal: NodeJS.Signals | undefined;
+  dispose(): void;
+} {
+  const controller = new AbortController();
+  let got: NodeJS.Signals | undefined;
+  const on = (s: NodeJS.Signals): void => {
+    got ??= s;
+    controller.abort();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    abort: controller.signal,
+    get signal() {
+      return got;
+    },
+    dispose() {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
 /** The exit status for a command stopped by `signal`: 128 + its number. */
 export function signalExit(signal: NodeJS.Signals): { word: string; code: number } {
   return signal === 'SIGTERM' ? { word: 'terminated', code: 143 } : { word: 'interrupted', code: 130 };

@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { CHARGING_INFO, CHARGING_POLICIES } from '@isosim/actors';
 import {
+  abortOnSignals,
   type ChargingLabEntry,
   type ChargingResult,
   chargingLabSweep,
@@ -108,27 +109,20 @@ export const charging: CommandSpec = {
     chargingSweepNames(scenarios);
     const dir = OutputDir.open('isosim charging', out);
     const progress = new Progress('charging');
-    const abort = new AbortController();
-    let signal: NodeJS.Signals | undefined;
-    const onSignal = (s: NodeJS.Signals) => {
-      signal ??= s;
-      abort.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const signals = abortOnSignals();
     try {
       let lab: Awaited<ReturnType<typeof chargingLabSweep>>;
       try {
         lab = await chargingLabSweep(entries, out, {
           durationS,
           jobs,
-          signal: abort.signal,
+          signal: signals.abort,
           onProgress: (p) => progress.update(p.done / p.total, `${p.scenario} (${p.done}/${p.total} runs)`),
           onNote: (text) => console.error(text),
         });
       } catch (err) {
         if (err instanceof SweepStopped) {
-          const { word, code } = signalExit(signal ?? 'SIGINT');
+          const { word, code } = signalExit(signals.signal ?? 'SIGINT');
           throw new Interrupted(
             `${word} after ${err.done} of ${err.total} runs; kept them in ${out}/charging-*.duckdb; run the same command to go on`,
             code,
@@ -154,8 +148,7 @@ export const charging: CommandSpec = {
         `wrote ${dir.final('charging.md')}, ${dir.final('charging.json')} and ${dir.final('plots')}/*.svg`,
       );
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      signals.dispose();
       dir.abandon();
     }
     return 0;

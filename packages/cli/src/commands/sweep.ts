@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { IsosimError } from '@isosim/core';
 import {
+  abortOnSignals,
   expandSweep,
   Interrupted,
   k8sIndexedJob,
@@ -138,19 +139,12 @@ export const sweep: CommandSpec = {
     const progress = new Progress(`sweep ${loaded.def.name}${of}`);
     const failures: RunRecord[] = [];
     let plotsAfter = false;
-    const abort = new AbortController();
-    let signal: NodeJS.Signals | undefined;
-    const onSignal = (s: NodeJS.Signals) => {
-      signal ??= s;
-      abort.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const signals = abortOnSignals();
     try {
       const summary = await runSweep(loaded, expansion, store, {
         jobs,
         runs,
-        signal: abort.signal,
+        signal: signals.abort,
         onRecord: (r) => {
           if (r.error !== undefined) failures.push(r);
         },
@@ -177,7 +171,7 @@ export const sweep: CommandSpec = {
     } catch (err) {
       progress.done();
       if (err instanceof SweepStopped) {
-        const { word, code } = signalExit(signal ?? 'SIGINT');
+        const { word, code } = signalExit(signals.signal ?? 'SIGINT');
         throw new Interrupted(
           `${word} after ${err.done} of ${err.total} runs; kept them in ${file}; run the same command to go on`,
           code,
@@ -185,8 +179,7 @@ export const sweep: CommandSpec = {
       }
       throw err;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      signals.dispose();
       await store.close();
       if (plotsAfter) await writePlots(file, join(out, `${loaded.def.name}-plots`));
     }

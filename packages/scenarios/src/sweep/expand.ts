@@ -443,9 +443,10 @@ export function sweepIdOf(sweep: LoadedSweep): string {
 /** The parameter points of a sweep, in order: each the values it sets, by path. */
 function pointsOf(s: LoadedSweep): Record<string, ParamValue>[] {
   if (s.design === 'one-at-a-time') {
+    const base = scenarioAt(s, {}, undefined, 'base').scenario;
     const points: Record<string, ParamValue>[] = [{}];
     for (const p of s.params)
-      for (const v of p.values) if (!isBaseValue(s, p, v)) points.push({ [p.path]: v });
+      for (const v of p.values) if (!isBaseValue(s, base, p, v)) points.push({ [p.path]: v });
     return points;
   }
   const count = s.params.reduce((n, p) => n * p.values.length, 1);
@@ -462,15 +463,11 @@ function pointsOf(s: LoadedSweep): Record<string, ParamValue>[] {
 }
 
 /**
- * Whether `p` = `v` is what the base already has at every field it sets (a point of a
- * one-at-a-time sweep that would repeat the base's run).
+ * Whether `p` = `v` is what the base (`base`, checked) already has at every field it sets
+ * (a point of a one-at-a-time sweep that would repeat the base's run).
  */
-function isBaseValue(s: LoadedSweep, p: LoadedParam, v: ParamValue): boolean {
-  if (p.unstated !== undefined)
-    return (
-      typeof v !== 'string' &&
-      isOwnValue(s.base, scenarioAt(s, {}, undefined, 'base').scenario, p.unstated.path, v)
-    );
+function isBaseValue(s: LoadedSweep, base: Scenario, p: LoadedParam, v: ParamValue): boolean {
+  if (p.unstated !== undefined) return typeof v !== 'string' && isOwnValue(s.base, base, p.unstated.path, v);
   try {
     const own = getPath(s.base, p.path);
     return own.length > 0 && own.every((x) => x === v);

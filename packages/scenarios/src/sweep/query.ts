@@ -13,6 +13,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { IsosimError } from '@isosim/core';
 import {
   duckMessage,
+  FIXED_COLUMNS,
   ident,
   literal,
   openDuck,
@@ -97,14 +98,7 @@ export async function readRuns(path: string): Promise<RunRecord[]> {
     const meta = await requireMeta(c, path);
     const { params, metrics, checks } = meta.columns;
     const cols = [
-      'id',
-      'run_index',
-      'seed',
-      'wall_s',
-      'log_hash',
-      'error_message',
-      'error_scenario',
-      'error_seed',
+      ...FIXED_COLUMNS,
       ...Object.values(params),
       ...Object.values(metrics),
       ...Object.values(checks),
@@ -112,7 +106,7 @@ export async function readRuns(path: string): Promise<RunRecord[]> {
     const r = await c.runAndReadAll(`SELECT ${cols.map(ident).join(', ')} FROM runs ORDER BY run_index`);
     return r.getRowsJS().map((raw): RunRecord => {
       const row = raw.map(plain);
-      let at = 8;
+      let at = FIXED_COLUMNS.length;
       const take = <T>(keys: readonly string[]): [string, T][] => keys.map((k) => [k, row[at++] as T]);
       const ps = take<ParamValue | null>(Object.keys(params)).filter(([, v]) => v !== null);
       const ms = take<number | null>(Object.keys(metrics));
